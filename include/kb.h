@@ -1,0 +1,92 @@
+/* The knowledge base: topics, their selecting keywords, and the lexicon that
+ * tells the matcher how people phrase things. Loaded from JSON files in one
+ * directory; immutable once loaded. See knowledge/README.md for the format. */
+#ifndef CB_KB_H
+#define CB_KB_H
+
+#include <stddef.h>
+
+#include "cb_error.h"
+
+typedef struct cb_keyword {
+    char **phrases;   /* the phrase and its synonyms, each one or more words */
+    size_t n_phrases;
+    double weight;
+} cb_keyword;
+
+typedef struct cb_topic {
+    char *id;
+    char *title;
+    char *command;    /* chat command that shows this topic, e.g. "salary" */
+    int step;         /* position among the ordered steps, 1-based; 0 when not a step */
+    cb_keyword *keywords;
+    size_t n_keywords;
+    char **examples;  /* questions that must select this topic */
+    size_t n_examples;
+    char *answer;     /* chat-sized reply; lines separated by '\n' */
+    char *details;    /* optional longer text for "tell me more"; may be NULL */
+    char **related;   /* ids of related topics */
+    size_t n_related;
+    char *source;     /* where the facts come from */
+    char *file;       /* file the topic was read from, for messages */
+    int line;         /* line of the topic's "id" in that file */
+} cb_topic;
+
+typedef struct cb_string_list {
+    char **items;
+    size_t n;
+} cb_string_list;
+
+/* Words that mean the same, first one canonical (single words only). */
+typedef struct cb_synonym_group {
+    char **words;
+    size_t n;
+} cb_synonym_group;
+
+typedef struct cb_lexicon {
+    cb_synonym_group *synonyms;
+    size_t n_synonyms;
+    cb_string_list domain;     /* words that show a question is about this career */
+    cb_string_list offtopic;   /* words that show it is not (weather, jokes, ...) */
+    cb_string_list stopwords;  /* function words: never typo-corrected, no evidence */
+    cb_string_list common;     /* ordinary words that must never be "corrected" */
+    cb_string_list follow_next; /* "what's next", "after that", ... */
+    cb_string_list follow_more; /* "tell me more", "go on", ... */
+    double threshold;          /* minimum score to answer */
+    double offtopic_penalty;   /* subtracted from every topic per off-topic word */
+    double clarify_ratio;      /* second best within this ratio of the best: ask */
+} cb_lexicon;
+
+/* Texts the bot speaks that are not topic answers. */
+typedef struct cb_bot_texts {
+    char *name;        /* the career, e.g. "insurance (medical) coder" */
+    char *about;       /* reply to /about */
+    char *help;        /* first line(s) of /help */
+    char *decline;     /* polite decline for off-topic or unclear questions */
+    char *sources;     /* reply to /source when no answer was given yet */
+} cb_bot_texts;
+
+typedef struct cb_kb {
+    cb_topic *topics;
+    size_t n_topics;
+    cb_lexicon lexicon;
+    cb_bot_texts texts;
+    char *dir;
+    struct cb_strmap *by_id;      /* id -> topic index */
+    struct cb_strmap *by_command; /* command -> topic index */
+} cb_kb;
+
+/* Loads every *.json file of dir, in name order. On failure returns CB_ERR
+ * with "file:line: message" in err and *out untouched. */
+int cb_kb_load(const char *dir, cb_kb **out, cb_error *err);
+/* Same, from one JSON document in memory (name is used in messages). */
+int cb_kb_load_string(const char *json, size_t len, const char *name, cb_kb **out, cb_error *err);
+void cb_kb_free(cb_kb *kb);
+
+const cb_topic *cb_kb_find(const cb_kb *kb, const char *id);
+const cb_topic *cb_kb_find_command(const cb_kb *kb, const char *command);
+/* The topic at step n (1-based), or NULL. */
+const cb_topic *cb_kb_step(const cb_kb *kb, int n);
+int cb_kb_step_count(const cb_kb *kb);
+
+#endif

@@ -1,0 +1,29 @@
+/* Text normalisation: raw message bytes to lower-case words. UTF-8 safe: an
+ * invalid byte separates words, it never reaches the stemmer. */
+#ifndef CB_TEXT_H
+#define CB_TEXT_H
+
+#include <stddef.h>
+
+#define CB_MAX_WORDS 128    /* words looked at per message; the rest is ignored */
+#define CB_MAX_WORD_LEN 40  /* bytes; longer words are cut */
+
+typedef struct cb_words {
+    size_t n;
+    char word[CB_MAX_WORDS][CB_MAX_WORD_LEN + 1];
+    unsigned char len[CB_MAX_WORDS];
+} cb_words;
+
+/* Splits text into words: case-folded (ASCII and Latin-1 letters), apostrophe
+ * contractions expanded ("what's" -> "what is", "don't" -> "do not"), possessive
+ * 's dropped, chat shorthand spelled out ("whats", "u"). Returns out->n. */
+size_t cb_text_words(const char *text, size_t len, cb_words *out);
+
+/* Length of the longest prefix of s (at most len bytes) that is valid UTF-8. */
+size_t cb_utf8_valid_prefix(const char *s, size_t len);
+
+/* Decodes one code point at s; returns its byte length (1..4), or 0 when the
+ * bytes at s are not valid UTF-8 (then *cp is the byte value). */
+size_t cb_utf8_decode(const unsigned char *s, size_t len, unsigned *cp);
+
+#endif

@@ -1,0 +1,149 @@
+/* careerbot's command line: console chat, one-shot questions, knowledge-base
+ * checks, and (with network sections in the config) the chat networks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bot.h"
+#include "config.h"
+#include "console.h"
+#include "kb_check.h"
+
+#ifndef CAREERBOT_KNOWLEDGE_DIR
+#define CAREERBOT_KNOWLEDGE_DIR "knowledge"
+#endif
+
+typedef struct options {
+    const char *ask;
+    const char *config;
+    const char *knowledge;
+    const char *check_dir;
+    int check;
+    int console;
+    cb_format format;
+} options;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: careerbot [OPTIONS]\n"
+            "A chat bot that answers questions about becoming an insurance (medical) coder.\n"
+            "\n"
+            "  --console            chat in the terminal (the default without network sections)\n"
+            "  --ask QUESTION       answer one question and exit\n"
+            "  --format text|json   reply format; json prints {\"matched\",\"topic\",\"score\",\"reply\"}\n"
+            "                       (one object per input line in the console)\n"
+            "  --config FILE        read settings and networks from an INI file\n"
+            "  --knowledge DIR      knowledge directory (default: %s)\n"
+            "  --check-kb [DIR]     validate a knowledge directory and replay its examples\n"
+            "  --help               show this help\n"
+            "  --version            show the version\n",
+            CAREERBOT_KNOWLEDGE_DIR);
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        } else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+            printf("careerbot %s\n", CAREERBOT_VERSION);
+            exit(0);
+        } else if (!strcmp(a, "--console")) {
+            o->console = 1;
+        } else if (!strcmp(a, "--check-kb")) {
+            o->check = 1;
+            if (next && next[0] != '-')
+                o->check_dir = argv[++i];
+        } else if ((!strcmp(a, "--ask") || !strcmp(a, "--config") || !strcmp(a, "--knowledge") ||
+                    !strcmp(a, "--format")) && !next) {
+            fprintf(stderr, "careerbot: %s needs a value\n", a);
+            return -1;
+        } else if (!strcmp(a, "--ask")) {
+            o->ask = argv[++i];
+        } else if (!strcmp(a, "--config")) {
+            o->config = argv[++i];
+        } else if (!strcmp(a, "--knowledge")) {
+            o->knowledge = argv[++i];
+        } else if (!strcmp(a, "--format")) {
+            const char *f = argv[++i];
+            if (!strcmp(f, "json"))
+                o->format = CB_FORMAT_JSON;
+            else if (!strcmp(f, "text"))
+                o->format = CB_FORMAT_TEXT;
+            else {
+                fprintf(stderr, "careerbot: --format must be text or json, not \"%s\"\n", f);
+                return -1;
+            }
+        } else {
+            fprintf(stderr, "careerbot: unknown argument \"%s\" (see --help)\n", a);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static cb_bot *make_bot(const cb_config *cfg)
+{
+    cb_kb *kb;
+    cb_error err;
+    if (cb_kb_load(cfg->knowledge, &kb, &err) != CB_OK) {
+        fprintf(stderr, "careerbot: cannot load the knowledge base: %s\n", err.text);
+        return NULL;
+    }
+    cb_bot_options bo = {cfg->command_prefixes, cfg->max_conversations, cfg->conversation_ttl};
+    cb_bot *bot = cb_bot_new(kb, &bo, &err);
+    if (!bot)
+        fprintf(stderr, "careerbot: cannot start: %s\n", err.text);
+    return bot;
+}
+
+int main(int argc, char **argv)
+{
+    options o = {0};
+    if (parse_args(argc, argv, &o) != 0)
+        return 2;
+    const char *env_kb = getenv("CAREERBOT_KNOWLEDGE");
+    const char *default_kb = o.knowledge ? o.knowledge : env_kb && *env_kb ? env_kb : CAREERBOT_KNOWLEDGE_DIR;
+    if (o.check)
+        return cb_kb_check(o.check_dir ? o.check_dir : default_kb, stdout, stderr) == 0 ? 0 : 1;
+
+    cb_config cfg;
+    cb_error err;
+    if (cb_config_defaults(&cfg, default_kb, &err) != CB_OK) {
+        fprintf(stderr, "careerbot: %s\n", err.text);
+        return 1;
+    }
+    if (o.config && cb_config_load(&cfg, o.config, &err) != CB_OK) {
+        fprintf(stderr, "careerbot: %s\n", err.text);
+        cb_config_free(&cfg);
+        return 2;
+    }
+    if (o.knowledge) { /* the command line wins over the file */
+        free(cfg.knowledge);
+        cfg.knowledge = strdup(o.knowledge);
+    }
+    cb_bot *bot = make_bot(&cfg);
+    if (!bot) {
+        cb_config_free(&cfg);
+        return 1;
+    }
+    int status;
+    if (o.ask) {
+        status = cb_console_ask(bot, o.ask, stdout, o.format);
+    } else if (cfg.n_sections > 0 && !o.console) {
+        fprintf(stderr, "careerbot: %s:%d: network sections ([%s.%s]) are not supported by this build yet\n",
+                cfg.path, cfg.sections[0].line, cfg.sections[0].kind, cfg.sections[0].name);
+        status = 2;
+    } else {
+        int tty = isatty(STDIN_FILENO);
+        status = cb_console_run(bot, stdin, stdout, o.format, tty && o.format == CB_FORMAT_TEXT);
+    }
+    cb_bot_free(bot);
+    cb_config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,127 @@
+#include "answers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+static void copy_id(char *dst, const char *src)
+{
+    snprintf(dst, CB_DIALOG_ID_MAX, "%s", src ? src : "");
+}
+
+static int finish(cb_strbuf *b, int matched, const cb_topic *t, double score, cb_reply *out)
+{
+    out->text = cb_strbuf_take(b);
+    out->matched = matched;
+    out->topic = t ? t->id : NULL;
+    out->score = score;
+    return out->text ? CB_OK : CB_ERR;
+}
+
+static void remember(cb_dialog_state *st, const cb_topic *t, double score, const char *evidence)
+{
+    if (!st)
+        return;
+    copy_id(st->last_topic, t->id);
+    st->last_score = score;
+    snprintf(st->evidence, sizeof st->evidence, "%s", evidence ? evidence : "");
+    st->clarify[0][0] = st->clarify[1][0] = '\0';
+    st->more_given = 0;
+}
+
+int cb_answer_text(const char *text, cb_reply *out)
+{
+    cb_strbuf b = {0};
+    cb_strbuf_add(&b, text);
+    return finish(&b, 0, NULL, 0, out);
+}
+
+int cb_answer_topic(const cb_kb *kb, cb_dialog_state *st, const cb_topic *t, double score,
+                    const char *evidence, cb_reply *out)
+{
+    (void)kb;
+    cb_strbuf b = {0};
+    cb_strbuf_add(&b, t->answer);
+    remember(st, t, score, evidence);
+    return finish(&b, 1, t, score, out);
+}
+
+int cb_answer_two(const cb_kb *kb, cb_dialog_state *st, const cb_topic *a, const cb_topic *c,
+                  double score, const char *evidence, cb_reply *out)
+{
+    (void)kb;
+    cb_strbuf b = {0};
+    cb_strbuf_add(&b, a->answer);
+    cb_strbuf_add(&b, "\n");
+    cb_strbuf_add(&b, c->answer);
+    remember(st, a, score, evidence);
+    return finish(&b, 1, a, score, out);
+}
+
+static const cb_topic *last_topic(const cb_kb *kb, const cb_dialog_state *st)
+{
+    return st && st->last_topic[0] ? cb_kb_find(kb, st->last_topic) : NULL;
+}
+
+int cb_answer_next(const cb_kb *kb, cb_dialog_state *st, cb_reply *out)
+{
+    const cb_topic *last = last_topic(kb, st);
+    int steps = cb_kb_step_count(kb);
+    char text[300];
+    if (!last) {
+        if (steps > 0) {
+            snprintf(text, sizeof text,
+                     "Next after what? Ask me a question first, or start with the steps: say \"step 1\" "
+                     "or use the steps command.");
+            return cb_answer_text(text, out);
+        }
+        return cb_answer_text("Next after what? Ask me a question first.", out);
+    }
+    const cb_topic *next = NULL;
+    if (last->step > 0 && last->step < steps)
+        next = cb_kb_step(kb, last->step + 1);
+    else if (last->step == 0 && strcmp(last->command, "steps") == 0 && steps > 0)
+        next = cb_kb_step(kb, 1);
+    else if (last->step == 0 && last->n_related > 0)
+        next = cb_kb_find(kb, last->related[0]);
+    if (!next) {
+        if (last->step == steps && steps > 0) {
+            snprintf(text, sizeof text,
+                     "That was the last of the %d steps. Ask about anything else, or say \"step 1\" to "
+                     "start over.", steps);
+            return cb_answer_text(text, out);
+        }
+        return cb_answer_text("There is nothing that follows that answer. Try /topics to see what "
+                              "else I know.", out);
+    }
+    return cb_answer_topic(kb, st, next, 1.0, "follows the previous answer", out);
+}
+
+int cb_answer_more(const cb_kb *kb, cb_dialog_state *st, cb_reply *out)
+{
+    const cb_topic *last = last_topic(kb, st);
+    if (!last)
+        return cb_answer_text("More about what? Ask me a question first, or try /topics.", out);
+    int given = st->more_given;
+    /* First the topic's details, then its related topics one by one. */
+    if (last->details && given == 0) {
+        cb_strbuf b = {0};
+        cb_strbuf_add(&b, last->details);
+        st->more_given++;
+        return finish(&b, 1, last, st->last_score, out);
+    }
+    size_t rel = (size_t)(given - (last->details ? 1 : 0));
+    if (rel < last->n_related) {
+        const cb_topic *r = cb_kb_find(kb, last->related[rel]);
+        if (r) {
+            cb_strbuf b = {0};
+            cb_strbuf_addf(&b, "Related: %s. ", r->title);
+            cb_strbuf_add(&b, r->answer);
+            st->more_given++;
+            return finish(&b, 1, r, st->last_score, out);
+        }
+    }
+    return cb_answer_text("That is all I know on that. Try /topics to see what else I can tell you.", out);
+}

@@ -1,0 +1,154 @@
+#include "dialog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "strmap.h"
+
+typedef struct entry {
+    char *key;
+    double touched;
+    int prev, next; /* LRU list, most recent at head */
+    cb_dialog_state state;
+} entry;
+
+struct cb_dialog {
+    entry *entries;
+    size_t capacity, used;
+    double ttl;
+    cb_strmap *index; /* key -> entry */
+    int head, tail;
+    int free_list;    /* unused entries chained through next */
+};
+
+cb_dialog *cb_dialog_new(size_t capacity, double ttl_seconds)
+{
+    if (capacity == 0)
+        capacity = 1;
+    cb_dialog *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->entries = calloc(capacity, sizeof *d->entries);
+    d->index = cb_strmap_new(capacity);
+    if (!d->entries || !d->index) {
+        cb_dialog_free(d);
+        return NULL;
+    }
+    d->capacity = capacity;
+    d->ttl = ttl_seconds;
+    cb_dialog_clear(d);
+    return d;
+}
+
+void cb_dialog_clear(cb_dialog *d)
+{
+    for (size_t i = 0; i < d->capacity; i++) {
+        free(d->entries[i].key);
+        d->entries[i].key = NULL;
+        d->entries[i].next = (size_t)i + 1 < d->capacity ? (int)i + 1 : -1;
+    }
+    cb_strmap_clear(d->index);
+    d->used = 0;
+    d->head = d->tail = -1;
+    d->free_list = 0;
+}
+
+void cb_dialog_free(cb_dialog *d)
+{
+    if (!d)
+        return;
+    if (d->entries)
+        for (size_t i = 0; i < d->capacity; i++)
+            free(d->entries[i].key);
+    free(d->entries);
+    cb_strmap_free(d->index);
+    free(d);
+}
+
+static void unlink_entry(cb_dialog *d, int i)
+{
+    entry *e = &d->entries[i];
+    if (e->prev >= 0)
+        d->entries[e->prev].next = e->next;
+    else
+        d->head = e->next;
+    if (e->next >= 0)
+        d->entries[e->next].prev = e->prev;
+    else
+        d->tail = e->prev;
+}
+
+static void push_front(cb_dialog *d, int i)
+{
+    entry *e = &d->entries[i];
+    e->prev = -1;
+    e->next = d->head;
+    if (d->head >= 0)
+        d->entries[d->head].prev = i;
+    d->head = i;
+    if (d->tail < 0)
+        d->tail = i;
+}
+
+static void drop(cb_dialog *d, int i)
+{
+    entry *e = &d->entries[i];
+    unlink_entry(d, i);
+    cb_strmap_remove(d->index, e->key, strlen(e->key));
+    free(e->key);
+    e->key = NULL;
+    e->next = d->free_list;
+    d->free_list = i;
+    d->used--;
+}
+
+/* Expired conversations sit at the tail: the least recently touched. */
+static void expire(cb_dialog *d, double now)
+{
+    while (d->tail >= 0 && now - d->entries[d->tail].touched > d->ttl)
+        drop(d, d->tail);
+}
+
+cb_dialog_state *cb_dialog_peek(cb_dialog *d, const char *key, double now)
+{
+    expire(d, now);
+    int i;
+    if (!cb_strmap_get(d->index, key, strlen(key), &i))
+        return NULL;
+    unlink_entry(d, i);
+    push_front(d, i);
+    d->entries[i].touched = now;
+    return &d->entries[i].state;
+}
+
+cb_dialog_state *cb_dialog_get(cb_dialog *d, const char *key, double now)
+{
+    cb_dialog_state *s = cb_dialog_peek(d, key, now);
+    if (s)
+        return s;
+    if (d->free_list < 0)
+        drop(d, d->tail); /* full: forget the least recent conversation */
+    int i = d->free_list;
+    entry *e = &d->entries[i];
+    size_t len = strlen(key);
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return NULL;
+    memcpy(copy, key, len + 1);
+    if (cb_strmap_put(d->index, key, len, i) != 0) {
+        free(copy);
+        return NULL;
+    }
+    d->free_list = e->next;
+    e->key = copy;
+    e->touched = now;
+    memset(&e->state, 0, sizeof e->state);
+    push_front(d, i);
+    d->used++;
+    return &e->state;
+}
+
+size_t cb_dialog_count(const cb_dialog *d)
+{
+    return d->used;
+}

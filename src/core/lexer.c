@@ -1,0 +1,471 @@
+#include "lexer.h"
+
+#include <libstemmer.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strmap.h"
+
+/* Question words resolved at run time are cached; the cache is dropped when
+ * it reaches this size, which bounds memory on a long-running bot. */
+#define RUNTIME_CACHE_MAX 8192
+#define MIN_TYPO_LEN 4
+#define MAX_ENTRY_LEN 40
+
+/* A surface entry packs (term + 1) above four CB_WORD_* bits. */
+#define PACK(term, wflags) ((((term) + 1) << 4) | (int)(wflags))
+#define PACK_TERM(v) (((v) >> 4) - 1)
+#define PACK_FLAGS(v) ((unsigned)(v) & 15u)
+
+struct cb_lexer {
+    struct sb_stemmer *stemmer;
+    cb_strmap *terms;    /* canonical stem -> term */
+    char **names;        /* term -> canonical stem */
+    unsigned *flags;     /* term -> CB_TERM_* */
+    size_t n_terms, cap_terms;
+    cb_strmap *synonyms; /* stem -> term of its group's first word */
+    cb_strmap *surface;  /* knowledge-base word -> packed entry */
+    cb_strmap *cache;    /* question word -> packed entry */
+    /* typo index: delete-variant -> chain of vocabulary words */
+    cb_strmap *deletes;
+    int *chain_word, *chain_next;
+    size_t n_chain, cap_chain;
+    char **vocab;        /* surface words eligible as corrections */
+    int *vocab_entry;    /* their packed entries */
+    size_t n_vocab, cap_vocab;
+};
+
+static int grow_array(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t cap2 = *cap ? *cap * 2 : 64;
+    while (cap2 < need)
+        cap2 *= 2;
+    void *p = realloc(*arr, cap2 * elem);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = cap2;
+    return 0;
+}
+
+/* Stems word into out (NUL-terminated); returns the stem's length. */
+static size_t stem_word(cb_lexer *lex, const char *word, size_t len, char *out, size_t cap)
+{
+    const sb_symbol *s = sb_stemmer_stem(lex->stemmer, (const sb_symbol *)word, (int)len);
+    size_t n = s ? (size_t)sb_stemmer_length(lex->stemmer) : 0;
+    if (!s) { /* out of memory inside the stemmer: use the word itself */
+        s = (const sb_symbol *)word;
+        n = len;
+    }
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return n;
+}
+
+static int intern(cb_lexer *lex, const char *stem, size_t len)
+{
+    int term;
+    if (cb_strmap_get(lex->terms, stem, len, &term))
+        return term;
+    size_t cap_names = lex->cap_terms, cap_flags = lex->cap_terms;
+    if (grow_array((void **)&lex->names, &cap_names, lex->n_terms + 1, sizeof *lex->names) ||
+        grow_array((void **)&lex->flags, &cap_flags, lex->n_terms + 1, sizeof *lex->flags))
+        return -1;
+    lex->cap_terms = cap_names < cap_flags ? cap_names : cap_flags;
+    char *name = malloc(len + 1);
+    if (!name)
+        return -1;
+    memcpy(name, stem, len);
+    name[len] = '\0';
+    term = (int)lex->n_terms;
+    if (cb_strmap_put(lex->terms, stem, len, term) != 0) {
+        free(name);
+        return -1;
+    }
+    lex->names[term] = name;
+    lex->flags[term] = 0;
+    lex->n_terms++;
+    return term;
+}
+
+static int is_ascii_alpha_word(const char *w, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (w[i] < 'a' || w[i] > 'z')
+            return 0;
+    return 1;
+}
+
+static int add_vocab(cb_lexer *lex, const char *word, size_t len, int entry)
+{
+    if (len < 3 || len > MAX_ENTRY_LEN || !is_ascii_alpha_word(word, len))
+        return 0;
+    if (grow_array((void **)&lex->vocab, &lex->cap_vocab, lex->n_vocab + 1, sizeof *lex->vocab))
+        return -1;
+    /* vocab_entry always has the same capacity as vocab */
+    int *entries = realloc(lex->vocab_entry, lex->cap_vocab * sizeof *entries);
+    if (!entries)
+        return -1;
+    lex->vocab_entry = entries;
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, word, len);
+    copy[len] = '\0';
+    lex->vocab[lex->n_vocab] = copy;
+    lex->vocab_entry[lex->n_vocab] = entry;
+    lex->n_vocab++;
+    return 0;
+}
+
+/* Records a surface word. A word already known keeps its term unless a term
+ * is now given; word flags accumulate. */
+static int set_surface(cb_lexer *lex, const char *word, size_t len, int term, unsigned wflags)
+{
+    int old;
+    if (cb_strmap_get(lex->surface, word, len, &old)) {
+        if (term < 0)
+            term = PACK_TERM(old);
+        wflags |= PACK_FLAGS(old);
+    } else if (term >= 0 && add_vocab(lex, word, len, 0) != 0) {
+        return -1;
+    }
+    return cb_strmap_put(lex->surface, word, len, PACK(term, wflags | CB_WORD_KNOWN));
+}
+
+/* Lower-cases a knowledge-base word into buf (the JSON may say "AHIMA"). */
+static size_t fold_ascii(const char *word, size_t len, char *buf, size_t cap)
+{
+    if (len >= cap)
+        len = cap - 1;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (word[i] >= 'A' && word[i] <= 'Z') ? (char)(word[i] + 32) : word[i];
+    buf[len] = '\0';
+    return len;
+}
+
+int cb_lexer_define(cb_lexer *lex, const char *word, size_t len, unsigned flags)
+{
+    char folded[MAX_ENTRY_LEN + 1], stem[MAX_ENTRY_LEN + 1];
+    len = fold_ascii(word, len, folded, sizeof folded);
+    size_t slen = stem_word(lex, folded, len, stem, sizeof stem);
+    int term;
+    if (!cb_strmap_get(lex->synonyms, stem, slen, &term) && (term = intern(lex, stem, slen)) < 0)
+        return -1;
+    lex->flags[term] |= flags;
+    if (set_surface(lex, folded, len, term, 0) != 0)
+        return -1;
+    return term;
+}
+
+static int define_synonyms(cb_lexer *lex, const cb_synonym_group *g)
+{
+    char folded[MAX_ENTRY_LEN + 1], stem[MAX_ENTRY_LEN + 1];
+    size_t len = fold_ascii(g->words[0], strlen(g->words[0]), folded, sizeof folded);
+    size_t slen = stem_word(lex, folded, len, stem, sizeof stem);
+    int canon;
+    if (!cb_strmap_get(lex->synonyms, stem, slen, &canon) && (canon = intern(lex, stem, slen)) < 0)
+        return -1;
+    for (size_t i = 0; i < g->n; i++) {
+        len = fold_ascii(g->words[i], strlen(g->words[i]), folded, sizeof folded);
+        slen = stem_word(lex, folded, len, stem, sizeof stem);
+        if (cb_strmap_put(lex->synonyms, stem, slen, canon) != 0 ||
+            set_surface(lex, folded, len, canon, 0) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int define_list(cb_lexer *lex, const cb_string_list *l, unsigned term_flags, unsigned wflags)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (term_flags) {
+            if (cb_lexer_define(lex, l->items[i], strlen(l->items[i]), term_flags) < 0)
+                return -1;
+        } else {
+            char folded[MAX_ENTRY_LEN + 1];
+            size_t len = fold_ascii(l->items[i], strlen(l->items[i]), folded, sizeof folded);
+            if (set_surface(lex, folded, len, -1, wflags) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+cb_lexer *cb_lexer_new(const cb_lexicon *lx, cb_error *err)
+{
+    cb_lexer *lex = calloc(1, sizeof *lex);
+    if (!lex) {
+        cb_error_set(err, "out of memory");
+        return NULL;
+    }
+    lex->stemmer = sb_stemmer_new("english", NULL);
+    lex->terms = cb_strmap_new(1024);
+    lex->synonyms = cb_strmap_new(256);
+    lex->surface = cb_strmap_new(2048);
+    lex->cache = cb_strmap_new(1024);
+    lex->deletes = cb_strmap_new(4096);
+    int ok = lex->stemmer && lex->terms && lex->synonyms && lex->surface && lex->cache && lex->deletes;
+    for (size_t i = 0; ok && i < lx->n_synonyms; i++)
+        ok = define_synonyms(lex, &lx->synonyms[i]) == 0;
+    ok = ok && define_list(lex, &lx->domain, CB_TERM_DOMAIN, 0) == 0 &&
+         define_list(lex, &lx->offtopic, CB_TERM_OFFTOPIC, 0) == 0 &&
+         define_list(lex, &lx->stopwords, 0, CB_WORD_STOP) == 0 &&
+         define_list(lex, &lx->common, 0, CB_WORD_KNOWN) == 0;
+    if (!ok) {
+        cb_error_set(err, lex->stemmer ? "out of memory" : "the Snowball English stemmer is unavailable");
+        cb_lexer_free(lex);
+        return NULL;
+    }
+    return lex;
+}
+
+void cb_lexer_free(cb_lexer *lex)
+{
+    if (!lex)
+        return;
+    if (lex->stemmer)
+        sb_stemmer_delete(lex->stemmer);
+    for (size_t i = 0; i < lex->n_terms; i++)
+        free(lex->names[i]);
+    free(lex->names);
+    free(lex->flags);
+    for (size_t i = 0; i < lex->n_vocab; i++)
+        free(lex->vocab[i]);
+    free(lex->vocab);
+    free(lex->vocab_entry);
+    free(lex->chain_word);
+    free(lex->chain_next);
+    cb_strmap_free(lex->terms);
+    cb_strmap_free(lex->synonyms);
+    cb_strmap_free(lex->surface);
+    cb_strmap_free(lex->cache);
+    cb_strmap_free(lex->deletes);
+    free(lex);
+}
+
+/* ---- typo index ------------------------------------------------------------ */
+
+static int max_typos(size_t len)
+{
+    return len < MIN_TYPO_LEN ? 0 : len < 8 ? 1 : 2;
+}
+
+static int chain_add(cb_lexer *lex, const char *variant, size_t len, int word)
+{
+    size_t cap_w = lex->cap_chain, cap_n = lex->cap_chain;
+    if (grow_array((void **)&lex->chain_word, &cap_w, lex->n_chain + 1, sizeof(int)) ||
+        grow_array((void **)&lex->chain_next, &cap_n, lex->n_chain + 1, sizeof(int)))
+        return -1;
+    lex->cap_chain = cap_w < cap_n ? cap_w : cap_n;
+    int head = -1;
+    cb_strmap_get(lex->deletes, variant, len, &head);
+    if (head >= 0 && lex->chain_word[head] == word)
+        return 0; /* the same word reached this variant twice */
+    lex->chain_word[lex->n_chain] = word;
+    lex->chain_next[lex->n_chain] = head;
+    if (cb_strmap_put(lex->deletes, variant, len, (int)lex->n_chain) != 0)
+        return -1;
+    lex->n_chain++;
+    return 0;
+}
+
+/* Calls fn for s and every variant of s with up to depth characters deleted. */
+typedef int (*variant_fn)(void *ctx, const char *variant, size_t len);
+
+static int each_deletion(const char *s, size_t len, int depth, size_t from, variant_fn fn, void *ctx)
+{
+    if (fn(ctx, s, len) != 0)
+        return -1;
+    if (depth == 0 || len <= 1)
+        return 0;
+    char buf[MAX_ENTRY_LEN + 1];
+    for (size_t i = from; i < len; i++) {
+        memcpy(buf, s, i);
+        memcpy(buf + i, s + i + 1, len - i - 1);
+        if (each_deletion(buf, len - 1, depth - 1, i, fn, ctx) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+typedef struct index_ctx {
+    cb_lexer *lex;
+    int word;
+} index_ctx;
+
+static int index_variant(void *ctx, const char *variant, size_t len)
+{
+    index_ctx *c = ctx;
+    return chain_add(c->lex, variant, len, c->word);
+}
+
+int cb_lexer_freeze(cb_lexer *lex, cb_error *err)
+{
+    for (size_t i = 0; i < lex->n_vocab; i++) {
+        const char *w = lex->vocab[i];
+        size_t len = strlen(w);
+        int entry;
+        cb_strmap_get(lex->surface, w, len, &entry);
+        lex->vocab_entry[i] = entry;
+        /* A vocabulary word of length n can be reached by a question word of
+         * length n + 2 with two typos, which allows two only from 8 letters. */
+        int depth = max_typos(len + 2);
+        index_ctx c = {lex, (int)i};
+        if (each_deletion(w, len, depth, 0, index_variant, &c) != 0)
+            return cb_error_set(err, "out of memory");
+    }
+    return CB_OK;
+}
+
+int cb_edit_distance(const char *a, size_t alen, const char *b, size_t blen, int max)
+{
+    if (alen > MAX_ENTRY_LEN || blen > MAX_ENTRY_LEN)
+        return max + 1;
+    if ((alen > blen ? alen - blen : blen - alen) > (size_t)max)
+        return max + 1;
+    int d[MAX_ENTRY_LEN + 1][MAX_ENTRY_LEN + 1];
+    for (size_t i = 0; i <= alen; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= blen; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= alen; i++) {
+        int row_min = max + 1;
+        for (size_t j = 1; j <= blen; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v)
+                v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+            if (v < row_min)
+                row_min = v;
+        }
+        if (row_min > max)
+            return max + 1;
+    }
+    return d[alen][blen] > max ? max + 1 : d[alen][blen];
+}
+
+typedef struct correct_ctx {
+    cb_lexer *lex;
+    const char *word;
+    size_t len;
+    int max;
+    int best, best_dist, best_rank;
+} correct_ctx;
+
+/* Lower rank wins among equal distances: a matching first letter, then a
+ * keyword word, then a length closer to the typed word. */
+static int candidate_rank(const correct_ctx *c, int v)
+{
+    const char *w = c->lex->vocab[v];
+    size_t wl = strlen(w);
+    int term = PACK_TERM(c->lex->vocab_entry[v]);
+    int rank = (w[0] != c->word[0]) * 4;
+    rank += (term < 0 || !(c->lex->flags[term] & CB_TERM_KEYWORD)) * 2;
+    rank += wl != c->len;
+    return rank;
+}
+
+static int consider_variant(void *ctx, const char *variant, size_t len)
+{
+    correct_ctx *c = ctx;
+    int at;
+    if (!cb_strmap_get(c->lex->deletes, variant, len, &at))
+        return 0;
+    for (; at >= 0; at = c->lex->chain_next[at]) {
+        int v = c->lex->chain_word[at];
+        const char *w = c->lex->vocab[v];
+        int dist = cb_edit_distance(c->word, c->len, w, strlen(w), c->max);
+        if (dist > c->max)
+            continue;
+        /* Short words keep their first letter: "bake" is not a typo of "make". */
+        if (c->len < 6 && w[0] != c->word[0])
+            continue;
+        int rank = candidate_rank(c, v);
+        if (c->best < 0 || dist < c->best_dist || (dist == c->best_dist && rank < c->best_rank) ||
+            (dist == c->best_dist && rank == c->best_rank && v < c->best)) {
+            c->best = v;
+            c->best_dist = dist;
+            c->best_rank = rank;
+        }
+    }
+    return 0;
+}
+
+static int correct(cb_lexer *lex, const char *word, size_t len)
+{
+    int max = max_typos(len);
+    if (max == 0 || len > MAX_ENTRY_LEN || !is_ascii_alpha_word(word, len))
+        return -1;
+    correct_ctx c = {lex, word, len, max, -1, 0, 0};
+    each_deletion(word, len, max, 0, consider_variant, &c);
+    return c.best < 0 ? -1 : lex->vocab_entry[c.best];
+}
+
+/* ---- lookups -------------------------------------------------------------------- */
+
+static int resolve(cb_lexer *lex, const char *word, size_t len)
+{
+    int entry;
+    if (cb_strmap_get(lex->surface, word, len, &entry))
+        return entry;
+    char stem[MAX_ENTRY_LEN + 1];
+    size_t slen = stem_word(lex, word, len, stem, sizeof stem);
+    int term;
+    if (cb_strmap_get(lex->synonyms, stem, slen, &term) || cb_strmap_get(lex->terms, stem, slen, &term))
+        return PACK(term, CB_WORD_KNOWN);
+    /* A word whose stem is a stop or common word ("doing") is known too. */
+    if (cb_strmap_get(lex->surface, stem, slen, &entry) && PACK_TERM(entry) < 0)
+        return entry;
+    entry = correct(lex, word, len);
+    if (entry >= 0)
+        return PACK(PACK_TERM(entry), PACK_FLAGS(entry) | CB_WORD_CORRECTED);
+    return PACK(-1, 0);
+}
+
+int cb_lexer_lookup(cb_lexer *lex, const char *word, size_t len, unsigned *word_flags)
+{
+    int entry;
+    if (len == 0 || len > MAX_ENTRY_LEN) {
+        *word_flags = 0;
+        return -1;
+    }
+    if (!cb_strmap_get(lex->cache, word, len, &entry)) {
+        entry = resolve(lex, word, len);
+        if (cb_strmap_count(lex->cache) >= RUNTIME_CACHE_MAX)
+            cb_strmap_clear(lex->cache);
+        cb_strmap_put(lex->cache, word, len, entry); /* a failed put only costs speed */
+    }
+    *word_flags = PACK_FLAGS(entry);
+    return PACK_TERM(entry);
+}
+
+int cb_lexer_is_stopword(const cb_lexer *lex, const char *word, size_t len)
+{
+    int entry;
+    return cb_strmap_get(lex->surface, word, len, &entry) && (PACK_FLAGS(entry) & CB_WORD_STOP);
+}
+
+unsigned cb_lexer_term_flags(const cb_lexer *lex, int term)
+{
+    return term >= 0 && (size_t)term < lex->n_terms ? lex->flags[term] : 0;
+}
+
+const char *cb_lexer_term_name(const cb_lexer *lex, int term)
+{
+    return term >= 0 && (size_t)term < lex->n_terms ? lex->names[term] : "";
+}
+
+size_t cb_lexer_term_count(const cb_lexer *lex)
+{
+    return lex->n_terms;
+}

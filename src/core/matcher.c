@@ -1,0 +1,549 @@
+/* Keyword scoring over an inverted index (term -> phrases starting with it),
+ * so the cost of a question grows with its words, not with the topics. */
+#include "matcher.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lexer.h"
+#include "text.h"
+
+#define MAX_PHRASE_TERMS 8
+#define MAX_HITS 256
+
+typedef struct phrase {
+    int keyword;          /* index into keywords */
+    int n_terms;
+    int terms[MAX_PHRASE_TERMS];
+} phrase;
+
+typedef struct keyword_ref {
+    int topic;
+    double weight;
+    const char *label;    /* the keyword's main phrase, for /why */
+} keyword_ref;
+
+/* Compressed lists: for term t, items start[t] .. start[t + 1] - 1. */
+typedef struct postings {
+    int *start;
+    int *items;
+    float *weights;       /* passage postings only */
+} postings;
+
+typedef struct hit {
+    int keyword;
+    uint64_t positions;   /* bit i: question word i (mod 64) was used */
+} hit;
+
+typedef struct follow_phrase {
+    cb_follow kind;
+    int n_terms;
+    int terms[MAX_PHRASE_TERMS];
+} follow_phrase;
+
+struct cb_matcher {
+    const cb_kb *kb;
+    cb_lexer *lex;
+    keyword_ref *keywords;
+    size_t n_keywords;
+    phrase *phrases;
+    size_t n_phrases;
+    postings by_first_term; /* term -> phrases */
+    postings passages;      /* term -> topics whose texts use it, weight = idf */
+    follow_phrase *follows;
+    size_t n_follows;
+    size_t n_terms;
+    /* per-question scratch, reused */
+    uint32_t stamp;
+    uint32_t *keyword_stamp;
+    uint32_t *topic_stamp;
+    double *score;
+    uint64_t *positions;
+    int *touched;
+    size_t n_touched;
+    hit hits[MAX_HITS];
+    size_t n_hits;
+    cb_words words;
+    int word_term[CB_MAX_WORDS];
+};
+
+/* ---- building ------------------------------------------------------------ */
+
+/* Turns a phrase into terms with the question's own normalisation, so that
+ * "what's" in a keyword and in a question end up the same. */
+static int phrase_terms(cb_matcher *m, const char *text, unsigned flags, int *terms, int max)
+{
+    cb_words *w = &m->words;
+    cb_text_words(text, strlen(text), w);
+    int n = 0;
+    for (size_t i = 0; i < w->n && n < max; i++) {
+        int t = cb_lexer_define(m->lex, w->word[i], w->len[i], flags);
+        if (t < 0)
+            return -1;
+        terms[n++] = t;
+    }
+    return n;
+}
+
+static int add_keywords(cb_matcher *m, cb_error *err)
+{
+    const cb_kb *kb = m->kb;
+    size_t n_kw = 0, n_ph = 0;
+    for (size_t i = 0; i < kb->n_topics; i++) {
+        n_kw += kb->topics[i].n_keywords;
+        for (size_t k = 0; k < kb->topics[i].n_keywords; k++)
+            n_ph += kb->topics[i].keywords[k].n_phrases;
+    }
+    m->keywords = calloc(n_kw + 1, sizeof *m->keywords);
+    m->phrases = calloc(n_ph + 1, sizeof *m->phrases);
+    if (!m->keywords || !m->phrases)
+        return cb_error_set(err, "out of memory");
+    for (size_t i = 0; i < kb->n_topics; i++) {
+        const cb_topic *t = &kb->topics[i];
+        for (size_t k = 0; k < t->n_keywords; k++) {
+            const cb_keyword *kw = &t->keywords[k];
+            keyword_ref *ref = &m->keywords[m->n_keywords];
+            ref->topic = (int)i;
+            ref->weight = kw->weight;
+            ref->label = kw->phrases[0];
+            for (size_t p = 0; p < kw->n_phrases; p++) {
+                phrase *ph = &m->phrases[m->n_phrases];
+                ph->keyword = (int)m->n_keywords;
+                ph->n_terms = phrase_terms(m, kw->phrases[p], CB_TERM_KEYWORD, ph->terms, MAX_PHRASE_TERMS);
+                if (ph->n_terms < 0)
+                    return cb_error_set(err, "out of memory");
+                if (ph->n_terms > 0)
+                    m->n_phrases++;
+            }
+            m->n_keywords++;
+        }
+    }
+    return CB_OK;
+}
+
+static int add_follows(cb_matcher *m, const cb_string_list *list, cb_follow kind, cb_error *err)
+{
+    follow_phrase *grown = realloc(m->follows, (m->n_follows + list->n + 1) * sizeof *grown);
+    if (!grown)
+        return cb_error_set(err, "out of memory");
+    m->follows = grown;
+    for (size_t i = 0; i < list->n; i++) {
+        follow_phrase *f = &m->follows[m->n_follows];
+        f->kind = kind;
+        f->n_terms = phrase_terms(m, list->items[i], 0, f->terms, MAX_PHRASE_TERMS);
+        if (f->n_terms < 0)
+            return cb_error_set(err, "out of memory");
+        if (f->n_terms > 0)
+            m->n_follows++;
+    }
+    return CB_OK;
+}
+
+/* Every content word of a topic's texts becomes a passage term. */
+static int define_passage_words(cb_matcher *m, const char *text)
+{
+    if (!text)
+        return 0;
+    cb_words *w = &m->words;
+    cb_text_words(text, strlen(text), w);
+    for (size_t i = 0; i < w->n; i++)
+        if (!cb_lexer_is_stopword(m->lex, w->word[i], w->len[i]) &&
+            cb_lexer_define(m->lex, w->word[i], w->len[i], CB_TERM_PASSAGE) < 0)
+            return -1;
+    return 0;
+}
+
+static int define_passages(cb_matcher *m, cb_error *err)
+{
+    for (size_t i = 0; i < m->kb->n_topics; i++) {
+        const cb_topic *t = &m->kb->topics[i];
+        int rc = define_passage_words(m, t->title) | define_passage_words(m, t->answer) |
+                 define_passage_words(m, t->details);
+        for (size_t e = 0; e < t->n_examples; e++)
+            rc |= define_passage_words(m, t->examples[e]);
+        if (rc != 0)
+            return cb_error_set(err, "out of memory");
+    }
+    return CB_OK;
+}
+
+/* Terms used by one topic's texts, each once. */
+typedef struct term_set {
+    uint32_t *seen; /* term -> stamp of the topic that last added it */
+    uint32_t stamp;
+    int *list;
+    size_t n, cap;
+} term_set;
+
+static int collect_text_terms(cb_matcher *m, const char *text, term_set *set)
+{
+    if (!text)
+        return 0;
+    cb_words *w = &m->words;
+    cb_text_words(text, strlen(text), w);
+    for (size_t i = 0; i < w->n; i++) {
+        unsigned wf;
+        int t = cb_lexer_lookup(m->lex, w->word[i], w->len[i], &wf);
+        if (t < 0 || (wf & CB_WORD_STOP) || set->seen[t] == set->stamp)
+            continue;
+        if (set->n == set->cap) {
+            size_t cap = set->cap ? set->cap * 2 : 256;
+            int *grown = realloc(set->list, cap * sizeof *grown);
+            if (!grown)
+                return -1;
+            set->list = grown;
+            set->cap = cap;
+        }
+        set->seen[t] = set->stamp;
+        set->list[set->n++] = t;
+    }
+    return 0;
+}
+
+static int collect_topic_terms(cb_matcher *m, const cb_topic *t, term_set *set, uint32_t stamp)
+{
+    set->stamp = stamp;
+    set->n = 0;
+    int rc = collect_text_terms(m, t->title, set) | collect_text_terms(m, t->answer, set) |
+             collect_text_terms(m, t->details, set);
+    for (size_t e = 0; e < t->n_examples; e++)
+        rc |= collect_text_terms(m, t->examples[e], set);
+    return rc;
+}
+
+static int build_passages(cb_matcher *m, cb_error *err)
+{
+    size_t nt = m->n_terms, n_topics = m->kb->n_topics;
+    term_set set = {calloc(nt + 1, sizeof(uint32_t)), 0, NULL, 0, 0};
+    int *df = calloc(nt + 1, sizeof *df);
+    int *fill = calloc(nt + 1, sizeof *fill);
+    postings *p = &m->passages;
+    p->start = calloc(nt + 2, sizeof *p->start);
+    int ok = set.seen && df && fill && p->start;
+    /* First pass counts the topics of each term, second fills the lists. */
+    for (size_t i = 0; ok && i < n_topics; i++) {
+        ok = collect_topic_terms(m, &m->kb->topics[i], &set, (uint32_t)i + 1) == 0;
+        for (size_t j = 0; ok && j < set.n; j++)
+            df[set.list[j]]++;
+    }
+    if (ok) {
+        for (size_t t = 0; t < nt; t++)
+            p->start[t + 1] = p->start[t] + df[t];
+        p->items = malloc(((size_t)p->start[nt] + 1) * sizeof *p->items);
+        p->weights = malloc(((size_t)p->start[nt] + 1) * sizeof *p->weights);
+        ok = p->items && p->weights;
+        memset(set.seen, 0, (nt + 1) * sizeof(uint32_t));
+    }
+    for (size_t i = 0; ok && i < n_topics; i++) {
+        ok = collect_topic_terms(m, &m->kb->topics[i], &set, (uint32_t)i + 1) == 0;
+        for (size_t j = 0; ok && j < set.n; j++) {
+            int t = set.list[j];
+            int at = p->start[t] + fill[t]++;
+            p->items[at] = (int)i;
+            p->weights[at] = (float)log(1.0 + (double)n_topics / df[t]);
+        }
+    }
+    free(set.seen);
+    free(set.list);
+    free(df);
+    free(fill);
+    return ok ? CB_OK : cb_error_set(err, "out of memory");
+}
+
+static int build_phrase_index(cb_matcher *m, cb_error *err)
+{
+    size_t nt = m->n_terms;
+    postings *p = &m->by_first_term;
+    p->start = calloc(nt + 2, sizeof *p->start);
+    p->items = malloc((m->n_phrases + 1) * sizeof *p->items);
+    int *fill = calloc(nt + 1, sizeof *fill);
+    if (!p->start || !p->items || !fill) {
+        free(fill);
+        return cb_error_set(err, "out of memory");
+    }
+    for (size_t i = 0; i < m->n_phrases; i++)
+        p->start[m->phrases[i].terms[0] + 1]++;
+    for (size_t t = 0; t < nt; t++)
+        p->start[t + 1] += p->start[t];
+    for (size_t i = 0; i < m->n_phrases; i++) {
+        int t = m->phrases[i].terms[0];
+        p->items[p->start[t] + fill[t]++] = (int)i;
+    }
+    free(fill);
+    return CB_OK;
+}
+
+static int alloc_scratch(cb_matcher *m, cb_error *err)
+{
+    size_t nt = m->kb->n_topics;
+    m->keyword_stamp = calloc(m->n_keywords + 1, sizeof *m->keyword_stamp);
+    m->topic_stamp = calloc(nt, sizeof *m->topic_stamp);
+    m->score = calloc(nt, sizeof *m->score);
+    m->positions = calloc(nt, sizeof *m->positions);
+    m->touched = calloc(nt, sizeof *m->touched);
+    if (!m->keyword_stamp || !m->topic_stamp || !m->score || !m->positions || !m->touched)
+        return cb_error_set(err, "out of memory");
+    return CB_OK;
+}
+
+cb_matcher *cb_matcher_new(const cb_kb *kb, cb_error *err)
+{
+    cb_matcher *m = calloc(1, sizeof *m);
+    if (!m) {
+        cb_error_set(err, "out of memory");
+        return NULL;
+    }
+    m->kb = kb;
+    m->lex = cb_lexer_new(&kb->lexicon, err);
+    int ok = m->lex && add_keywords(m, err) == CB_OK &&
+             add_follows(m, &kb->lexicon.follow_next, CB_FOLLOW_NEXT, err) == CB_OK &&
+             add_follows(m, &kb->lexicon.follow_more, CB_FOLLOW_MORE, err) == CB_OK &&
+             define_passages(m, err) == CB_OK && cb_lexer_freeze(m->lex, err) == CB_OK;
+    if (ok) {
+        m->n_terms = cb_lexer_term_count(m->lex);
+        ok = build_phrase_index(m, err) == CB_OK && build_passages(m, err) == CB_OK &&
+             alloc_scratch(m, err) == CB_OK;
+    }
+    if (!ok) {
+        cb_matcher_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void cb_matcher_free(cb_matcher *m)
+{
+    if (!m)
+        return;
+    cb_lexer_free(m->lex);
+    free(m->keywords);
+    free(m->phrases);
+    free(m->by_first_term.start);
+    free(m->by_first_term.items);
+    free(m->passages.start);
+    free(m->passages.items);
+    free(m->passages.weights);
+    free(m->follows);
+    free(m->keyword_stamp);
+    free(m->topic_stamp);
+    free(m->score);
+    free(m->positions);
+    free(m->touched);
+    free(m);
+}
+
+const cb_kb *cb_matcher_kb(const cb_matcher *m)
+{
+    return m->kb;
+}
+
+/* ---- matching ------------------------------------------------------------- */
+
+static int phrase_at(const cb_matcher *m, const int *terms, int n_terms, size_t at)
+{
+    if (at + (size_t)n_terms > m->words.n)
+        return 0;
+    for (int j = 0; j < n_terms; j++)
+        if (m->word_term[at + j] != terms[j])
+            return 0;
+    return 1;
+}
+
+static uint64_t span_bits(size_t at, int n)
+{
+    uint64_t bits = 0;
+    for (int j = 0; j < n; j++)
+        bits |= (uint64_t)1 << ((at + (size_t)j) % 64);
+    return bits;
+}
+
+static void touch(cb_matcher *m, int topic)
+{
+    if (m->topic_stamp[topic] == m->stamp)
+        return;
+    m->topic_stamp[topic] = m->stamp;
+    m->score[topic] = 0;
+    m->positions[topic] = 0;
+    m->touched[m->n_touched++] = topic;
+}
+
+static void score_keywords(cb_matcher *m)
+{
+    const postings *p = &m->by_first_term;
+    for (size_t i = 0; i < m->words.n; i++) {
+        int t = m->word_term[i];
+        if (t < 0)
+            continue;
+        for (int at = p->start[t]; at < p->start[t + 1]; at++) {
+            const phrase *ph = &m->phrases[p->items[at]];
+            if (!phrase_at(m, ph->terms, ph->n_terms, i))
+                continue;
+            uint64_t bits = span_bits(i, ph->n_terms);
+            const keyword_ref *kw = &m->keywords[ph->keyword];
+            touch(m, kw->topic);
+            m->positions[kw->topic] |= bits;
+            if (m->keyword_stamp[ph->keyword] == m->stamp)
+                continue; /* a keyword counts once however often it occurs */
+            m->keyword_stamp[ph->keyword] = m->stamp;
+            m->score[kw->topic] += kw->weight;
+            if (m->n_hits < MAX_HITS)
+                m->hits[m->n_hits++] = (hit){ph->keyword, bits};
+        }
+    }
+}
+
+/* Score of topic from keywords that used no word of the `taken` positions. */
+static double own_score(const cb_matcher *m, int topic, uint64_t taken)
+{
+    double s = 0;
+    for (size_t i = 0; i < m->n_hits; i++)
+        if (m->keywords[m->hits[i].keyword].topic == topic && !(m->hits[i].positions & taken))
+            s += m->keywords[m->hits[i].keyword].weight;
+    return s;
+}
+
+static void best_two(const cb_matcher *m, int *best, int *second)
+{
+    *best = *second = -1;
+    for (size_t i = 0; i < m->n_touched; i++) {
+        int t = m->touched[i];
+        if (*best < 0 || m->score[t] > m->score[*best] || (m->score[t] == m->score[*best] && t < *best)) {
+            *second = *best;
+            *best = t;
+        } else if (*second < 0 || m->score[t] > m->score[*second] ||
+                   (m->score[t] == m->score[*second] && t < *second)) {
+            *second = t;
+        }
+    }
+}
+
+static int passage_best(cb_matcher *m, double *score)
+{
+    /* Reuses the keyword scratch: passage scores replace keyword scores. */
+    m->stamp++;
+    m->n_touched = 0;
+    for (size_t i = 0; i < m->words.n; i++) {
+        int t = m->word_term[i];
+        if (t < 0 || (cb_lexer_term_flags(m->lex, t) & CB_TERM_DOMAIN))
+            continue;
+        int dup = 0;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = m->word_term[j] == t;
+        if (dup)
+            continue;
+        for (int at = m->passages.start[t]; at < m->passages.start[t + 1]; at++) {
+            touch(m, m->passages.items[at]);
+            m->score[m->passages.items[at]] += m->passages.weights[at];
+        }
+    }
+    int best, second;
+    best_two(m, &best, &second);
+    *score = best >= 0 ? m->score[best] : 0;
+    return best;
+}
+
+static void find_follow(cb_matcher *m, cb_match *out)
+{
+    for (size_t f = 0; f < m->n_follows && out->follow == CB_FOLLOW_NONE; f++)
+        for (size_t i = 0; i < m->words.n; i++)
+            if (phrase_at(m, m->follows[f].terms, m->follows[f].n_terms, i)) {
+                out->follow = m->follows[f].kind;
+                break;
+            }
+}
+
+static void write_evidence(const cb_matcher *m, int topic, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < m->n_hits; i++) {
+        const keyword_ref *kw = &m->keywords[m->hits[i].keyword];
+        if (kw->topic != topic)
+            continue;
+        size_t need = strlen(kw->label) + (used ? 2 : 0);
+        if (used + need + 1 > cap)
+            break;
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", kw->label);
+    }
+}
+
+static void read_words(cb_matcher *m, const char *text, size_t len, cb_match *out)
+{
+    cb_text_words(text, len, &m->words);
+    out->n_words = m->words.n;
+    for (size_t i = 0; i < m->words.n; i++) {
+        unsigned wf;
+        int t = cb_lexer_lookup(m->lex, m->words.word[i], m->words.len[i], &wf);
+        m->word_term[i] = t;
+        unsigned tf = cb_lexer_term_flags(m->lex, t);
+        if (tf & CB_TERM_DOMAIN)
+            out->has_domain = 1;
+        if (tf & CB_TERM_OFFTOPIC)
+            out->n_offtopic++;
+    }
+}
+
+void cb_matcher_match(cb_matcher *m, const char *text, size_t len, cb_match *out)
+{
+    const cb_lexicon *lx = &m->kb->lexicon;
+    memset(out, 0, sizeof *out);
+    m->stamp++;
+    m->n_touched = 0;
+    m->n_hits = 0;
+    read_words(m, text ? text : "", text ? len : 0, out);
+    find_follow(m, out);
+    score_keywords(m);
+    double penalty = out->n_offtopic * lx->offtopic_penalty;
+    for (size_t i = 0; i < m->n_touched; i++)
+        m->score[m->touched[i]] -= penalty;
+
+    int best, second;
+    best_two(m, &best, &second);
+    double top = best >= 0 ? m->score[best] : 0;
+    double next = second >= 0 ? m->score[second] : 0;
+    /* A domain word backs a weak keyword: "coder pay?" is clear enough. */
+    double needed = out->has_domain ? lx->threshold * 0.5 : lx->threshold;
+    if (best >= 0 && top >= needed) {
+        out->kind = CB_MATCH_TOPIC;
+        out->topic = &m->kb->topics[best];
+        out->score = top;
+        write_evidence(m, best, out->evidence, sizeof out->evidence);
+        if (second >= 0 && next >= needed) {
+            double own_second = own_score(m, second, m->positions[best]);
+            double own_best = own_score(m, best, m->positions[second]);
+            if (own_second >= lx->threshold && own_best >= lx->threshold)
+                out->kind = CB_MATCH_TWO;
+            else if (next >= lx->clarify_ratio * top && own_second < lx->threshold)
+                out->kind = CB_MATCH_CLARIFY;
+            if (out->kind != CB_MATCH_TOPIC) {
+                out->second = &m->kb->topics[second];
+                out->second_score = next;
+            }
+        }
+        return;
+    }
+    if (out->has_domain && out->n_offtopic == 0) {
+        double score;
+        int passage = passage_best(m, &score);
+        if (passage >= 0 && score > 0) {
+            out->kind = CB_MATCH_PASSAGE;
+            out->topic = &m->kb->topics[passage];
+            out->score = score;
+            snprintf(out->evidence, sizeof out->evidence, "words of its text");
+            return;
+        }
+    }
+    out->kind = CB_MATCH_NONE;
+    out->score = top > 0 ? top : 0;
+}
+
+double cb_matcher_last_score(const cb_matcher *m, const cb_topic *topic)
+{
+    size_t i = (size_t)(topic - m->kb->topics);
+    if (i >= m->kb->n_topics || m->topic_stamp[i] != m->stamp)
+        return 0;
+    return m->score[i];
+}
