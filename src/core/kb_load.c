@@ -25,6 +25,8 @@ typedef struct load_ctx {
     const char *text;  /* raw file text, to find lines */
     size_t len;
     cb_error *err;
+    size_t id_cursor;  /* topics come in file order: search for the next id from here */
+    int id_cursor_line;
 } load_ctx;
 
 static char *dup_str(const char *s)
@@ -45,11 +47,11 @@ static int line_at(const char *text, size_t len, size_t offset)
     return line;
 }
 
-/* Line of the first `"id": "<id>"` in the text; 0 when not found. */
-static int line_of_id(const load_ctx *c, const char *id)
+/* Position of the first `"id": "<id>"` at or after from, or NULL. */
+static const char *find_id(const char *text, const char *from, const char *id)
 {
     size_t idlen = strlen(id);
-    for (const char *p = c->text; (p = strstr(p, "\"id\"")) != NULL; p += 4) {
+    for (const char *p = from; (p = strstr(p, "\"id\"")) != NULL; p += 4) {
         const char *q = p + 4;
         while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
             q++;
@@ -59,9 +61,28 @@ static int line_of_id(const load_ctx *c, const char *id)
         while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
             q++;
         if (*q == '"' && strncmp(q + 1, id, idlen) == 0 && q[1 + idlen] == '"')
-            return line_at(c->text, c->len, (size_t)(p - c->text));
+            return p;
     }
-    return 0;
+    (void)text;
+    return NULL;
+}
+
+/* Line of a topic's id in the file; 0 when it cannot be found. Topics are
+ * read in file order, so the search resumes where the last one ended and
+ * the whole file is scanned once. */
+static int line_of_id(load_ctx *c, const char *id)
+{
+    if (c->id_cursor_line == 0)
+        c->id_cursor_line = 1;
+    const char *p = find_id(c->text, c->text + c->id_cursor, id);
+    if (!p) /* out of order (a repeated id): search from the top */
+        return (p = find_id(c->text, c->text, id)) ? line_at(c->text, c->len, (size_t)(p - c->text)) : 0;
+    size_t at = (size_t)(p - c->text);
+    for (size_t i = c->id_cursor; i < at; i++)
+        if (c->text[i] == '\n')
+            c->id_cursor_line++;
+    c->id_cursor = at;
+    return c->id_cursor_line;
 }
 
 static int fail(const load_ctx *c, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -226,7 +247,7 @@ static int check_answer_lines(const load_ctx *c, int line, const char *id, const
     return CB_OK;
 }
 
-static int read_topic(const load_ctx *c, size_t index, json_t *obj, cb_topic *t)
+static int read_topic(load_ctx *c, size_t index, json_t *obj, cb_topic *t)
 {
     static const char *const allowed[] = {"id", "title", "command", "step", "keywords", "examples",
                                           "answer", "details", "related", "source"};
@@ -277,7 +298,7 @@ static int read_topic(const load_ctx *c, size_t index, json_t *obj, cb_topic *t)
     return CB_OK;
 }
 
-static int read_topics(const load_ctx *c, json_t *arr)
+static int read_topics(load_ctx *c, json_t *arr)
 {
     if (!json_is_array(arr))
         return fail(c, 1, "\"topics\" must be an array");
@@ -521,8 +542,17 @@ int cb_kb_load_string(const char *json, size_t len, const char *name, cb_kb **ou
     if (!kb)
         return cb_error_set(err, "%s: out of memory", name);
     set_defaults(kb);
-    load_ctx c = {kb, name, json, len, err};
-    if (read_document(&c) != CB_OK || finish(kb, name, out, err) != CB_OK) {
+    char *text = malloc(len + 1); /* NUL-terminated, for finding lines */
+    if (!text) {
+        cb_kb_free(kb);
+        return cb_error_set(err, "%s: out of memory", name);
+    }
+    memcpy(text, json, len);
+    text[len] = '\0';
+    load_ctx c = {kb, name, text, len, err, 0, 0};
+    int rc = read_document(&c);
+    free(text);
+    if (rc != CB_OK || finish(kb, name, out, err) != CB_OK) {
         cb_kb_free(kb);
         return CB_ERR;
     }
@@ -537,9 +567,9 @@ static int read_file(const char *path, char **text, size_t *len, cb_error *err)
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
-        if (n < cap)
+        if (n < cap - 1)
             break;
         if (cap >= MAX_KB_FILE_BYTES) {
             free(buf);
@@ -563,6 +593,7 @@ static int read_file(const char *path, char **text, size_t *len, cb_error *err)
         free(buf);
         return cb_error_set(err, "%s: read error", path);
     }
+    buf[n] = '\0';
     *text = buf;
     *len = n;
     return CB_OK;
@@ -635,7 +666,7 @@ int cb_kb_load(const char *dir, cb_kb **out, cb_error *err)
         snprintf(path, plen, "%s/%s", dir, names[i]);
         rc = read_file(path, &text, &len, err);
         if (rc == CB_OK) {
-            load_ctx c = {kb, path, text, len, err};
+            load_ctx c = {kb, path, text, len, err, 0, 0};
             rc = read_document(&c);
         }
         free(text);

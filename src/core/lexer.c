@@ -1,6 +1,7 @@
 #include "lexer.h"
 
 #include <libstemmer.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,14 @@
 #define PACK_TERM(v) (((v) >> 4) - 1)
 #define PACK_FLAGS(v) ((unsigned)(v) & 15u)
 
+/* A vocabulary word with some letters deleted, reduced to a hash: the index
+ * stays at 8 bytes a variant, and a hash collision only costs one more edit
+ * distance check. */
+typedef struct variant {
+    uint32_t hash;
+    uint32_t word;
+} variant;
+
 struct cb_lexer {
     struct sb_stemmer *stemmer;
     cb_strmap *terms;    /* canonical stem -> term */
@@ -26,10 +35,9 @@ struct cb_lexer {
     cb_strmap *synonyms; /* stem -> term of its group's first word */
     cb_strmap *surface;  /* knowledge-base word -> packed entry */
     cb_strmap *cache;    /* question word -> packed entry */
-    /* typo index: delete-variant -> chain of vocabulary words */
-    cb_strmap *deletes;
-    int *chain_word, *chain_next;
-    size_t n_chain, cap_chain;
+    /* typo index: (hash of a delete-variant, vocabulary word), sorted */
+    variant *variants;
+    size_t n_variants, cap_variants;
     char **vocab;        /* surface words eligible as corrections */
     int *vocab_entry;    /* their packed entries */
     size_t n_vocab, cap_vocab;
@@ -208,8 +216,7 @@ cb_lexer *cb_lexer_new(const cb_lexicon *lx, cb_error *err)
     lex->synonyms = cb_strmap_new(256);
     lex->surface = cb_strmap_new(2048);
     lex->cache = cb_strmap_new(1024);
-    lex->deletes = cb_strmap_new(4096);
-    int ok = lex->stemmer && lex->terms && lex->synonyms && lex->surface && lex->cache && lex->deletes;
+    int ok = lex->stemmer && lex->terms && lex->synonyms && lex->surface && lex->cache;
     for (size_t i = 0; ok && i < lx->n_synonyms; i++)
         ok = define_synonyms(lex, &lx->synonyms[i]) == 0;
     ok = ok && define_list(lex, &lx->domain, CB_TERM_DOMAIN, 0) == 0 &&
@@ -238,13 +245,11 @@ void cb_lexer_free(cb_lexer *lex)
         free(lex->vocab[i]);
     free(lex->vocab);
     free(lex->vocab_entry);
-    free(lex->chain_word);
-    free(lex->chain_next);
+    free(lex->variants);
     cb_strmap_free(lex->terms);
     cb_strmap_free(lex->synonyms);
     cb_strmap_free(lex->surface);
     cb_strmap_free(lex->cache);
-    cb_strmap_free(lex->deletes);
     free(lex);
 }
 
@@ -255,23 +260,22 @@ static int max_typos(size_t len)
     return len < MIN_TYPO_LEN ? 0 : len < 8 ? 1 : 2;
 }
 
-static int chain_add(cb_lexer *lex, const char *variant, size_t len, int word)
+static uint32_t variant_hash(const char *s, size_t len)
 {
-    size_t cap_w = lex->cap_chain, cap_n = lex->cap_chain;
-    if (grow_array((void **)&lex->chain_word, &cap_w, lex->n_chain + 1, sizeof(int)) ||
-        grow_array((void **)&lex->chain_next, &cap_n, lex->n_chain + 1, sizeof(int)))
-        return -1;
-    lex->cap_chain = cap_w < cap_n ? cap_w : cap_n;
-    int head = -1;
-    cb_strmap_get(lex->deletes, variant, len, &head);
-    if (head >= 0 && lex->chain_word[head] == word)
-        return 0; /* the same word reached this variant twice */
-    lex->chain_word[lex->n_chain] = word;
-    lex->chain_next[lex->n_chain] = head;
-    if (cb_strmap_put(lex->deletes, variant, len, (int)lex->n_chain) != 0)
-        return -1;
-    lex->n_chain++;
-    return 0;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static int cmp_variant(const void *a, const void *b)
+{
+    const variant *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->word < y->word ? -1 : x->word > y->word;
 }
 
 /* Calls fn for s and every variant of s with up to depth characters deleted. */
@@ -293,32 +297,37 @@ static int each_deletion(const char *s, size_t len, int depth, size_t from, vari
     return 0;
 }
 
-typedef struct index_ctx {
-    cb_lexer *lex;
-    int word;
-} index_ctx;
-
-static int index_variant(void *ctx, const char *variant, size_t len)
+static int index_variant(void *ctx, const char *v, size_t len)
 {
-    index_ctx *c = ctx;
-    return chain_add(c->lex, variant, len, c->word);
+    cb_lexer *lex = ctx;
+    if (grow_array((void **)&lex->variants, &lex->cap_variants, lex->n_variants + 1, sizeof *lex->variants))
+        return -1;
+    lex->variants[lex->n_variants++] = (variant){variant_hash(v, len), lex->n_vocab};
+    return 0;
 }
 
 int cb_lexer_freeze(cb_lexer *lex, cb_error *err)
 {
-    for (size_t i = 0; i < lex->n_vocab; i++) {
+    size_t n_vocab = lex->n_vocab;
+    for (size_t i = 0; i < n_vocab; i++) {
         const char *w = lex->vocab[i];
         size_t len = strlen(w);
-        int entry;
-        cb_strmap_get(lex->surface, w, len, &entry);
-        lex->vocab_entry[i] = entry;
+        cb_strmap_get(lex->surface, w, len, &lex->vocab_entry[i]);
         /* A vocabulary word of length n can be reached by a question word of
          * length n + 2 with two typos, which allows two only from 8 letters. */
-        int depth = max_typos(len + 2);
-        index_ctx c = {lex, (int)i};
-        if (each_deletion(w, len, depth, 0, index_variant, &c) != 0)
+        lex->n_vocab = i; /* index_variant tags variants with this word */
+        if (each_deletion(w, len, max_typos(len + 2), 0, index_variant, lex) != 0) {
+            lex->n_vocab = n_vocab;
             return cb_error_set(err, "out of memory");
+        }
     }
+    lex->n_vocab = n_vocab;
+    qsort(lex->variants, lex->n_variants, sizeof *lex->variants, cmp_variant);
+    size_t out = 0; /* the same deletion reached twice, e.g. "aa" -> "a" */
+    for (size_t i = 0; i < lex->n_variants; i++)
+        if (out == 0 || cmp_variant(&lex->variants[out - 1], &lex->variants[i]) != 0)
+            lex->variants[out++] = lex->variants[i];
+    lex->n_variants = out;
     return CB_OK;
 }
 
@@ -375,29 +384,39 @@ static int candidate_rank(const correct_ctx *c, int v)
     return rank;
 }
 
-static int consider_variant(void *ctx, const char *variant, size_t len)
+static void consider_word(correct_ctx *c, int v)
+{
+    const char *w = c->lex->vocab[v];
+    int dist = cb_edit_distance(c->word, c->len, w, strlen(w), c->max);
+    if (dist > c->max)
+        return;
+    /* Short words keep their first letter: "bake" is not a typo of "make". */
+    if (c->len < 6 && w[0] != c->word[0])
+        return;
+    int rank = candidate_rank(c, v);
+    if (c->best < 0 || dist < c->best_dist || (dist == c->best_dist && rank < c->best_rank) ||
+        (dist == c->best_dist && rank == c->best_rank && v < c->best)) {
+        c->best = v;
+        c->best_dist = dist;
+        c->best_rank = rank;
+    }
+}
+
+static int consider_variant(void *ctx, const char *v, size_t len)
 {
     correct_ctx *c = ctx;
-    int at;
-    if (!cb_strmap_get(c->lex->deletes, variant, len, &at))
-        return 0;
-    for (; at >= 0; at = c->lex->chain_next[at]) {
-        int v = c->lex->chain_word[at];
-        const char *w = c->lex->vocab[v];
-        int dist = cb_edit_distance(c->word, c->len, w, strlen(w), c->max);
-        if (dist > c->max)
-            continue;
-        /* Short words keep their first letter: "bake" is not a typo of "make". */
-        if (c->len < 6 && w[0] != c->word[0])
-            continue;
-        int rank = candidate_rank(c, v);
-        if (c->best < 0 || dist < c->best_dist || (dist == c->best_dist && rank < c->best_rank) ||
-            (dist == c->best_dist && rank == c->best_rank && v < c->best)) {
-            c->best = v;
-            c->best_dist = dist;
-            c->best_rank = rank;
-        }
+    const variant *vs = c->lex->variants;
+    uint32_t h = variant_hash(v, len);
+    size_t lo = 0, hi = c->lex->n_variants;
+    while (lo < hi) { /* first variant with this hash */
+        size_t mid = lo + (hi - lo) / 2;
+        if (vs[mid].hash < h)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    for (; lo < c->lex->n_variants && vs[lo].hash == h; lo++)
+        consider_word(c, (int)vs[lo].word);
     return 0;
 }
 

@@ -1,0 +1,47 @@
+/* Arbitrary bytes as chat messages: commands, questions, follow-ups. The
+ * shipped knowledge base is loaded once; the first byte picks one of a few
+ * conversations so that dialog state carries from input to input. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static cb_bot *bot;
+static double clock_now;
+
+static void setup(void)
+{
+    cb_kb *kb;
+    cb_error err;
+    if (cb_kb_load(CAREERBOT_KNOWLEDGE_DIR, &kb, &err) != CB_OK) {
+        fprintf(stderr, "fuzz_matcher: %s\n", err.text);
+        abort();
+    }
+    bot = cb_bot_new(kb, NULL, &err);
+    if (!bot) {
+        fprintf(stderr, "fuzz_matcher: %s\n", err.text);
+        abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!bot)
+        setup();
+    char user[8];
+    snprintf(user, sizeof user, "u%d", size ? data[0] % 4 : 0);
+    clock_now += 1.0;
+    cb_request req = {"fuzz", "room", user, clock_now, (const char *)data, size};
+    cb_reply reply;
+    if (cb_bot_reply(bot, &req, &reply) != CB_OK)
+        abort();
+    /* Every reply is text without NUL bytes, so it can go on any wire. */
+    if (!reply.text || strlen(reply.text) == 0)
+        abort();
+    cb_reply_clear(&reply);
+    return 0;
+}
