@@ -1,0 +1,45 @@
+/* Helpers shared by the unit tests: temporary knowledge directories, the
+ * fixture knowledge base, and a one-call way to ask the bot something. */
+#ifndef CB_TEST_UTIL_H
+#define CB_TEST_UTIL_H
+
+#include <stddef.h>
+
+#include "bot.h"
+#include "kb.h"
+
+#define TU_MINI_KB CAREERBOT_TEST_DATA "/kb-mini"
+
+/* A fresh empty directory under $TMPDIR (or /tmp); caller frees the string
+ * and removes the directory with tu_rmtree. Fails the test on error. */
+char *tu_mkdtemp(void);
+/* Writes text to dir/name (creating or replacing it). */
+void tu_write(const char *dir, const char *name, const char *text);
+/* Removes the files in dir (one level) and dir itself; frees dir. */
+void tu_rmtree(char *dir);
+
+/* Loads a directory and fails the test with the loader's message on error. */
+cb_kb *tu_load(const char *dir);
+/* Loads one JSON document and fails the test on error. */
+cb_kb *tu_load_string(const char *json);
+/* A bot over the kb-mini fixture (prefixes NULL for the default "/!"). */
+cb_bot *tu_mini_bot(const char *prefixes);
+
+/* Sends text as user in room "#room" of network "net" at time now. The reply
+ * text stays valid until the next tu_say or tu_say_clear. */
+const cb_reply *tu_say_in(cb_bot *bot, const char *network, const char *room, const char *user,
+                          double now, const char *text);
+const cb_reply *tu_say(cb_bot *bot, const char *text);
+void tu_say_clear(void);
+
+/* Reads a whole stream from its start into a malloc'd string. */
+char *tu_slurp(void *file);
+
+/* True when the program was started with --known-bugs: run only the tests
+ * that show reported, unfixed bugs (registered as ctest unit_*_known_bugs). */
+int tu_known_bugs_mode(int argc, char **argv);
+
+/* 1 when haystack contains needle. */
+int tu_contains(const char *haystack, const char *needle);
+
+#endif
