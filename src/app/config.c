@@ -206,6 +206,8 @@ static int handle(void *user, const char *section, const char *key, const char *
     parse_ctx *c = user;
     if (c->failed)
         return 0;
+    if (section[0] == '\0')
+        return bad(c, "", key, "keys must come after a section header such as [bot]");
     if (strcmp(section, "bot") == 0)
         return bot_key(c, key, value);
     if (strncmp(section, "irc.", 4) == 0 || strncmp(section, "matrix.", 7) == 0)
