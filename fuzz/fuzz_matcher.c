@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char user[8];
     snprintf(user, sizeof user, "u%d", size ? data[0] % 4 : 0);
     clock_now += 1.0;
-    cb_request req = {"fuzz", "room", user, clock_now, (const char *)data, size};
+    cb_request req = {"fuzz", "room", user, clock_now, (const char *)data, size, NULL};
     cb_reply reply;
     if (cb_bot_reply(bot, &req, &reply) != CB_OK)
         abort();

@@ -23,6 +23,7 @@ typedef struct cb_request {
     double now;          /* seconds on a monotonic clock, for conversation expiry */
     const char *text;    /* any bytes; need not be NUL-terminated */
     size_t len;
+    const char *command_prefixes; /* NULL: the bot's own */
 } cb_request;
 
 typedef struct cb_reply {
@@ -45,7 +46,8 @@ void cb_reply_clear(cb_reply *reply);
 int cb_bot_replace_kb(cb_bot *bot, cb_kb *kb, cb_error *err);
 const cb_kb *cb_bot_kb(const cb_bot *bot);
 
-/* True when text (after leading spaces) is a command, e.g. "!salary". */
-int cb_bot_is_command(const cb_bot *bot, const char *text, size_t len);
+/* True when text (after leading spaces) is a command, e.g. "!salary";
+ * prefixes NULL means the bot's own. */
+int cb_bot_is_command(const cb_bot *bot, const char *prefixes, const char *text, size_t len);
 
 #endif

@@ -43,7 +43,7 @@ static int print_reply(const cb_reply *reply, FILE *out, cb_format format)
 
 static int answer(cb_bot *bot, const char *text, size_t len, FILE *out, cb_format format)
 {
-    cb_request req = {"console", "console", "you", now_seconds(), text, len};
+    cb_request req = {"console", "console", "you", now_seconds(), text, len, NULL};
     cb_reply reply;
     if (cb_bot_reply(bot, &req, &reply) != CB_OK) {
         fprintf(stderr, "careerbot: out of memory\n");

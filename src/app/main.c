@@ -9,6 +9,7 @@
 #include "config.h"
 #include "console.h"
 #include "kb_check.h"
+#include "runner.h"
 
 #ifndef CAREERBOT_KNOWLEDGE_DIR
 #define CAREERBOT_KNOWLEDGE_DIR "knowledge"
@@ -136,9 +137,7 @@ int main(int argc, char **argv)
     if (o.ask) {
         status = cb_console_ask(bot, o.ask, stdout, o.format);
     } else if (cfg.n_sections > 0 && !o.console) {
-        fprintf(stderr, "careerbot: %s:%d: network sections ([%s.%s]) are not supported by this build yet\n",
-                cfg.path, cfg.sections[0].line, cfg.sections[0].kind, cfg.sections[0].name);
-        status = 2;
+        status = cb_runner_run(&cfg, bot);
     } else {
         int tty = isatty(STDIN_FILENO);
         status = cb_console_run(bot, stdin, stdout, o.format, tty && o.format == CB_FORMAT_TEXT);

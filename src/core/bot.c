@@ -95,12 +95,14 @@ static int is_name_char(char c)
 }
 
 /* Splits "!Step 3" into prefix '!', name "step", args "3". */
-static int parse_command(const cb_bot *bot, const char *text, size_t len, char *prefix, char *name,
-                         const char **args, const char **args_end)
+static int parse_command(const cb_bot *bot, const char *prefixes, const char *text, size_t len, char *prefix,
+                         char *name, const char **args, const char **args_end)
 {
     const char *end = text + len;
     const char *p = skip_space(text, end);
-    if (p + 1 >= end || *p == '\0' || !strchr(bot->prefixes, *p) || !is_name_char(p[1]))
+    if (!prefixes)
+        prefixes = bot->prefixes;
+    if (p + 1 >= end || *p == '\0' || !strchr(prefixes, *p) || !is_name_char(p[1]))
         return 0;
     *prefix = *p++;
     size_t n = 0;
@@ -115,11 +117,11 @@ static int parse_command(const cb_bot *bot, const char *text, size_t len, char *
     return 1;
 }
 
-int cb_bot_is_command(const cb_bot *bot, const char *text, size_t len)
+int cb_bot_is_command(const cb_bot *bot, const char *prefixes, const char *text, size_t len)
 {
     char prefix, name[MAX_COMMAND_NAME + 1];
     const char *args, *args_end;
-    return parse_command(bot, text, len, &prefix, name, &args, &args_end);
+    return parse_command(bot, prefixes, text, len, &prefix, name, &args, &args_end);
 }
 
 static int run_command(cb_bot *bot, cb_dialog_state *st, char prefix, const char *name, const char *args,
@@ -261,7 +263,7 @@ int cb_bot_reply(cb_bot *bot, const cb_request *req, cb_reply *out)
     size_t len = req->text ? req->len : 0;
     char prefix, name[MAX_COMMAND_NAME + 1];
     const char *args, *args_end;
-    if (parse_command(bot, text, len, &prefix, name, &args, &args_end))
+    if (parse_command(bot, req->command_prefixes, text, len, &prefix, name, &args, &args_end))
         return run_command(bot, st, prefix, name, args, args_end, out);
     cb_request q = *req;
     q.text = text;

@@ -1,0 +1,165 @@
+#include "runner.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "irc_network.h"
+#include "log.h"
+
+#define STOP_GRACE_MS 5000
+
+typedef struct runner {
+    uv_loop_t *loop;
+    const cb_config *cfg;
+    cb_bot *bot;
+    irc_network **irc;
+    size_t n_irc;
+    size_t running;      /* networks not yet stopped */
+    uv_signal_t sigint, sigterm, sighup;
+    uv_timer_t stop_timer;
+    int stopping;
+} runner;
+
+static void close_all(runner *r);
+
+static void network_done(void *ctx)
+{
+    runner *r = ctx;
+    if (r->running > 0 && --r->running == 0)
+        close_all(r);
+}
+
+static void on_stop_timeout(uv_timer_t *t)
+{
+    runner *r = t->data;
+    cb_log(CB_LOG_WARN, "careerbot", "networks did not close in time; exiting anyway");
+    close_all(r);
+}
+
+static void close_all(runner *r)
+{
+    uv_timer_stop(&r->stop_timer);
+    uv_signal_stop(&r->sigint);
+    uv_signal_stop(&r->sigterm);
+    uv_signal_stop(&r->sighup);
+    uv_stop(r->loop);
+}
+
+static void stop(runner *r, const char *why)
+{
+    if (r->stopping)
+        return;
+    r->stopping = 1;
+    cb_log(CB_LOG_INFO, "careerbot", "%s: quitting", why);
+    uv_timer_start(&r->stop_timer, on_stop_timeout, STOP_GRACE_MS, 0);
+    size_t n = r->n_irc;
+    for (size_t i = 0; i < n; i++)
+        irc_network_stop(r->irc[i], "careerbot is going offline", network_done, r);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    runner *r = s->data;
+    if (signum == SIGHUP) {
+        cb_kb *kb;
+        cb_error err;
+        cb_log(CB_LOG_INFO, "careerbot", "SIGHUP: reloading the knowledge base from %s", r->cfg->knowledge);
+        if (cb_kb_load(r->cfg->knowledge, &kb, &err) != CB_OK) {
+            cb_log(CB_LOG_ERROR, "careerbot", "keeping the old knowledge base: %s", err.text);
+            return;
+        }
+        size_t topics = kb->n_topics;
+        if (cb_bot_replace_kb(r->bot, kb, &err) != CB_OK) {
+            cb_log(CB_LOG_ERROR, "careerbot", "keeping the old knowledge base: %s", err.text);
+            return;
+        }
+        cb_log(CB_LOG_INFO, "careerbot", "knowledge base reloaded: %zu topics", topics);
+        return;
+    }
+    stop(r, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static int read_networks(runner *r)
+{
+    r->irc = calloc(r->cfg->n_sections + 1, sizeof *r->irc);
+    if (!r->irc)
+        return -1;
+    for (size_t i = 0; i < r->cfg->n_sections; i++) {
+        const cb_config_section *s = &r->cfg->sections[i];
+        cb_error err;
+        if (strcmp(s->kind, "irc") == 0) {
+            irc_network_config nc;
+            if (irc_network_config_read(r->cfg, s, &nc, &err) != CB_OK) {
+                cb_log(CB_LOG_ERROR, "careerbot", "%s", err.text);
+                return -1;
+            }
+            irc_network *n = irc_network_new(r->loop, &nc, r->bot);
+            if (!n) {
+                cb_log(CB_LOG_ERROR, "careerbot", "out of memory");
+                return -1;
+            }
+            r->irc[r->n_irc++] = n;
+        } else {
+            cb_log(CB_LOG_ERROR, "careerbot", "%s:%d: [%s.%s]: this build has no %s support", r->cfg->path,
+                   s->line, s->kind, s->name, s->kind);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void free_networks(runner *r)
+{
+    for (size_t i = 0; i < r->n_irc; i++)
+        irc_network_free(r->irc[i]);
+    free(r->irc);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+int cb_runner_run(const cb_config *cfg, cb_bot *bot)
+{
+    runner r;
+    memset(&r, 0, sizeof r);
+    r.loop = uv_default_loop();
+    r.cfg = cfg;
+    r.bot = bot;
+    /* A peer closing its socket must not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+    if (read_networks(&r) != 0) {
+        free_networks(&r);
+        return 2;
+    }
+    uv_signal_init(r.loop, &r.sigint);
+    uv_signal_init(r.loop, &r.sigterm);
+    uv_signal_init(r.loop, &r.sighup);
+    uv_timer_init(r.loop, &r.stop_timer);
+    r.sigint.data = r.sigterm.data = r.sighup.data = r.stop_timer.data = &r;
+    uv_signal_start(&r.sigint, on_signal, SIGINT);
+    uv_signal_start(&r.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&r.sighup, on_signal, SIGHUP);
+    r.running = r.n_irc;
+    for (size_t i = 0; i < r.n_irc; i++)
+        irc_network_start(r.irc[i]);
+    cb_log(CB_LOG_INFO, "careerbot", "running %zu network%s", r.n_irc, r.n_irc == 1 ? "" : "s");
+    uv_run(r.loop, UV_RUN_DEFAULT);
+    /* Close what is left (handles of networks, signals, timers) and let the
+     * close callbacks run, so memory is released before exit. */
+    free_networks(&r);
+    uv_close((uv_handle_t *)&r.sigint, NULL);
+    uv_close((uv_handle_t *)&r.sigterm, NULL);
+    uv_close((uv_handle_t *)&r.sighup, NULL);
+    uv_close((uv_handle_t *)&r.stop_timer, NULL);
+    uv_walk(r.loop, close_walk, NULL);
+    uv_run(r.loop, UV_RUN_DEFAULT);
+    uv_loop_close(r.loop);
+    cb_log(CB_LOG_INFO, "careerbot", "stopped");
+    return 0;
+}

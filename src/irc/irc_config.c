@@ -1,0 +1,289 @@
+/* [irc.NAME] sections: every key, its default and its check. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "irc_network.h"
+
+typedef struct ctx {
+    const cb_config *cfg;
+    const cb_config_section *s;
+    cb_error *err;
+} ctx;
+
+static int bad(const ctx *c, const cb_config_entry *e, const char *why)
+{
+    return cb_error_set(c->err, "%s:%d: [irc.%s] %s: %s", c->cfg->path ? c->cfg->path : "config",
+                        e ? e->line : c->s->line, c->s->name, e ? e->key : "", why);
+}
+
+static char *dup_or_null(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(v, yes[i]) == 0)
+            return *out = 1, 0;
+        if (strcmp(v, no[i]) == 0)
+            return *out = 0, 0;
+    }
+    return -1;
+}
+
+static int parse_double(const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || *end || errno || d < lo || d > hi)
+        return -1;
+    *out = d;
+    return 0;
+}
+
+/* Splits "a, b c, d" on commas into trimmed items. */
+static int split_list(const char *v, char ***items, size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    const char *p = v;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        while (*p && *p != ',')
+            p++;
+        const char *end = p;
+        while (end > start && end[-1] == ' ')
+            end--;
+        char **grown = realloc(*items, (*n + 1) * sizeof *grown);
+        if (!grown)
+            return -1;
+        *items = grown;
+        size_t len = (size_t)(end - start);
+        if (!((*items)[*n] = malloc(len + 1)))
+            return -1;
+        memcpy((*items)[*n], start, len);
+        (*items)[*n][len] = '\0';
+        (*n)++;
+    }
+    return 0;
+}
+
+static void free_list(char **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+}
+
+static int valid_word(const char *v)
+{
+    if (!*v)
+        return 0;
+    for (; *v; v++)
+        if ((unsigned char)*v <= ' ' || *v == ',' || *v == ':')
+            return 0;
+    return 1;
+}
+
+static int read_channels(const ctx *c, const cb_config_entry *e, irc_network_config *o)
+{
+    char **items;
+    size_t n;
+    if (split_list(e->value, &items, &n) != 0)
+        return bad(c, e, "out of memory");
+    o->channels = calloc(n ? n : 1, sizeof *o->channels);
+    int rc = o->channels ? CB_OK : bad(c, e, "out of memory");
+    for (size_t i = 0; rc == CB_OK && i < n; i++) {
+        char *name = items[i], *space = strchr(name, ' ');
+        char *key = NULL;
+        if (space) {
+            *space = '\0';
+            key = space + 1;
+            while (*key == ' ')
+                key++;
+        }
+        if (!strchr("#&+!", name[0]) || !valid_word(name + 1) || strlen(name) > 64 ||
+            (key && !valid_word(key))) {
+            rc = bad(c, e, "each channel is \"#name\" or \"#name key\", separated by commas");
+            break;
+        }
+        o->channels[i].name = dup_or_null(name);
+        o->channels[i].key = key ? dup_or_null(key) : NULL;
+        o->n_channels++;
+    }
+    free_list(items, n);
+    return rc;
+}
+
+static int read_key(const ctx *c, const cb_config_entry *e, irc_network_config *o)
+{
+    const char *k = e->key, *v = e->value;
+    double d;
+#define STR(name, field)                                  \
+    if (strcmp(k, name) == 0) {                           \
+        free(o->field);                                   \
+        o->field = dup_or_null(v);                        \
+        return o->field ? CB_OK : bad(c, e, "out of memory"); \
+    }
+#define BOOL(name, field)                                                        \
+    if (strcmp(k, name) == 0)                                                    \
+        return parse_bool(v, &o->field) == 0 ? CB_OK : bad(c, e, "must be yes or no");
+#define NUM(name, field, lo, hi)                                                 \
+    if (strcmp(k, name) == 0) {                                                  \
+        if (parse_double(v, lo, hi, &d) != 0)                                    \
+            return bad(c, e, "must be a number from " #lo " to " #hi);           \
+        o->field = d;                                                            \
+        return CB_OK;                                                            \
+    }
+    STR("host", host)
+    BOOL("tls", tls)
+    BOOL("tls_verify", tls_verify)
+    STR("tls_ca_file", tls_ca_file)
+    STR("tls_fingerprint", tls_fingerprint)
+    STR("username", username)
+    STR("realname", realname)
+    STR("password", password)
+    STR("sasl_user", sasl_user)
+    STR("sasl_password", sasl_password)
+    BOOL("sasl_required", sasl_required)
+    STR("nickserv_password", nickserv_password)
+    BOOL("flood_control", flood_control)
+    NUM("flood_burst", flood_burst, 1, 100)
+    NUM("flood_rate", flood_rate, 0.05, 1000)
+    NUM("user_burst", user_burst, 1, 1000)
+    NUM("user_rate", user_rate, 0.001, 1000)
+    NUM("listen_min_score", listen_min_score, 0, 100)
+    NUM("ping_after", ping_after, 5, 3600)
+    NUM("ping_timeout", ping_timeout, 5, 3600)
+    NUM("connect_timeout", connect_timeout, 1, 300)
+    NUM("reconnect_max", reconnect_max, 1, 86400)
+#undef STR
+#undef BOOL
+#undef NUM
+    if (strcmp(k, "port") == 0) {
+        if (parse_double(v, 1, 65535, &d) != 0 || d != (int)d)
+            return bad(c, e, "must be a port number from 1 to 65535");
+        o->port = (int)d;
+        return CB_OK;
+    }
+    if (strcmp(k, "queue_max") == 0) {
+        if (parse_double(v, 1, 100000, &d) != 0 || d != (size_t)d)
+            return bad(c, e, "must be a whole number from 1 to 100000");
+        o->queue_max = (size_t)d;
+        return CB_OK;
+    }
+    if (strcmp(k, "nick") == 0) {
+        if (!valid_word(v) || strlen(v) > 30)
+            return bad(c, e, "must be one word of at most 30 characters");
+        free(o->nick);
+        o->nick = dup_or_null(v);
+        return o->nick ? CB_OK : bad(c, e, "out of memory");
+    }
+    if (strcmp(k, "command_prefixes") == 0) {
+        if (!*v || strlen(v) > 8)
+            return bad(c, e, "must be 1-8 punctuation characters, e.g. /!");
+        free(o->command_prefixes);
+        o->command_prefixes = dup_or_null(v);
+        return CB_OK;
+    }
+    if (strcmp(k, "channels") == 0)
+        return read_channels(c, e, o);
+    if (strcmp(k, "alt_nicks") == 0)
+        return split_list(v, &o->alt_nicks, &o->n_alt_nicks) == 0 ? CB_OK : bad(c, e, "out of memory");
+    if (strcmp(k, "listen") == 0)
+        return split_list(v, &o->listen, &o->n_listen) == 0 ? CB_OK : bad(c, e, "out of memory");
+    if (strcmp(k, "ignore") == 0)
+        return split_list(v, &o->ignore, &o->n_ignore) == 0 ? CB_OK : bad(c, e, "out of memory");
+    return bad(c, e, "unknown key (see config.example.ini for the [irc.NAME] keys)");
+}
+
+int irc_network_config_read(const cb_config *cfg, const cb_config_section *s, irc_network_config *o,
+                            cb_error *err)
+{
+    ctx c = {cfg, s, err};
+    memset(o, 0, sizeof *o);
+    o->name = dup_or_null(s->name);
+    o->nick = dup_or_null(cfg->nick);
+    o->tls = 1;
+    o->tls_verify = 1;
+    o->sasl_required = 1;
+    o->flood_control = 1;
+    o->flood_burst = 4;
+    o->flood_rate = 1;
+    o->user_burst = 5;
+    o->user_rate = 0.2;
+    o->queue_max = 60;
+    o->listen_min_score = 2.0;
+    o->ping_after = 60;
+    o->ping_timeout = 60;
+    o->connect_timeout = 15;
+    o->reconnect_max = 300;
+    if (!o->name || !o->nick) {
+        irc_network_config_free(o);
+        return cb_error_set(err, "out of memory");
+    }
+    for (size_t i = 0; i < s->n_entries; i++)
+        if (read_key(&c, &s->entries[i], o) != CB_OK) {
+            irc_network_config_free(o);
+            return CB_ERR;
+        }
+    int rc = CB_OK;
+    if (!o->host)
+        rc = bad(&c, NULL, "host is required");
+    else if ((o->sasl_user == NULL) != (o->sasl_password == NULL))
+        rc = bad(&c, cb_config_find(s, o->sasl_user ? "sasl_user" : "sasl_password"),
+                 "sasl_user and sasl_password go together");
+    else if (!o->tls && (o->tls_ca_file || o->tls_fingerprint))
+        rc = bad(&c, cb_config_find(s, o->tls_ca_file ? "tls_ca_file" : "tls_fingerprint"),
+                 "needs tls = yes");
+    if (rc == CB_OK && o->tls_ca_file) {
+        char *resolved = cb_config_resolve(cfg, o->tls_ca_file);
+        free(o->tls_ca_file);
+        o->tls_ca_file = resolved;
+    }
+    if (rc == CB_OK && o->port == 0)
+        o->port = o->tls ? 6697 : 6667;
+    if (rc != CB_OK)
+        irc_network_config_free(o);
+    return rc;
+}
+
+void irc_network_config_free(irc_network_config *o)
+{
+    free(o->name);
+    free(o->host);
+    free(o->tls_ca_file);
+    free(o->tls_fingerprint);
+    free(o->nick);
+    free(o->username);
+    free(o->realname);
+    free(o->password);
+    free_list(o->alt_nicks, o->n_alt_nicks);
+    free(o->sasl_user);
+    free(o->sasl_password);
+    free(o->nickserv_password);
+    for (size_t i = 0; i < o->n_channels; i++) {
+        free((char *)o->channels[i].name);
+        free((char *)o->channels[i].key);
+    }
+    free(o->channels);
+    free_list(o->listen, o->n_listen);
+    free_list(o->ignore, o->n_ignore);
+    free(o->command_prefixes);
+    memset(o, 0, sizeof *o);
+}

@@ -1,0 +1,422 @@
+/* The glue between one IRC connection and the bot: who gets an answer, how
+ * answers are cut to fit the line limit, and how fast they go out. */
+#include "irc_network.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat_text.h"
+#include "irc_message.h"
+#include "line_conn.h"
+#include "log.h"
+#include "ratelimit.h"
+
+#define BACKOFF_FIRST 2.0
+#define STABLE_AFTER 60.0   /* a connection that lasted this long resets the backoff */
+#define USERS_REMEMBERED 1024
+#define BUSY_NOTICE_EVERY 60.0
+
+typedef struct out_line {
+    struct out_line *next;
+    size_t len;
+    char text[];
+} out_line;
+
+struct irc_network {
+    uv_loop_t *loop;
+    irc_network_config cfg;
+    cb_bot *bot;
+    irc_session *session;
+    cb_line_conn *conn;
+    uv_timer_t tick;        /* once a second: session timeouts */
+    uv_timer_t drain;       /* sends queued chat lines as the bucket allows */
+    uv_timer_t reconnect;
+    int timers_open;
+    char who[80];           /* "irc.NAME" for log lines */
+    out_line *head, *tail;  /* chat lines waiting for the flood bucket */
+    size_t queued;
+    cb_bucket bucket;
+    cb_user_limits *users;
+    double backoff;
+    double connected_at;
+    double last_busy_notice;
+    size_t shed;            /* lines dropped since the last log about it */
+    int stopping;
+    void (*done_cb)(void *ctx);
+    void *done_ctx;
+};
+
+static double now_s(const irc_network *n)
+{
+    return (double)uv_now(n->loop) / 1000.0;
+}
+
+static void log_hook(void *ctx, int level, const char *text)
+{
+    irc_network *n = ctx;
+    cb_log(level, n->who, "%s", text);
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+static void send_now(void *ctx, const char *line)
+{
+    irc_network *n = ctx;
+    if (cb_line_conn_send(n->conn, line, strlen(line)) != 0)
+        cb_log(CB_LOG_DEBUG, n->who, "not connected; a line was not sent");
+}
+
+/* Long lines cost more: servers count bytes as well as lines. */
+static double line_cost(size_t len)
+{
+    return 1.0 + (len > 200 ? (double)(len - 200) / 300.0 : 0.0);
+}
+
+static void clear_queue(irc_network *n)
+{
+    while (n->head) {
+        out_line *l = n->head;
+        n->head = l->next;
+        free(l);
+    }
+    n->tail = NULL;
+    n->queued = 0;
+}
+
+static void on_drain(uv_timer_t *t);
+
+static void drain(irc_network *n)
+{
+    while (n->head && cb_line_conn_is_open(n->conn)) {
+        if (n->cfg.flood_control) {
+            double wait = cb_bucket_take(&n->bucket, line_cost(n->head->len), now_s(n));
+            if (wait > 0) {
+                uv_timer_start(&n->drain, on_drain, (uint64_t)(wait * 1000) + 1, 0);
+                return;
+            }
+        }
+        out_line *l = n->head;
+        n->head = l->next;
+        if (!n->head)
+            n->tail = NULL;
+        n->queued--;
+        cb_line_conn_send(n->conn, l->text, l->len);
+        free(l);
+    }
+}
+
+static void on_drain(uv_timer_t *t)
+{
+    drain(t->data);
+}
+
+static int enqueue(irc_network *n, const char *line, size_t len)
+{
+    if (n->queued >= n->cfg.queue_max) {
+        if (n->shed++ == 0)
+            cb_log(CB_LOG_WARN, n->who, "output queue full (%zu lines): dropping replies until it drains",
+                   n->cfg.queue_max);
+        return -1;
+    }
+    if (n->shed) {
+        cb_log(CB_LOG_WARN, n->who, "output queue draining again; %zu lines were dropped", n->shed);
+        n->shed = 0;
+    }
+    out_line *l = malloc(sizeof *l + len + 1);
+    if (!l)
+        return -1;
+    l->next = NULL;
+    l->len = len;
+    memcpy(l->text, line, len);
+    l->text[len] = '\0';
+    if (n->tail)
+        n->tail->next = l;
+    else
+        n->head = l;
+    n->tail = l;
+    n->queued++;
+    return 0;
+}
+
+typedef struct reply_ctx {
+    irc_network *n;
+    const char *verb;
+    const char *target;
+    const char *prefix; /* "nick: " for answers in a channel */
+    int failed;
+} reply_ctx;
+
+static int queue_line(void *ctx, const char *text, size_t len)
+{
+    reply_ctx *r = ctx;
+    char body[1024], line[IRC_FORMAT_MAX];
+    snprintf(body, sizeof body, "%s%.*s", r->prefix, (int)len, text);
+    int rc = irc_format_command(line, sizeof line, r->verb, (const char *[]){r->target, body}, 2);
+    if (rc < 0 || enqueue(r->n, line, (size_t)rc) != 0) {
+        r->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Cuts text to lines that stay under 512 bytes as the server relays them. */
+static int send_reply(irc_network *n, const char *verb, const char *target, const char *prefix, const char *text)
+{
+    size_t overhead = irc_session_relay_overhead(n->session, target, verb) + strlen(prefix);
+    size_t max = overhead < 512 - 64 ? 512 - overhead : 64;
+    reply_ctx r = {n, verb, target, prefix, 0};
+    cb_split_lines(text, strlen(text), max, queue_line, &r);
+    drain(n);
+    return r.failed ? -1 : 0;
+}
+
+/* ---- input --------------------------------------------------------------- */
+
+static int in_list(char **items, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (irc_nick_equal(items[i], name))
+            return 1;
+    return 0;
+}
+
+static void busy(irc_network *n, const char *to, const char *why)
+{
+    double t = now_s(n);
+    cb_log(CB_LOG_INFO, n->who, "not answering %s: %s", to, why);
+    if (t - n->last_busy_notice < BUSY_NOTICE_EVERY && n->last_busy_notice > 0)
+        return;
+    n->last_busy_notice = t;
+    char text[200];
+    snprintf(text, sizeof text, "%s, please give me a moment: %s", to, why);
+    send_reply(n, "NOTICE", to, "", text);
+}
+
+static void on_privmsg(void *ctx, const irc_privmsg *pm)
+{
+    irc_network *n = ctx;
+    if (pm->from_bot || in_list(n->cfg.ignore, n->cfg.n_ignore, pm->from))
+        return; /* bots never talk to bots: no loops */
+    const char *nick = irc_session_nick(n->session);
+    const char *text = pm->text;
+    size_t len = strlen(text), rest_len;
+    const char *rest = cb_addressed_to(text, len, nick, &rest_len);
+    const char *prefixes = n->cfg.command_prefixes;
+    int command = cb_bot_is_command(n->bot, prefixes, rest ? rest : text, rest ? rest_len : len);
+    int listen = !pm->direct && in_list(n->cfg.listen, n->cfg.n_listen, pm->target);
+    if (!pm->direct && !rest && !command && !listen)
+        return;
+    if (rest) {
+        text = rest;
+        len = rest_len;
+    }
+    double t = now_s(n);
+    if (cb_user_limits_take(n->users, pm->from, 1.0, t) > 0) {
+        busy(n, pm->from, "you are asking faster than I answer");
+        return;
+    }
+    if (n->queued * 4 >= n->cfg.queue_max * 3) {
+        busy(n, pm->from, "many people are asking right now; ask again in a minute");
+        return;
+    }
+    /* Each person in each channel is a conversation of their own. */
+    cb_request req = {n->cfg.name, pm->direct ? pm->from : pm->target, pm->from, t, text, len, prefixes};
+    cb_reply reply;
+    if (cb_bot_reply(n->bot, &req, &reply) != CB_OK) {
+        cb_log(CB_LOG_ERROR, n->who, "out of memory answering %s", pm->from);
+        return;
+    }
+    int confident = reply.matched && reply.topic && reply.score >= n->cfg.listen_min_score;
+    if (pm->direct)
+        send_reply(n, "PRIVMSG", pm->from, "", reply.text);
+    else if (rest || command || confident) {
+        char prefix[80];
+        snprintf(prefix, sizeof prefix, "%s: ", pm->from);
+        send_reply(n, "PRIVMSG", pm->target, prefix, reply.text);
+    }
+    cb_reply_clear(&reply);
+}
+
+/* ---- connection lifecycle --------------------------------------------------- */
+
+static void connect_now(irc_network *n);
+
+static void on_reconnect_timer(uv_timer_t *t)
+{
+    connect_now(t->data);
+}
+
+static void schedule_reconnect(irc_network *n)
+{
+    /* Exponential backoff with jitter, so many bots do not return in step. */
+    double delay = n->backoff * (0.75 + 0.5 * ((double)rand() / RAND_MAX));
+    n->backoff = n->backoff * 2 > n->cfg.reconnect_max ? n->cfg.reconnect_max : n->backoff * 2;
+    cb_log(CB_LOG_INFO, n->who, "reconnecting in %.1f s", delay);
+    uv_timer_start(&n->reconnect, on_reconnect_timer, (uint64_t)(delay * 1000), 0);
+}
+
+static void on_connected(void *ctx)
+{
+    irc_network *n = ctx;
+    n->connected_at = now_s(n);
+    cb_log(CB_LOG_INFO, n->who, "connected to %s:%d%s", n->cfg.host, n->cfg.port, n->cfg.tls ? " (TLS)" : "");
+    cb_bucket_init(&n->bucket, n->cfg.flood_burst, n->cfg.flood_rate, now_s(n));
+    irc_session_connected(n->session, now_s(n));
+}
+
+static void on_line(void *ctx, const char *line, size_t len)
+{
+    irc_network *n = ctx;
+    irc_session_line(n->session, line, len, now_s(n));
+}
+
+static void on_closed(void *ctx, const char *reason)
+{
+    irc_network *n = ctx;
+    cb_log(n->stopping ? CB_LOG_INFO : CB_LOG_WARN, n->who, "disconnected: %s", reason);
+    irc_session_disconnected(n->session);
+    if (n->queued)
+        cb_log(CB_LOG_INFO, n->who, "dropping %zu unsent lines", n->queued);
+    clear_queue(n);
+    if (n->stopping) {
+        if (n->done_cb) {
+            void (*cb)(void *) = n->done_cb;
+            n->done_cb = NULL;
+            cb(n->done_ctx);
+        }
+        return;
+    }
+    if (n->connected_at > 0 && now_s(n) - n->connected_at > STABLE_AFTER)
+        n->backoff = BACKOFF_FIRST;
+    n->connected_at = 0;
+    schedule_reconnect(n);
+}
+
+static void connect_now(irc_network *n)
+{
+    if (n->stopping)
+        return;
+    cb_tls_options tls = {n->cfg.host, n->cfg.tls_verify, n->cfg.tls_ca_file, n->cfg.tls_fingerprint};
+    cb_log(CB_LOG_INFO, n->who, "connecting to %s:%d", n->cfg.host, n->cfg.port);
+    if (cb_line_conn_open(n->conn, n->cfg.host, n->cfg.port, n->cfg.tls ? &tls : NULL, n->cfg.connect_timeout) != 0)
+        schedule_reconnect(n);
+}
+
+static void on_reconnect_request(void *ctx, const char *reason)
+{
+    irc_network *n = ctx;
+    cb_line_conn_close(n->conn, 0, reason);
+}
+
+static void on_registered(void *ctx)
+{
+    irc_network *n = ctx;
+    drain(n);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    irc_network *n = t->data;
+    irc_session_tick(n->session, now_s(n));
+}
+
+irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, cb_bot *bot)
+{
+    irc_network *n = calloc(1, sizeof *n);
+    if (!n) {
+        irc_network_config_free(config);
+        return NULL;
+    }
+    n->loop = loop;
+    n->cfg = *config;
+    memset(config, 0, sizeof *config);
+    n->bot = bot;
+    n->backoff = BACKOFF_FIRST;
+    snprintf(n->who, sizeof n->who, "irc.%s", n->cfg.name);
+    irc_session_config sc = {
+        .nick = n->cfg.nick,
+        .alt_nicks = (const char *const *)n->cfg.alt_nicks,
+        .n_alt_nicks = n->cfg.n_alt_nicks,
+        .username = n->cfg.username,
+        .realname = n->cfg.realname ? n->cfg.realname : "careerbot: advice on becoming a medical coder",
+        .password = n->cfg.password,
+        .sasl_user = n->cfg.sasl_user,
+        .sasl_password = n->cfg.sasl_password,
+        .sasl_required = n->cfg.sasl_required,
+        .nickserv_password = n->cfg.nickserv_password,
+        .channels = n->cfg.channels,
+        .n_channels = n->cfg.n_channels,
+        .version = "careerbot " CAREERBOT_VERSION,
+        .ping_after = n->cfg.ping_after,
+        .ping_timeout = n->cfg.ping_timeout,
+    };
+    irc_session_hooks sh = {n, send_now, on_privmsg, log_hook, on_reconnect_request, on_registered};
+    cb_line_conn_hooks ch = {n, on_connected, on_line, on_closed, log_hook};
+    n->session = irc_session_new(&sc, &sh);
+    n->conn = cb_line_conn_new(loop, &ch, IRC_LINE_MAX);
+    n->users = cb_user_limits_new(USERS_REMEMBERED, n->cfg.user_burst, n->cfg.user_rate);
+    if (!n->session || !n->conn || !n->users) {
+        irc_network_free(n);
+        return NULL;
+    }
+    uv_timer_init(loop, &n->tick);
+    uv_timer_init(loop, &n->drain);
+    uv_timer_init(loop, &n->reconnect);
+    n->tick.data = n->drain.data = n->reconnect.data = n;
+    n->timers_open = 1;
+    return n;
+}
+
+void irc_network_start(irc_network *n)
+{
+    uv_timer_start(&n->tick, on_tick, 1000, 1000);
+    connect_now(n);
+}
+
+void irc_network_stop(irc_network *n, const char *message, void (*done_cb)(void *ctx), void *ctx)
+{
+    n->stopping = 1;
+    n->done_cb = done_cb;
+    n->done_ctx = ctx;
+    uv_timer_stop(&n->tick);
+    uv_timer_stop(&n->drain);
+    uv_timer_stop(&n->reconnect);
+    if (!cb_line_conn_is_open(n->conn)) {
+        cb_line_conn_close(n->conn, 0, "shutting down"); /* no-op when idle */
+        if (n->done_cb) {
+            n->done_cb = NULL;
+            done_cb(ctx);
+        }
+        return;
+    }
+    irc_session_quit(n->session, message);
+    cb_line_conn_close(n->conn, 1, "quit");
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    irc_network *n = h->data;
+    if (--n->timers_open == 0)
+        free(n);
+}
+
+void irc_network_free(irc_network *n)
+{
+    if (!n)
+        return;
+    clear_queue(n);
+    cb_line_conn_free(n->conn);
+    irc_session_free(n->session);
+    cb_user_limits_free(n->users);
+    irc_network_config_free(&n->cfg);
+    if (!n->timers_open) {
+        free(n);
+        return;
+    }
+    n->timers_open = 3; /* freed when the last timer is closed */
+    uv_close((uv_handle_t *)&n->tick, on_timer_closed);
+    uv_close((uv_handle_t *)&n->drain, on_timer_closed);
+    uv_close((uv_handle_t *)&n->reconnect, on_timer_closed);
+}
