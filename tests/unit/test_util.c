@@ -76,7 +76,7 @@ cb_kb *tu_load_string(const char *json)
 
 cb_bot *tu_mini_bot(const char *prefixes)
 {
-    cb_bot_options opts = {prefixes, 0, 0};
+    cb_bot_options opts = {.command_prefixes = prefixes};
     cb_error err = {{0}};
     cb_bot *bot = cb_bot_new(tu_load(TU_MINI_KB), &opts, &err);
     if (!bot)
@@ -95,7 +95,8 @@ const cb_reply *tu_say_in(cb_bot *bot, const char *network, const char *room, co
                           double now, const char *text)
 {
     tu_say_clear();
-    cb_request req = {network, room, user, now, text, strlen(text)};
+    cb_request req = {.network = network, .room = room, .user = user, .now = now, .text = text,
+                      .len = strlen(text)};
     assert_int_equal(cb_bot_reply(bot, &req, &last_reply), CB_OK);
     assert_non_null(last_reply.text);
     return &last_reply;
