@@ -55,6 +55,7 @@ typedef struct cb_lexicon {
     double threshold;          /* minimum score to answer */
     double offtopic_penalty;   /* subtracted from every topic per off-topic word */
     double clarify_ratio;      /* second best within this ratio of the best: ask */
+    char *default_topic;       /* answers a question about the career that names no topic; may be NULL */
 } cb_lexicon;
 
 /* Texts the bot speaks that are not topic answers. */

@@ -348,7 +348,7 @@ static int read_lexicon(const load_ctx *c, json_t *obj)
 {
     static const char *const allowed[] = {"threshold", "offtopic_penalty", "clarify_ratio",
                                           "synonyms", "domain", "offtopic", "stopwords",
-                                          "common", "follow_next", "follow_more"};
+                                          "common", "follow_next", "follow_more", "default_topic"};
     cb_lexicon *lx = &c->kb->lexicon;
     if (!json_is_object(obj))
         return fail(c, 1, "\"lexicon\" must be an object");
@@ -356,6 +356,7 @@ static int read_lexicon(const load_ctx *c, json_t *obj)
         read_number(c, obj, "threshold", 0.01, 100, &lx->threshold) != CB_OK ||
         read_number(c, obj, "offtopic_penalty", 0, 100, &lx->offtopic_penalty) != CB_OK ||
         read_number(c, obj, "clarify_ratio", 0.01, 1, &lx->clarify_ratio) != CB_OK ||
+        read_string(c, 1, obj, "default_topic", 0, &lx->default_topic) != CB_OK ||
         read_string_array(c, 1, obj, "domain", 0, &lx->domain.items, &lx->domain.n) != CB_OK ||
         read_string_array(c, 1, obj, "offtopic", 0, &lx->offtopic.items, &lx->offtopic.n) != CB_OK ||
         read_string_array(c, 1, obj, "stopwords", 0, &lx->stopwords.items, &lx->stopwords.n) != CB_OK ||
@@ -496,6 +497,9 @@ static int validate(cb_kb *kb, const char *where, cb_error *err)
                 max_step = t->step;
         }
     }
+    if (kb->lexicon.default_topic && !cb_kb_find(kb, kb->lexicon.default_topic))
+        return cb_error_set(err, "%s: lexicon \"default_topic\" names topic \"%s\", which does not exist", where,
+                            kb->lexicon.default_topic);
     for (int s = 1; s <= max_step; s++)
         if (!step_taken[s])
             return cb_error_set(err, "%s: steps must be numbered 1 to %d, step %d is missing", where,
@@ -697,6 +701,7 @@ void cb_kb_free(cb_kb *kb)
     free_list(&lx->common);
     free_list(&lx->follow_next);
     free_list(&lx->follow_more);
+    free(lx->default_topic);
     free(kb->texts.name);
     free(kb->texts.about);
     free(kb->texts.help);

@@ -535,6 +535,15 @@ void cb_matcher_match(cb_matcher *m, const char *text, size_t len, cb_match *out
             snprintf(out->evidence, sizeof out->evidence, "words of its text");
             return;
         }
+        /* About the career, but about nothing in particular: "coders?" */
+        const cb_topic *fallback = lx->default_topic ? cb_kb_find(m->kb, lx->default_topic) : NULL;
+        if (fallback) {
+            out->kind = CB_MATCH_PASSAGE;
+            out->topic = fallback;
+            out->score = lx->threshold * 0.5;
+            snprintf(out->evidence, sizeof out->evidence, "a question about the career in general");
+            return;
+        }
     }
     out->kind = CB_MATCH_NONE;
     out->score = top > 0 ? top : 0;
