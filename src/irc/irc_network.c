@@ -298,7 +298,12 @@ static void connect_now(irc_network *n)
 {
     if (n->stopping)
         return;
-    cb_tls_options tls = {n->cfg.host, n->cfg.tls_verify, n->cfg.tls_ca_file, n->cfg.tls_fingerprint};
+    cb_tls_options tls = {
+        .server_name = n->cfg.host,
+        .verify = n->cfg.tls_verify,
+        .ca_file = n->cfg.tls_ca_file,
+        .pin_sha256 = n->cfg.tls_fingerprint,
+    };
     cb_log(CB_LOG_INFO, n->who, "connecting to %s:%d", n->cfg.host, n->cfg.port);
     if (cb_line_conn_open(n->conn, n->cfg.host, n->cfg.port, n->cfg.tls ? &tls : NULL, n->cfg.connect_timeout) != 0)
         schedule_reconnect(n);

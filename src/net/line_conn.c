@@ -282,6 +282,7 @@ static void became_open(cb_line_conn *c)
 static void read_tls(cb_line_conn *c, const char *data, size_t len)
 {
     if (cb_tls_feed(c->tls, data, len) < 0) {
+        flush_tls(c); /* the alert that tells the server why */
         fail(c, cb_tls_error(c->tls));
         return;
     }
@@ -370,7 +371,7 @@ static void on_connect(uv_connect_t *req, int status)
         became_open(c);
         return;
     }
-    char err[256];
+    char err[CB_TLS_ERRLEN];
     c->tls = cb_tls_client_new(&c->tls_opts, err, sizeof err);
     if (!c->tls) {
         fail(c, err);
