@@ -1,8 +1,11 @@
 /* An HTTP client on the libuv loop: libcurl's multi interface driven by
  * uv_poll (CURLMOPT_SOCKETFUNCTION) and one uv_timer (CURLMOPT_TIMERFUNCTION).
- * It knows nothing of Matrix. TLS verification stays on; a CA file can be
- * added for a private server. Completion callbacks never run inside libcurl's
- * own callbacks, so they may start new requests. */
+ * It knows nothing of Matrix and logs nothing. TLS verification stays on; a
+ * CA file can be added for a private server. Only http and https URLs are
+ * fetched, and redirects are not followed (a 3xx is reported as it is).
+ * Completion callbacks never run inside libcurl's own callbacks, so they may
+ * start new requests, cancel others, or free the client.
+ * Single-threaded: every call must come from the loop's thread. */
 #ifndef CB_HTTP_UV_H
 #define CB_HTTP_UV_H
 
@@ -13,38 +16,54 @@
 typedef struct cb_http cb_http;
 
 typedef struct cb_http_request {
-    const char *method;       /* "GET", "POST", "PUT" */
-    const char *url;
+    const char *method;       /* "GET" (NULL means GET), "POST", "PUT"; any upper-case
+                                 token works (DELETE...). GET cannot carry a body. */
+    const char *url;          /* copied: need not outlive cb_http_send */
     const char *bearer_token; /* sent as "Authorization: Bearer ..."; never logged, never in the URL */
     const char *content_type; /* NULL: none (with a body: application/json) */
-    const char *body;         /* NULL: no body */
-    size_t body_len;
+    const char *body;         /* NULL: no body (POST/PUT then send Content-Length: 0); copied */
+    size_t body_len;          /* 0 with a body: strlen(body) */
     double timeout;           /* whole request, seconds; 0: 60 */
 } cb_http_request;
 
+/* Valid only during the done callback: copy what you keep. Check error
+ * first: a 4xx/5xx is a response (error NULL), while a transfer that failed
+ * after the status line (connection dropped, body over 32 MiB) has error set
+ * AND the status that arrived; its partial body is not handed over. */
 typedef struct cb_http_response {
     long status;              /* HTTP status, 0 when the request failed before one arrived */
-    const char *body;         /* NUL-terminated; "" when none */
+    const char *body;         /* NUL-terminated; "" when none or when error is set */
     size_t body_len;
-    double retry_after;       /* seconds from a Retry-After header, -1 when absent */
-    const char *error;        /* transport error text (DNS, connect, TLS, timeout, cancelled), NULL on success */
+    double retry_after;       /* seconds from a Retry-After header, -1 when absent (or an HTTP-date) */
+    const char *error;        /* transport error text (DNS, connect, TLS, timeout, "cancelled",
+                                 body too large), NULL on success; never contains the token */
 } cb_http_response;
 
 typedef void (*cb_http_done)(void *ctx, const cb_http_response *response);
 
-/* ca_file: extra CA bundle (PEM) or NULL. NULL on failure, with a message in err. */
+/* ca_file: CA bundle (PEM) to trust, e.g. a private homeserver's CA, or NULL;
+ * it replaces libcurl's default bundle file and must be readable now. NULL on
+ * failure, with a message in err. */
 cb_http *cb_http_new(uv_loop_t *loop, const char *ca_file, char *err, size_t errlen);
 
 /* Starts a request. done is called exactly once, later, from the loop (with
  * error "cancelled" when cancelled or freed). Returns an id > 0, or 0 when the
- * request could not be started (done is then not called). */
+ * request could not be started (done is then not called): bad arguments, a
+ * CR/LF or other control byte in the token or content type, a GET with a
+ * body, out of memory, or after cb_http_free. */
 uint64_t cb_http_send(cb_http *h, const cb_http_request *req, cb_http_done done, void *ctx);
+/* After this, the request's done reports "cancelled" (later, never from
+ * inside cb_http_cancel) unless it has already been called. Unknown or
+ * finished ids are ignored. */
 void cb_http_cancel(cb_http *h, uint64_t id);
-/* Requests in flight. */
+/* Requests whose done has not been called yet. */
 size_t cb_http_active(const cb_http *h);
 
 /* Cancels everything and closes the handles; closed(ctx) runs once everything
- * (including curl_multi_cleanup) is done and h has been released. */
+ * (including curl_multi_cleanup) is done and h has been released. The loop
+ * must keep running until then. Every pending done ("cancelled") runs before
+ * closed; h may not be used after this call except by those done callbacks,
+ * where cb_http_send returns 0. h NULL: nothing happens (closed is not called). */
 void cb_http_free(cb_http *h, void (*closed)(void *ctx), void *ctx);
 
 /* Percent-encodes s for use in a URL path segment or query value. Caller frees. */
