@@ -46,6 +46,8 @@ typedef struct cb_synonym_group {
 typedef struct cb_lexicon {
     cb_synonym_group *synonyms;
     size_t n_synonyms;
+    cb_synonym_group *exact;   /* words kept apart from their stem: ["certificate", "certificates"] */
+    size_t n_exact;
     cb_string_list domain;     /* words that show a question is about this career */
     cb_string_list offtopic;   /* words that show it is not (weather, jokes, ...) */
     cb_string_list stopwords;  /* function words: never typo-corrected, no evidence */
@@ -54,6 +56,7 @@ typedef struct cb_lexicon {
     cb_string_list follow_more; /* "tell me more", "go on", ... */
     double threshold;          /* minimum score to answer */
     double offtopic_penalty;   /* subtracted from every topic per off-topic word */
+    double unknown_penalty;    /* subtracted per word the knowledge base does not know, unless a domain word is seen */
     double clarify_ratio;      /* second best within this ratio of the best: ask */
     char *default_topic;       /* answers a question about the career that names no topic; may be NULL */
 } cb_lexicon;

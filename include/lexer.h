@@ -18,6 +18,7 @@ enum {
     CB_TERM_OFFTOPIC = 2, /* the question is about something else */
     CB_TERM_KEYWORD = 4,  /* some topic keyword uses it */
     CB_TERM_PASSAGE = 8,  /* some topic text uses it */
+    CB_TERM_EXACT = 16,   /* from an exact group: matched by its listed words only */
 };
 
 /* What a looked-up word was. */

@@ -32,6 +32,7 @@ typedef struct cb_match {
     double second_score;
     int has_domain;         /* a domain word was seen */
     int n_offtopic;         /* off-topic words seen */
+    int n_unknown;          /* words that are neither vocabulary, stop words nor common words */
     size_t n_words;         /* words in the question (after normalisation) */
     cb_follow follow;
     char evidence[256];     /* the keywords that selected topic, comma-separated */

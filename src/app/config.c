@@ -10,6 +10,9 @@ typedef struct parse_ctx {
     cb_config *cfg;
     FILE *file;
     int line;          /* line being handled: counted by our reader */
+    int continued;     /* that line starts with a space: it continues the previous value */
+    char *raw;         /* getline's buffer */
+    size_t raw_cap;
     cb_error *err;
     int failed;
 } parse_ctx;
@@ -182,7 +185,19 @@ static int network_key(parse_ctx *c, const char *section, const char *key, const
     cb_config_section *s = section_for(c, section);
     if (!s)
         return bad(c, section, key, "out of memory");
-    if (cb_config_find(s, key))
+    cb_config_entry *prev = (cb_config_entry *)cb_config_find(s, key);
+    if (prev && c->continued) {
+        /* A continuation line adds to a list: "channels = #a, #b" then "  #c". */
+        size_t n = strlen(prev->value) + strlen(value) + 3;
+        char *joined = malloc(n);
+        if (!joined)
+            return bad(c, section, key, "out of memory");
+        snprintf(joined, n, "%s, %s", prev->value, value);
+        free(prev->value);
+        prev->value = joined;
+        return 1;
+    }
+    if (prev)
         return bad(c, section, key, "given twice");
     cb_config_entry *grown = realloc(s->entries, (s->n_entries + 1) * sizeof *grown);
     if (!grown)
@@ -215,25 +230,44 @@ static int handle(void *user, const char *section, const char *key, const char *
     return bad(c, section, key, "unknown section (known: [bot], [irc.NAME], [matrix.NAME])");
 }
 
-/* inih's reader callback: counting lines here tells the handler where it is. */
+/* inih's reader callback: counting lines here tells the handler where it is.
+ * inih's line buffer is small (200 bytes in Debian's build); a longer line is
+ * refused with its number instead of being cut into pieces. */
 static char *read_line(char *buf, int size, void *stream)
 {
     parse_ctx *c = stream;
-    char *got = fgets(buf, size, c->file);
-    if (got)
-        c->line++;
-    return got;
+    ssize_t n = getline(&c->raw, &c->raw_cap, c->file);
+    if (n < 0)
+        return NULL;
+    c->line++;
+    c->continued = c->raw[0] == ' ' || c->raw[0] == '\t';
+    size_t len = (size_t)n;
+    while (len > 0 && (c->raw[len - 1] == '\n' || c->raw[len - 1] == '\r'))
+        len--;
+    if (len + 2 > (size_t)size) {
+        if (!c->failed)
+            cb_error_set(c->err, "%s:%d: line is longer than %d bytes; continue a long list on the next "
+                         "line, indented by a space", c->cfg->path, c->line, size - 2);
+        c->failed = 1;
+        buf[0] = '\0';
+        return buf;
+    }
+    memcpy(buf, c->raw, len);
+    buf[len] = '\n';
+    buf[len + 1] = '\0';
+    return buf;
 }
 
 int cb_config_load(cb_config *cfg, const char *path, cb_error *err)
 {
     if (set_str(&cfg->path, path) != 0)
         return cb_error_set(err, "out of memory");
-    parse_ctx c = {cfg, fopen(path, "r"), 0, err, 0};
+    parse_ctx c = {cfg, fopen(path, "r"), 0, 0, NULL, 0, err, 0};
     if (!c.file)
         return cb_error_set(err, "%s: cannot open: %s", path, strerror(errno));
     int rc = ini_parse_stream(read_line, &c, handle, &c);
     fclose(c.file);
+    free(c.raw);
     if (c.failed)
         return CB_ERR;
     if (rc != 0)

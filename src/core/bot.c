@@ -162,6 +162,31 @@ static const cb_topic *pick_clarified(cb_bot *bot, cb_dialog_state *st, const cb
     return NULL;
 }
 
+/* "the first one", "2", "the latter, please": a reply made only of these
+ * words picks an option; "what is step 2" does not. */
+static int ordinal_of(const char *w)
+{
+    static const char *const first[] = {"first", "1", "former", "1st"};
+    static const char *const second[] = {"second", "2", "latter", "2nd"};
+    for (size_t i = 0; i < sizeof first / sizeof first[0]; i++) {
+        if (!strcmp(w, first[i]))
+            return 1;
+        if (!strcmp(w, second[i]))
+            return 2;
+    }
+    return 0;
+}
+
+static int is_filler(const char *w)
+{
+    static const char *const filler[] = {"the", "one", "option", "please", "i", "mean", "meant", "that",
+                                         "number", "no", "yes", "ok", "okay", "thanks", "a"};
+    for (size_t i = 0; i < sizeof filler / sizeof filler[0]; i++)
+        if (!strcmp(w, filler[i]))
+            return 1;
+    return 0;
+}
+
 static const cb_topic *pick_by_ordinal(const cb_kb *kb, const cb_dialog_state *st, const char *text,
                                        size_t len)
 {
@@ -169,13 +194,15 @@ static const cb_topic *pick_by_ordinal(const cb_kb *kb, const cb_dialog_state *s
         return NULL;
     cb_words w;
     cb_text_words(text, len, &w);
-    for (size_t i = 0; i < w.n && i < 4; i++) {
-        if (!strcmp(w.word[i], "first") || !strcmp(w.word[i], "1") || !strcmp(w.word[i], "former"))
-            return cb_kb_find(kb, st->clarify[0]);
-        if (!strcmp(w.word[i], "second") || !strcmp(w.word[i], "2") || !strcmp(w.word[i], "latter"))
-            return cb_kb_find(kb, st->clarify[1]);
+    int choice = 0;
+    for (size_t i = 0; i < w.n; i++) {
+        int o = ordinal_of(w.word[i]);
+        if (o && !choice)
+            choice = o;
+        else if (o || !is_filler(w.word[i]))
+            return NULL; /* more than a choice: a question of its own */
     }
-    return NULL;
+    return choice ? cb_kb_find(kb, st->clarify[choice - 1]) : NULL;
 }
 
 static int ask_which(cb_bot *bot, cb_dialog_state *st, const cb_match *m, cb_reply *out)

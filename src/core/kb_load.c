@@ -17,7 +17,7 @@
 #define MAX_KB_FILE_BYTES (16u * 1024 * 1024)
 
 static const char *const builtin_commands[] = {"help", "topics", "step", "next",
-                                                "source", "about", "why"};
+                                                "source", "sources", "about", "why"};
 
 typedef struct load_ctx {
     cb_kb *kb;
@@ -81,7 +81,7 @@ static int line_of_id(load_ctx *c, const char *id)
     for (size_t i = c->id_cursor; i < at; i++)
         if (c->text[i] == '\n')
             c->id_cursor_line++;
-    c->id_cursor = at;
+    c->id_cursor = at + 4; /* past this "id": the next topic's id comes later */
     return c->id_cursor_line;
 }
 
@@ -344,17 +344,49 @@ static int read_number(const load_ctx *c, json_t *obj, const char *key, double l
     return CB_OK;
 }
 
+/* An array of arrays of words, such as the synonym groups. */
+static int read_groups(const load_ctx *c, json_t *obj, const char *key, cb_synonym_group **groups, size_t *n)
+{
+    json_t *arr = json_object_get(obj, key);
+    if (!arr)
+        return CB_OK;
+    if (!json_is_array(arr))
+        return fail(c, 1, "lexicon \"%s\" must be an array of arrays of words", key);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        cb_synonym_group g = {0};
+        json_t *wrap = json_object(); /* reuse the string-array reader and its messages */
+        if (!wrap || json_object_set(wrap, key, json_array_get(arr, i)) != 0) {
+            json_decref(wrap);
+            return fail(c, 1, "lexicon \"%s\" must be an array of arrays of words", key);
+        }
+        int rc = read_string_array(c, 1, wrap, key, 1, &g.words, &g.n);
+        json_decref(wrap);
+        if (rc != CB_OK)
+            return CB_ERR;
+        cb_synonym_group *grown = realloc(*groups, (*n + 1) * sizeof *grown);
+        if (!grown) {
+            free_strings(g.words, g.n);
+            return fail(c, 1, "out of memory");
+        }
+        *groups = grown;
+        (*groups)[(*n)++] = g;
+    }
+    return CB_OK;
+}
+
 static int read_lexicon(const load_ctx *c, json_t *obj)
 {
     static const char *const allowed[] = {"threshold", "offtopic_penalty", "clarify_ratio",
                                           "synonyms", "domain", "offtopic", "stopwords",
-                                          "common", "follow_next", "follow_more", "default_topic"};
+                                          "common", "follow_next", "follow_more", "default_topic", "exact",
+                                          "unknown_penalty"};
     cb_lexicon *lx = &c->kb->lexicon;
     if (!json_is_object(obj))
         return fail(c, 1, "\"lexicon\" must be an object");
     if (check_keys(c, 1, obj, "the lexicon", allowed, sizeof allowed / sizeof allowed[0]) != CB_OK ||
         read_number(c, obj, "threshold", 0.01, 100, &lx->threshold) != CB_OK ||
         read_number(c, obj, "offtopic_penalty", 0, 100, &lx->offtopic_penalty) != CB_OK ||
+        read_number(c, obj, "unknown_penalty", 0, 100, &lx->unknown_penalty) != CB_OK ||
         read_number(c, obj, "clarify_ratio", 0.01, 1, &lx->clarify_ratio) != CB_OK ||
         read_string(c, 1, obj, "default_topic", 0, &lx->default_topic) != CB_OK ||
         read_string_array(c, 1, obj, "domain", 0, &lx->domain.items, &lx->domain.n) != CB_OK ||
@@ -364,31 +396,10 @@ static int read_lexicon(const load_ctx *c, json_t *obj)
         read_string_array(c, 1, obj, "follow_next", 0, &lx->follow_next.items, &lx->follow_next.n) != CB_OK ||
         read_string_array(c, 1, obj, "follow_more", 0, &lx->follow_more.items, &lx->follow_more.n) != CB_OK)
         return CB_ERR;
-    json_t *syn = json_object_get(obj, "synonyms");
-    if (!syn)
-        return CB_OK;
-    if (!json_is_array(syn))
-        return fail(c, 1, "lexicon \"synonyms\" must be an array of arrays of words");
-    for (size_t i = 0; i < json_array_size(syn); i++) {
-        json_t *group = json_array_get(syn, i);
-        cb_synonym_group g = {0};
-        json_t *wrap = json_object();
-        if (!wrap)
-            return fail(c, 1, "out of memory");
-        json_object_set(wrap, "synonyms", group);
-        int rc = read_string_array(c, 1, wrap, "synonyms", 1, &g.words, &g.n);
-        json_decref(wrap);
-        if (rc != CB_OK)
-            return CB_ERR;
-        cb_synonym_group *grown = realloc(lx->synonyms, (lx->n_synonyms + 1) * sizeof *grown);
-        if (!grown) {
-            free_strings(g.words, g.n);
-            return fail(c, 1, "out of memory");
-        }
-        lx->synonyms = grown;
-        lx->synonyms[lx->n_synonyms++] = g;
-    }
-    return CB_OK;
+    return read_groups(c, obj, "synonyms", &lx->synonyms, &lx->n_synonyms) != CB_OK ||
+                   read_groups(c, obj, "exact", &lx->exact, &lx->n_exact) != CB_OK
+               ? CB_ERR
+               : CB_OK;
 }
 
 static int read_bot(const load_ctx *c, json_t *obj)
@@ -500,10 +511,14 @@ static int validate(cb_kb *kb, const char *where, cb_error *err)
     if (kb->lexicon.default_topic && !cb_kb_find(kb, kb->lexicon.default_topic))
         return cb_error_set(err, "%s: lexicon \"default_topic\" names topic \"%s\", which does not exist", where,
                             kb->lexicon.default_topic);
-    for (int s = 1; s <= max_step; s++)
-        if (!step_taken[s])
-            return cb_error_set(err, "%s: steps must be numbered 1 to %d, step %d is missing", where,
-                                max_step, s);
+    for (int s = 1; s <= max_step; s++) {
+        if (step_taken[s])
+            continue;
+        const cb_topic *after = NULL; /* point at the step that follows the gap */
+        for (int a = s + 1; a <= max_step && !after; a++)
+            after = cb_kb_step(kb, a);
+        return topic_fail(err, after, "step %d is missing (steps must be numbered 1 to %d)", s, max_step);
+    }
     return CB_OK;
 }
 
@@ -695,6 +710,9 @@ void cb_kb_free(cb_kb *kb)
     for (size_t i = 0; i < lx->n_synonyms; i++)
         free_strings(lx->synonyms[i].words, lx->synonyms[i].n);
     free(lx->synonyms);
+    for (size_t i = 0; i < lx->n_exact; i++)
+        free_strings(lx->exact[i].words, lx->exact[i].n);
+    free(lx->exact);
     free_list(&lx->domain);
     free_list(&lx->offtopic);
     free_list(&lx->stopwords);

@@ -160,8 +160,14 @@ int cb_lexer_define(cb_lexer *lex, const char *word, size_t len, unsigned flags)
 {
     char folded[MAX_ENTRY_LEN + 1], stem[MAX_ENTRY_LEN + 1];
     len = fold_ascii(word, len, folded, sizeof folded);
+    int term, entry;
+    if (cb_strmap_get(lex->surface, folded, len, &entry) && PACK_TERM(entry) >= 0 &&
+        (lex->flags[PACK_TERM(entry)] & CB_TERM_EXACT)) {
+        term = PACK_TERM(entry); /* an exact word keeps its own term, whatever its stem */
+        lex->flags[term] |= flags;
+        return term;
+    }
     size_t slen = stem_word(lex, folded, len, stem, sizeof stem);
-    int term;
     if (!cb_strmap_get(lex->synonyms, stem, slen, &term) && (term = intern(lex, stem, slen)) < 0)
         return -1;
     lex->flags[term] |= flags;
@@ -183,6 +189,27 @@ static int define_synonyms(cb_lexer *lex, const cb_synonym_group *g)
         slen = stem_word(lex, folded, len, stem, sizeof stem);
         if (cb_strmap_put(lex->synonyms, stem, slen, canon) != 0 ||
             set_surface(lex, folded, len, canon, 0) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* An exact group: its words form one term of their own, named "=first", so
+ * "certificate" stays apart from "certification" although both stem to
+ * "certif". Only these surface forms reach it. */
+static int define_exact(cb_lexer *lex, const cb_synonym_group *g)
+{
+    char name[MAX_ENTRY_LEN + 2], folded[MAX_ENTRY_LEN + 1];
+    size_t len = fold_ascii(g->words[0], strlen(g->words[0]), folded, sizeof folded);
+    name[0] = '=';
+    memcpy(name + 1, folded, len + 1);
+    int term = intern(lex, name, len + 1);
+    if (term < 0)
+        return -1;
+    lex->flags[term] |= CB_TERM_EXACT;
+    for (size_t i = 0; i < g->n; i++) {
+        len = fold_ascii(g->words[i], strlen(g->words[i]), folded, sizeof folded);
+        if (set_surface(lex, folded, len, term, 0) != 0)
             return -1;
     }
     return 0;
@@ -217,6 +244,8 @@ cb_lexer *cb_lexer_new(const cb_lexicon *lx, cb_error *err)
     lex->surface = cb_strmap_new(2048);
     lex->cache = cb_strmap_new(1024);
     int ok = lex->stemmer && lex->terms && lex->synonyms && lex->surface && lex->cache;
+    for (size_t i = 0; ok && i < lx->n_exact; i++)
+        ok = define_exact(lex, &lx->exact[i]) == 0;
     for (size_t i = 0; ok && i < lx->n_synonyms; i++)
         ok = define_synonyms(lex, &lx->synonyms[i]) == 0;
     ok = ok && define_list(lex, &lx->domain, CB_TERM_DOMAIN, 0) == 0 &&
@@ -337,6 +366,8 @@ int cb_edit_distance(const char *a, size_t alen, const char *b, size_t blen, int
         return max + 1;
     if ((alen > blen ? alen - blen : blen - alen) > (size_t)max)
         return max + 1;
+    if (alen == 0 || blen == 0) /* all insertions: the length difference, checked above */
+        return (int)(alen + blen);
     int d[MAX_ENTRY_LEN + 1][MAX_ENTRY_LEN + 1];
     for (size_t i = 0; i <= alen; i++)
         d[i][0] = (int)i;
@@ -434,14 +465,19 @@ static int correct(cb_lexer *lex, const char *word, size_t len)
 
 static int resolve(cb_lexer *lex, const char *word, size_t len)
 {
-    int entry;
-    if (cb_strmap_get(lex->surface, word, len, &entry))
-        return entry;
+    int entry, known = 0;
+    if (cb_strmap_get(lex->surface, word, len, &entry)) {
+        if (PACK_TERM(entry) >= 0)
+            return entry;
+        known = 1; /* a stop or common word: never corrected, but its stem may be a term ("working") */
+    }
     char stem[MAX_ENTRY_LEN + 1];
     size_t slen = stem_word(lex, word, len, stem, sizeof stem);
     int term;
     if (cb_strmap_get(lex->synonyms, stem, slen, &term) || cb_strmap_get(lex->terms, stem, slen, &term))
-        return PACK(term, CB_WORD_KNOWN);
+        return PACK(term, CB_WORD_KNOWN | (known ? PACK_FLAGS(entry) : 0));
+    if (known)
+        return entry;
     /* A word whose stem is a stop or common word ("doing") is known too. */
     if (cb_strmap_get(lex->surface, stem, slen, &entry) && PACK_TERM(entry) < 0)
         return entry;

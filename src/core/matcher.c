@@ -13,6 +13,7 @@
 
 #define MAX_PHRASE_TERMS 8
 #define MAX_HITS 256
+#define PASSAGE_MIN_WORDS 2 /* shared words a passage needs when no domain word backs it */
 
 typedef struct phrase {
     int keyword;          /* index into keywords */
@@ -420,7 +421,9 @@ static void best_two(const cb_matcher *m, int *best, int *second)
     }
 }
 
-static int passage_best(cb_matcher *m, double *score)
+/* The topic whose texts share the most (idf-weighted) words with the
+ * question; *hits is how many distinct question words it shares. */
+static int passage_best(cb_matcher *m, double *score, uint64_t *hits)
 {
     /* Reuses the keyword scratch: passage scores replace keyword scores. */
     m->stamp++;
@@ -435,13 +438,16 @@ static int passage_best(cb_matcher *m, double *score)
         if (dup)
             continue;
         for (int at = m->passages.start[t]; at < m->passages.start[t + 1]; at++) {
-            touch(m, m->passages.items[at]);
-            m->score[m->passages.items[at]] += m->passages.weights[at];
+            int topic = m->passages.items[at];
+            touch(m, topic);
+            m->score[topic] += m->passages.weights[at];
+            m->positions[topic]++; /* not needed for passages: counts shared words instead */
         }
     }
     int best, second;
     best_two(m, &best, &second);
     *score = best >= 0 ? m->score[best] : 0;
+    *hits = best >= 0 ? m->positions[best] : 0;
     return best;
 }
 
@@ -483,6 +489,8 @@ static void read_words(cb_matcher *m, const char *text, size_t len, cb_match *ou
             out->has_domain = 1;
         if (tf & CB_TERM_OFFTOPIC)
             out->n_offtopic++;
+        if (t < 0 && !(wf & CB_WORD_KNOWN))
+            out->n_unknown++;
     }
 }
 
@@ -496,7 +504,10 @@ void cb_matcher_match(cb_matcher *m, const char *text, size_t len, cb_match *out
     read_words(m, text ? text : "", text ? len : 0, out);
     find_follow(m, out);
     score_keywords(m);
-    double penalty = out->n_offtopic * lx->offtopic_penalty;
+    /* Words the knowledge base has never seen ("coffee", "dentist") suggest the
+     * question is about something else, unless a domain word says otherwise. */
+    double penalty = out->n_offtopic * lx->offtopic_penalty +
+                     (out->has_domain ? 0 : out->n_unknown * lx->unknown_penalty);
     for (size_t i = 0; i < m->n_touched; i++)
         m->score[m->touched[i]] -= penalty;
 
@@ -525,10 +536,13 @@ void cb_matcher_match(cb_matcher *m, const char *text, size_t len, cb_match *out
         }
         return;
     }
-    if (out->has_domain && out->n_offtopic == 0) {
+    if (out->n_offtopic == 0) {
         double score;
-        int passage = passage_best(m, &score);
-        if (passage >= 0 && score > 0) {
+        uint64_t hits;
+        int passage = passage_best(m, &score, &hits);
+        /* Without a domain word, two shared words are needed: one alone is
+         * too often a coincidence ("best", "work"). */
+        if (passage >= 0 && score > 0 && (out->has_domain || hits >= PASSAGE_MIN_WORDS)) {
             out->kind = CB_MATCH_PASSAGE;
             out->topic = &m->kb->topics[passage];
             out->score = score;
@@ -537,7 +551,7 @@ void cb_matcher_match(cb_matcher *m, const char *text, size_t len, cb_match *out
         }
         /* About the career, but about nothing in particular: "coders?" */
         const cb_topic *fallback = lx->default_topic ? cb_kb_find(m->kb, lx->default_topic) : NULL;
-        if (fallback) {
+        if (fallback && out->has_domain) {
             out->kind = CB_MATCH_PASSAGE;
             out->topic = fallback;
             out->score = lx->threshold * 0.5;

@@ -165,11 +165,13 @@ static void push_contraction(cb_words *out, const char *base, size_t blen, const
 {
 #define SUFFIX(lit) (slen == sizeof(lit) - 1 && memcmp(suf, lit, slen) == 0)
     if (SUFFIX("t") && blen > 1 && base[blen - 1] == 'n') {
-        /* don't, can't, won't, isn't */
-        if (blen == 2 && memcmp(base, "wo", 2) == 0)
+        /* don't, isn't; can't and won't keep or change their stem */
+        if (blen == 3 && memcmp(base, "won", 3) == 0)
             push_str(out, "will");
-        else if (blen == 2 && memcmp(base, "ca", 2) == 0)
+        else if (blen == 3 && memcmp(base, "can", 3) == 0)
             push_str(out, "can");
+        else if (blen == 4 && memcmp(base, "shan", 4) == 0)
+            push_str(out, "shall");
         else
             push(out, base, blen - 1);
         push_str(out, "not");
@@ -225,8 +227,13 @@ size_t cb_text_words(const char *text, size_t len, cb_words *out)
         if (!at_end && (is_word_cp(cp) || apostrophe)) {
             if (apostrophe) {
                 apos_at = wlen + 1;
-            } else if (wlen + 4 <= CB_MAX_WORD_LEN) {
-                wlen += encode_utf8(fold_cp(cp), word + wlen);
+            } else {
+                char enc[4];
+                size_t elen = encode_utf8(fold_cp(cp), enc);
+                if (wlen + elen <= CB_MAX_WORD_LEN) { /* longer words are cut on a character */
+                    memcpy(word + wlen, enc, elen);
+                    wlen += elen;
+                }
             }
         } else if (wlen > 0) {
             if (apos_at) {
