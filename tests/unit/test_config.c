@@ -250,28 +250,54 @@ static void test_missing_file(void **state)
     cb_config_free(&cfg);
 }
 
-/* KNOWN BUG (reported): inih reads lines into a 200-byte buffer and config.c
- * counts each fgets() call as a line, so a longer line (a long channel list)
- * is cut: its tail is parsed as further lines, giving "not valid INI syntax"
- * for a valid file (or, when the tail starts with '#' or ';', silently
- * dropping channels), and every later line number is off. */
-static void bug_long_lines(void **state)
+/* inih reads lines into a 200-byte buffer: a longer line is refused at its
+ * own line number (it used to be cut into pieces that were parsed as further
+ * lines), and a long list continues on indented lines. */
+static void test_long_lines(void **state)
 {
     fixture *f = *state;
     char text[4096], channels[2048];
     size_t n = 0;
     for (int i = 0; i < 60; i++)
         n += (size_t)snprintf(channels + n, sizeof channels - n, "%s#channel%02d", i ? "," : "", i);
-    snprintf(text, sizeof text, "[irc.big]\nchannels = %s\n[bot]\nnick = ok\n", channels);
+    snprintf(text, sizeof text, "[bot]\nnick = ok\n[irc.big]\nchannels = %s\n[bot]\nnick_typo = x\n", channels);
+    expect_error(f, text, 4, "longer than");
+    /* A list continued on indented lines is one value. */
     cb_config cfg;
-    expect_ok(f, text, &cfg);
-    const cb_config_entry *e = cb_config_find(&cfg.sections[0], "channels");
-    int whole = e && strcmp(e->value, channels) == 0;
+    expect_ok(f, "[irc.big]\nnicks = a, b\n  c, d\n\te\nport = 6697\n", &cfg);
+    const cb_config_entry *e = cb_config_find(&cfg.sections[0], "nicks");
+    char value[256];
+    snprintf(value, sizeof value, "%s", e ? e->value : "(none)");
+    int line = e ? e->line : 0, port_line = cb_config_find(&cfg.sections[0], "port")->line;
     cb_config_free(&cfg);
-    assert_true(whole);
-    /* A misspelt key after the long line is reported at its own line. */
-    snprintf(text, sizeof text, "[irc.big]\nchannels = %s\n[bot]\nnick = ok\nnick_typo = x\n", channels);
-    expect_error(f, text, 5, "nick_typo");
+    assert_string_equal(value, "a, b, c, d, e");
+    assert_int_equal(line, 2);
+    assert_int_equal(port_line, 5);
+    /* Line numbers after continuation lines stay right. */
+    expect_error(f, "[irc.big]\nchannels = #a\n  #b\n  #c\n[bot]\nnick_typo = x\n", 6, "nick_typo");
+    /* A line just under the limit is fine. */
+    char longish[256];
+    memset(longish, 'c', 180);
+    longish[180] = '\0';
+    snprintf(text, sizeof text, "[irc.x]\nchannels = #%s\n", longish);
+    expect_ok(f, text, &cfg);
+    assert_int_equal(strlen(cb_config_find(&cfg.sections[0], "channels")->value), 181);
+    cb_config_free(&cfg);
+}
+
+/* KNOWN BUG (reported): the advice for a long line is to continue the list
+ * on an indented line, but inih takes an indented line starting with '#' as
+ * a comment, so continued IRC channels ("  #c, #d") are silently dropped. */
+static void bug_continued_channels(void **state)
+{
+    fixture *f = *state;
+    cb_config cfg;
+    expect_ok(f, "[irc.big]\nchannels = #a, #b\n  #c, #d\nport = 6697\n", &cfg);
+    const cb_config_entry *e = cb_config_find(&cfg.sections[0], "channels");
+    char value[256];
+    snprintf(value, sizeof value, "%s", e ? e->value : "(none)");
+    cb_config_free(&cfg);
+    assert_string_equal(value, "#a, #b, #c, #d");
 }
 
 int main(int argc, char **argv)
@@ -284,9 +310,10 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_lines, setup, teardown),
     };
     const struct CMUnitTest known_bugs[] = {
-        cmocka_unit_test_setup_teardown(bug_long_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(bug_continued_channels, setup, teardown),
     };
     if (tu_known_bugs_mode(argc, argv))
         return cmocka_run_group_tests_name("config_known_bugs", known_bugs, NULL, NULL);

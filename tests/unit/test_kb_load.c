@@ -342,10 +342,10 @@ static void test_duplicate_id_same_file(void **state)
     expect_error(files, 1, "t.json", 4, "topic \"x\": duplicate id");
 }
 
-/* KNOWN BUG (reported): when the same id appears in two topics one right
+/* Regression (reported, fixed): when the same id appears in two topics one right
  * after the other, the repeat is reported at the line of the first one (the
  * id search resumes at the previous topic's own "id"). */
-static void bug_duplicate_id_adjacent_line(void **state)
+static void test_duplicate_id_adjacent_line(void **state)
 {
     (void)state;
     file_spec files[] = {{"t.json", "{\"topics\": [\n" GOOD("x") ",\n" GOOD("x") "\n]}"}};
@@ -372,10 +372,10 @@ static void test_builtin_command_clash(void **state)
     expect_topic_error("{\"id\": \"b\"" REQ("b") ", \"command\": \"next\"}", 3, "built-in");
 }
 
-/* KNOWN BUG (reported): "/sources" is a built-in alias of /source in
+/* Regression (reported, fixed): "/sources" is a built-in alias of /source in
  * commands.c, but kb_load.c accepts a topic command "sources", which then
  * can never be reached. */
-static void bug_builtin_alias_sources(void **state)
+static void test_builtin_alias_sources(void **state)
 {
     (void)state;
     expect_topic_error("{\"id\": \"b\"" REQ("b") ", \"command\": \"sources\"}", 3, "built-in");
@@ -429,10 +429,10 @@ static void test_steps(void **state)
     expect_error(twice, 1, "t.json", 3, "topic \"t1\": step: another topic has the same step number");
 }
 
-/* KNOWN BUG (reported): a gap in the steps is reported as "DIR: steps must
+/* Regression (reported, fixed): a gap in the steps is reported as "DIR: steps must
  * be numbered 1 to 3, step 2 is missing", without the file:line of any
  * topic, unlike every other content error. */
-static void bug_step_gap_names_file_and_line(void **state)
+static void test_step_gap_names_file_and_line(void **state)
 {
     (void)state;
     file_spec gap[] = {{"t.json", "{\"topics\": [\n{\"id\": \"s1\"" REQ("s1") ", \"step\": 1},\n"
@@ -497,13 +497,24 @@ static void test_lexicon_values(void **state)
 {
     (void)state;
     const char *bad[] = {"\"threshold\": 0", "\"threshold\": \"1\"", "\"clarify_ratio\": 1.5",
-                         "\"clarify_ratio\": 0", "\"offtopic_penalty\": -1"};
+                         "\"clarify_ratio\": 0", "\"offtopic_penalty\": -1", "\"unknown_penalty\": -1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char lex[256];
         snprintf(lex, sizeof lex, "{\"lexicon\": {%s}}", bad[i]);
         file_spec files[] = {{"l.json", lex}, {"t.json", "{\"topics\": [" GOOD("a") "]}"}};
         expect_error(files, 2, "l.json", 0, "must be a number from");
     }
+    file_spec exact[] = {{"l.json", "{\"lexicon\": {\"exact\": [\"certificate\"]}}"}, {"t.json", "{\"topics\": [" GOOD("a") "]}"}};
+    expect_error(exact, 2, "l.json", 0, "\"exact\"");
+    file_spec deflt[] = {{"l.json", "{\"lexicon\": {\"default_topic\": \"nope\"}}"}, {"t.json", "{\"topics\": [" GOOD("a") "]}"}};
+    char *dir = tu_mkdtemp();
+    tu_write(dir, deflt[0].name, deflt[0].text);
+    tu_write(dir, deflt[1].name, deflt[1].text);
+    cb_kb *out = NULL;
+    cb_error err;
+    assert_int_equal(cb_kb_load(dir, &out, &err), CB_ERR);
+    assert_true(tu_contains(err.text, "\"default_topic\" names topic \"nope\", which does not exist"));
+    tu_rmtree(dir);
     cb_kb *kb = tu_load_string("{\"lexicon\": {\"threshold\": 2.5, \"offtopic_penalty\": 0, \"clarify_ratio\": 1,"
                                " \"follow_next\": [\"then what\"]}, \"topics\": [" GOOD("a") "]}");
     assert_true(kb->lexicon.threshold == 2.5);
@@ -625,13 +636,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_empty_and_missing_directory),
         cmocka_unit_test(test_load_string),
         cmocka_unit_test(test_topic_lines_with_same_id_prefix),
+        cmocka_unit_test(test_duplicate_id_adjacent_line),
+        cmocka_unit_test(test_builtin_alias_sources),
+        cmocka_unit_test(test_step_gap_names_file_and_line),
     };
-    const struct CMUnitTest known_bugs[] = {
-        cmocka_unit_test(bug_duplicate_id_adjacent_line),
-        cmocka_unit_test(bug_builtin_alias_sources),
-        cmocka_unit_test(bug_step_gap_names_file_and_line),
-    };
-    if (tu_known_bugs_mode(argc, argv))
-        return cmocka_run_group_tests_name("kb_load_known_bugs", known_bugs, NULL, NULL);
+    (void)argc;
+    (void)argv;
     return cmocka_run_group_tests_name("kb_load", tests, NULL, NULL);
 }

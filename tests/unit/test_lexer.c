@@ -15,6 +15,8 @@
 static char *salary_words[] = {"salary", "pay", "wage", "income"};
 static char *job_words[] = {"job", "work", "employment"};
 static cb_synonym_group groups[] = {{salary_words, 4}, {job_words, 3}};
+static char *certificate_words[] = {"certificate", "certificates"};
+static cb_synonym_group exact_groups[] = {{certificate_words, 2}};
 static char *domain[] = {"coder", "coding", "AHIMA"};
 static char *offtopic[] = {"weather", "nurse"};
 static char *stopwords[] = {"the", "what", "is", "do", "a", "how"};
@@ -26,6 +28,8 @@ static cb_lexicon make_lexicon(void)
     memset(&lx, 0, sizeof lx);
     lx.synonyms = groups;
     lx.n_synonyms = 2;
+    lx.exact = exact_groups;
+    lx.n_exact = 1;
     lx.domain = (cb_string_list){domain, 3};
     lx.offtopic = (cb_string_list){offtopic, 2};
     lx.stopwords = (cb_string_list){stopwords, 6};
@@ -135,6 +139,26 @@ static void test_synonyms(void **state)
     assert_int_equal(lookup(f, "employment", NULL), job);
     /* Defining a synonym later joins the same term. */
     assert_int_equal(cb_lexer_define(f->lex, "pay", 3, CB_TERM_KEYWORD), f->salary);
+}
+
+/* Exact groups keep words apart from others with the same stem:
+ * "certificate" and "certification" both stem to "certif". */
+static void test_exact_groups(void **state)
+{
+    fixture *f = *state;
+    unsigned fl;
+    int cert = lookup(f, "certificate", &fl);
+    assert_true(cert >= 0);
+    assert_false(fl & CB_WORD_CORRECTED);
+    assert_int_not_equal(cert, f->certification);
+    assert_int_equal(lookup(f, "certificates", NULL), cert);
+    assert_true(cb_lexer_term_flags(f->lex, cert) & CB_TERM_EXACT);
+    assert_string_equal(cb_lexer_term_name(f->lex, cert), "=certificate");
+    /* Other forms of the stem still reach the stemmed term. */
+    assert_int_equal(lookup(f, "certifications", NULL), f->certification);
+    /* Defining an exact word (from a keyword) keeps its own term. */
+    assert_int_equal(cb_lexer_define(f->lex, "certificate", 11, CB_TERM_KEYWORD), cert);
+    assert_true(cb_lexer_term_flags(f->lex, cert) & CB_TERM_KEYWORD);
 }
 
 static void test_term_flags(void **state)
@@ -277,9 +301,9 @@ static void test_edit_distance(void **state)
     assert_int_equal(cb_edit_distance("certifcaton", 11, "certification", 13, 2), 2);
 }
 
-/* KNOWN BUG (reported): with an empty second string the row loop never runs,
+/* Regression (reported, fixed): with an empty second string the row loop never runs,
  * row_min stays max + 1 and the early exit returns max + 1 instead of alen. */
-static void bug_edit_distance_empty_second(void **state)
+static void test_edit_distance_empty_second(void **state)
 {
     (void)state;
     assert_int_equal(cb_edit_distance("abc", 3, "", 0, 5), 3);
@@ -292,17 +316,16 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_define_returns_stable_terms),
         cmocka_unit_test(test_stemming),
         cmocka_unit_test(test_synonyms),
+        cmocka_unit_test(test_exact_groups),
         cmocka_unit_test(test_term_flags),
         cmocka_unit_test(test_one_typo),
         cmocka_unit_test(test_two_typos_on_long_words),
         cmocka_unit_test(test_no_correction_cases),
         cmocka_unit_test(test_cache_overflow_keeps_answers),
         cmocka_unit_test(test_edit_distance),
+        cmocka_unit_test(test_edit_distance_empty_second),
     };
-    const struct CMUnitTest known_bugs[] = {
-        cmocka_unit_test(bug_edit_distance_empty_second),
-    };
-    if (tu_known_bugs_mode(argc, argv))
-        return cmocka_run_group_tests_name("lexer_known_bugs", known_bugs, NULL, NULL);
+    (void)argc;
+    (void)argv;
     return cmocka_run_group_tests_name("lexer", tests, setup, teardown);
 }

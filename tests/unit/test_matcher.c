@@ -143,8 +143,11 @@ static void test_threshold(void **state)
     r = match(f->m, "what is the job");
     assert_declined(&r);
     assert_near(r.score, 0.4);
-    /* A phrase keyword needs its words in a row. */
-    r = match(f->m, "how is it much");
+    /* A phrase keyword needs its words in a row ("bring home", weight 0.5). */
+    r = match(f->m, "bring home");
+    assert_declined(&r);
+    assert_near(r.score, 0.5);
+    r = match(f->m, "bring the home");
     assert_declined(&r);
     assert_near(r.score, 0.0);
     /* With a domain word half the threshold is enough. */
@@ -242,9 +245,14 @@ static void test_passage_fallback(void **state)
     r = match(f->m, "medical coder decade");
     assert_int_equal(r.kind, CB_MATCH_PASSAGE);
     assert_string_equal(topic_id(&r), "growth");
-    /* Without a domain word the same words are declined. */
+    /* Without a domain word one shared word is too little ... */
     r = match(f->m, "anatomy");
     assert_declined(&r);
+    /* ... but two are enough: "learn" and "anatomy" are both in that answer. */
+    r = match(f->m, "learn anatomy");
+    assert_int_equal(r.kind, CB_MATCH_PASSAGE);
+    assert_string_equal(topic_id(&r), "learn");
+    assert_int_equal(r.has_domain, 0);
     /* A domain word alone has nothing to search with. */
     r = match(f->m, "coder");
     assert_declined(&r);
@@ -399,6 +407,64 @@ static void test_evidence_fits(void **state)
     cb_kb_free(kb);
 }
 
+static void test_unknown_penalty(void **state)
+{
+    (void)state;
+    cb_kb *kb = tu_load_string(
+        "{\"lexicon\": {\"threshold\": 1.0, \"unknown_penalty\": 0.5, \"domain\": [\"coder\"],"
+        " \"stopwords\": [\"the\", \"for\", \"a\"]},"
+        " \"topics\": [{\"id\": \"pay\", \"title\": \"Pay\", \"keywords\": [{\"phrase\": \"salary\", \"weight\": 1.2}],"
+        " \"examples\": [\"salary\"], \"answer\": \"Money.\", \"source\": \"S\"}]}");
+    cb_error err;
+    cb_matcher *m = cb_matcher_new(kb, &err);
+    assert_non_null(m);
+    cb_match r = match(m, "the salary");
+    assert_topic(&r, "pay");
+    assert_int_equal(r.n_unknown, 0);
+    assert_near(r.score, 1.2);
+    /* A word the knowledge base has never seen costs 0.5. */
+    r = match(m, "salary for a dentist");
+    assert_declined(&r);
+    assert_int_equal(r.n_unknown, 1);
+    assert_near(r.score, 0.7);
+    /* ... unless a domain word says the question is about this career. */
+    r = match(m, "salary for a coder dentist");
+    assert_topic(&r, "pay");
+    assert_near(r.score, 1.2);
+    /* Typo-corrected words are not unknown. */
+    r = match(m, "the salery");
+    assert_topic(&r, "pay");
+    assert_int_equal(r.n_unknown, 0);
+    cb_matcher_free(m);
+    cb_kb_free(kb);
+}
+
+static void test_default_topic(void **state)
+{
+    (void)state;
+    cb_kb *kb = tu_load_string(
+        "{\"lexicon\": {\"domain\": [\"coder\"], \"default_topic\": \"overview\"},"
+        " \"topics\": [{\"id\": \"overview\", \"title\": \"The job\", \"keywords\": [{\"phrase\": \"job\", \"weight\": 2}],"
+        " \"examples\": [\"the job\"], \"answer\": \"It is a job.\", \"source\": \"S\"},"
+        " {\"id\": \"pay\", \"title\": \"Pay\", \"keywords\": [{\"phrase\": \"salary\", \"weight\": 2}],"
+        " \"examples\": [\"salary\"], \"answer\": \"Money.\", \"source\": \"S\"}]}");
+    cb_error err;
+    cb_matcher *m = cb_matcher_new(kb, &err);
+    assert_non_null(m);
+    /* About the career, about nothing in particular: the default topic. */
+    cb_match r = match(m, "coder?");
+    assert_int_equal(r.kind, CB_MATCH_PASSAGE);
+    assert_string_equal(topic_id(&r), "overview");
+    assert_string_equal(r.evidence, "a question about the career in general");
+    /* A topic named wins; no domain word, no default. */
+    r = match(m, "coder salary");
+    assert_topic(&r, "pay");
+    r = match(m, "hello there");
+    assert_declined(&r);
+    cb_matcher_free(m);
+    cb_kb_free(kb);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -414,6 +480,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_last_score),
         cmocka_unit_test(test_hostile_input),
         cmocka_unit_test(test_evidence_fits),
+        cmocka_unit_test(test_unknown_penalty),
+        cmocka_unit_test(test_default_topic),
     };
     return cmocka_run_group_tests_name("matcher", tests, setup, teardown);
 }

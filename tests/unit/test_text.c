@@ -72,8 +72,8 @@ static void test_possessives(void **state)
     assert_string_equal(WORDS("'coding'"), "coding");
 }
 
-/* KNOWN BUG (reported): "can't" and "won't" lose a letter ("ca not", "wo not"). */
-static void bug_cant_wont(void **state)
+/* Regression (reported, fixed): "can't" and "won't" lose a letter ("ca not", "wo not"). */
+static void test_cant_wont(void **state)
 {
     (void)state;
     assert_string_equal(WORDS("I can't"), "i can not");
@@ -184,9 +184,9 @@ static void test_long_words_cut_on_boundary(void **state)
     assert_string_equal(w.word[1], "coder");
 }
 
-/* KNOWN BUG (reported): header says words are cut past CB_MAX_WORD_LEN (40)
+/* Regression (reported, fixed): header says words are cut past CB_MAX_WORD_LEN (40)
  * bytes, but ASCII words are cut at 37, so a 40-letter word loses 3 letters. */
-static void bug_word_of_max_len_kept(void **state)
+static void test_word_of_max_len_kept(void **state)
 {
     (void)state;
     char text[CB_MAX_WORD_LEN + 1];
@@ -315,13 +315,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_empty_and_separators_only),
         cmocka_unit_test(test_utf8_decode),
         cmocka_unit_test(test_utf8_valid_prefix),
+        cmocka_unit_test(test_cant_wont),
+        cmocka_unit_test(test_word_of_max_len_kept),
     };
     /* Bugs reported to the lead engineer: these fail until fixed. */
-    const struct CMUnitTest known_bugs[] = {
-        cmocka_unit_test(bug_cant_wont),
-        cmocka_unit_test(bug_word_of_max_len_kept),
-    };
-    if (tu_known_bugs_mode(argc, argv))
-        return cmocka_run_group_tests_name("text_known_bugs", known_bugs, NULL, NULL);
+    (void)argc;
+    (void)argv;
     return cmocka_run_group_tests_name("text", tests, NULL, NULL);
 }

@@ -12,6 +12,64 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Directories made and not yet removed: a failing test longjmps past its
+ * clean-up, so whatever is left is removed when the program exits. */
+#define MAX_TEMP_DIRS 64
+static char *temp_dirs[MAX_TEMP_DIRS];
+
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static void remove_left_over_dirs(void)
+{
+    for (int i = 0; i < MAX_TEMP_DIRS; i++) {
+        if (temp_dirs[i]) {
+            remove_dir(temp_dirs[i]);
+            free(temp_dirs[i]);
+            temp_dirs[i] = NULL;
+        }
+    }
+}
+
+static void track_dir(const char *dir)
+{
+    static int registered;
+    if (!registered) {
+        atexit(remove_left_over_dirs);
+        registered = 1;
+    }
+    for (int i = 0; i < MAX_TEMP_DIRS; i++) {
+        if (!temp_dirs[i]) {
+            temp_dirs[i] = strdup(dir);
+            return;
+        }
+    }
+}
+
+static void untrack_dir(const char *dir)
+{
+    for (int i = 0; i < MAX_TEMP_DIRS; i++) {
+        if (temp_dirs[i] && !strcmp(temp_dirs[i], dir)) {
+            free(temp_dirs[i]);
+            temp_dirs[i] = NULL;
+        }
+    }
+}
+
 char *tu_mkdtemp(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -21,6 +79,7 @@ char *tu_mkdtemp(void)
     assert_non_null(made);
     char *out = strdup(made);
     assert_non_null(out);
+    track_dir(out);
     return out;
 }
 
@@ -38,19 +97,8 @@ void tu_rmtree(char *dir)
 {
     if (!dir)
         return;
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char path[1024];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
+    remove_dir(dir);
+    untrack_dir(dir);
     free(dir);
 }
 
