@@ -493,6 +493,21 @@ static void test_keyword_weight(void **state)
     cb_kb_free(kb);
 }
 
+/* KNOWN BUG (reported): has_letter_or_digit() in kb_load.c counts every byte
+ * >= 0x80 as a letter, and synonyms are not checked at all, so a keyword
+ * phrase of punctuation ("\u2014", an emoji) or a synonym "?!" loads
+ * silently and can never match (it normalises to no words). */
+static void bug_keyword_without_words(void **state)
+{
+    (void)state;
+    expect_topic_error("{\"id\": \"b\", \"title\": \"T\", \"keywords\": [{\"phrase\": \"\\u2014\", \"weight\": 1}], "
+                       "\"examples\": [\"b\"], \"answer\": \"A\", \"source\": \"S\"}",
+                       3, "needs a \"phrase\"");
+    expect_topic_error("{\"id\": \"b\", \"title\": \"T\", \"keywords\": [{\"phrase\": \"b\", \"weight\": 1, "
+                       "\"synonyms\": [\"?!\"]}], \"examples\": [\"b\"], \"answer\": \"A\", \"source\": \"S\"}",
+                       3, "synonym");
+}
+
 static void test_lexicon_values(void **state)
 {
     (void)state;
@@ -640,7 +655,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_builtin_alias_sources),
         cmocka_unit_test(test_step_gap_names_file_and_line),
     };
-    (void)argc;
-    (void)argv;
+    const struct CMUnitTest known_bugs[] = {
+        cmocka_unit_test(bug_keyword_without_words),
+    };
+    if (tu_known_bugs_mode(argc, argv))
+        return cmocka_run_group_tests_name("kb_load_known_bugs", known_bugs, NULL, NULL);
     return cmocka_run_group_tests_name("kb_load", tests, NULL, NULL);
 }
