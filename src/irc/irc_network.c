@@ -3,6 +3,7 @@
 #include "irc_network.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,13 +213,19 @@ static void on_privmsg(void *ctx, const irc_privmsg *pm)
         text = rest;
         len = rest_len;
     }
+    /* In a listen channel most lines are people talking to each other: when the
+     * limits stop one of those, say nothing (a "give me a moment" notice would
+     * answer someone who never asked). */
+    int asked = pm->direct || rest || command;
     double t = now_s(n);
     if (cb_user_limits_take(n->users, pm->from, 1.0, t) > 0) {
-        busy(n, pm->from, "you are asking faster than I answer");
+        if (asked)
+            busy(n, pm->from, "you are asking faster than I answer");
         return;
     }
     if (n->queued * 4 >= n->cfg.queue_max * 3) {
-        busy(n, pm->from, "many people are asking right now; ask again in a minute");
+        if (asked)
+            busy(n, pm->from, "many people are asking right now; ask again in a minute");
         return;
     }
     /* Each person in each channel is a conversation of their own. */
@@ -333,6 +340,13 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, cb_bot
     if (!n) {
         irc_network_config_free(config);
         return NULL;
+    }
+    static int seeded;
+    if (!seeded) {
+        /* rand() drives the reconnect jitter: unseeded, every process would draw the
+         * same delays and bots restarted together would reconnect in step. */
+        srand((unsigned)(uv_hrtime() ^ (uint64_t)(uintptr_t)n));
+        seeded = 1;
     }
     n->loop = loop;
     n->cfg = *config;

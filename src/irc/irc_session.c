@@ -14,6 +14,12 @@
 #define REJOIN_FIRST 10.0     /* seconds after a kick */
 #define REJOIN_MAX 900.0      /* bans and repeated kicks back off up to this */
 #define UNKNOWN_HOST_LEN 63   /* a host name can be this long: assume it until we know ours */
+/* CTCP replies go out through the send hook, ahead of the flood-controlled chat
+ * queue, so they have a small bucket of their own: a few at once, then one every
+ * CTCP_EVERY seconds. Otherwise anyone could flood the bot off a network that
+ * kills clients for excess flood by sending it CTCP VERSION requests. */
+#define CTCP_BURST 3.0
+#define CTCP_EVERY 2.0
 
 /* Capabilities we ask for when the server offers them. */
 enum { CAP_SASL = 1, CAP_MULTI_PREFIX = 2, CAP_MESSAGE_TAGS = 4, CAP_SERVER_TIME = 8 };
@@ -57,6 +63,7 @@ struct irc_session {
     size_t nick_attempt;
     char bot_mode;        /* the BOT ISUPPORT mode letter, 0 when not offered */
     size_t own_prefix_len; /* len("nick!user@host") once seen, 0 while unknown */
+    double ctcp_tokens, ctcp_last; /* the CTCP reply bucket */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -192,6 +199,7 @@ irc_session *irc_session_new(const irc_session_config *c, const irc_session_hook
         return NULL;
     }
     snprintf(s->current_nick, sizeof s->current_nick, "%s", s->nick);
+    s->ctcp_tokens = CTCP_BURST;
     return s;
 }
 
@@ -559,7 +567,20 @@ static void on_invite(irc_session *s, const irc_message *m, const char *from)
     }
 }
 
-static void on_ctcp(irc_session *s, const char *from, const irc_ctcp *ctcp)
+static int ctcp_allowed(irc_session *s, double now)
+{
+    if (now > s->ctcp_last)
+        s->ctcp_tokens += (now - s->ctcp_last) / CTCP_EVERY;
+    if (s->ctcp_tokens > CTCP_BURST)
+        s->ctcp_tokens = CTCP_BURST;
+    s->ctcp_last = now;
+    if (s->ctcp_tokens < 1.0)
+        return 0;
+    s->ctcp_tokens -= 1.0;
+    return 1;
+}
+
+static void on_ctcp(irc_session *s, const char *from, const irc_ctcp *ctcp, double now)
 {
     char reply[400];
     if (ctcp->verb_len == 7 && strncmp(ctcp->verb, "VERSION", 7) == 0)
@@ -569,17 +590,22 @@ static void on_ctcp(irc_session *s, const char *from, const irc_ctcp *ctcp)
                  ctcp->args);
     else
         return; /* ACTION and the rest need no answer */
+    if (!ctcp_allowed(s, now)) {
+        logf_(s, IRC_LOG_DEBUG, "not answering CTCP %.*s from %s: too many CTCP requests", (int)ctcp->verb_len,
+              ctcp->verb, from);
+        return;
+    }
     send2(s, "NOTICE", from, reply);
 }
 
-static void on_privmsg(irc_session *s, const irc_message *m, const char *from)
+static void on_privmsg(irc_session *s, const irc_message *m, const char *from, double now)
 {
     if (m->n_params < 2 || !from[0] || is_me(s, from))
         return;
     const char *text = m->params[1];
     irc_ctcp ctcp;
     if (irc_ctcp_split(text, &ctcp)) {
-        on_ctcp(s, from, &ctcp);
+        on_ctcp(s, from, &ctcp, now);
         return;
     }
     irc_privmsg pm = {
@@ -651,7 +677,7 @@ static void dispatch(irc_session *s, const irc_message *m, double now)
     } else if (verb_is(m, "INVITE")) {
         on_invite(s, m, from);
     } else if (verb_is(m, "PRIVMSG")) {
-        on_privmsg(s, m, from);
+        on_privmsg(s, m, from, now);
     } else if (verb_is(m, "ERROR")) {
         logf_(s, IRC_LOG_WARN, "server says: %s", m->n_params ? m->params[0] : "ERROR");
     } else if (!strcmp(v, "396")) {

@@ -411,6 +411,44 @@ class FloodTests(IrcTestCase):
         print("\n  burst: %d lines to the channel in %.1fs, %.2f lines/s after the first 5, %d wait notices"
               % (len(lines), lines[-1].time - t0, rate, len(notices)), file=sys.stderr)
 
+    def test_listen_channel_chatter_is_never_told_to_wait(self):
+        srv = self.server(penalties=False)
+        b = self.bot(srv.port, channels="#listen", irc={"listen": "#listen"})  # default user limits
+        b.wait_log(r"joined #listen", 15)
+        chatty = self.client(srv.port, "chatty")
+        chatty.join("#listen")
+        other = self.client(srv.port, "other")
+        mark = chatty.mark()
+        for i in range(12):  # people talking among themselves, faster than a user's question rate
+            chatty.privmsg("#listen", "ha, that is what I said %d times about the pizza" % i)
+        self.assert_silent([chatty], other, marks=[mark])
+        # Asking the bot directly is still limited, and then it says so.
+        chatty.privmsg("#listen", "careerbot: " + PAY_Q)
+        m = chatty.wait_for(chatty.replies_from(BOT, "NOTICE", "chatty"), 5, since=mark,
+                            what="the wait notice")
+        self.assertIn("give me a moment", m.text)
+
+    def test_ctcp_flood_is_answered_within_limits(self):
+        srv = self.server(penalties=False)
+        b = self.bot(srv.port, channels="#careers")
+        b.wait_log(r"joined #careers", 15)
+        users = [self.client(srv.port, "ctcp%d" % i) for i in range(3)]
+        marks = [u.mark() for u in users]
+        for u in users:
+            u.send_raw(b"PRIVMSG careerbot :\x01VERSION\x01\r\n" * 10)
+        for u in users:
+            u.sync()
+        time.sleep(1.0)
+        replies = [m for u, mark in zip(users, marks) for m in u.since(mark)
+                   if m.nick == BOT and m.verb == "NOTICE" and "VERSION" in m.text]
+        self.assertGreaterEqual(len(replies), 1)
+        self.assertLessEqual(len(replies), 4, "30 CTCP requests got %d immediate replies" % len(replies))
+        time.sleep(2.5)
+        mark = users[0].mark()
+        users[0].privmsg(BOT, "\x01PING 42\x01")
+        users[0].wait_for(users[0].replies_from(BOT, "NOTICE"), 5, since=mark, what="CTCP PING reply")
+        self.assertTrue(b.alive())
+
     def test_flood_control_off_answers_fast(self):
         srv = self.server(penalties=False)  # a private server that lets a client go fast
         b = self.bot(srv.port, channels="#careers", irc={
@@ -475,13 +513,18 @@ class ConnectionTests(IrcTestCase):
         print("\n  back in the channel %.1fs after the server restarted" % took, file=sys.stderr)
 
     def test_server_down_at_start_then_up(self):
-        port_srv = Ngircd(self.workdir, penalties=False)
-        self.addCleanup(port_srv.stop)
-        b = self.bot(port_srv.port, channels="#careers")
-        b.wait_log(r"cannot connect|disconnected", 10)
-        b.wait_log(r"reconnecting in", 5)
-        port_srv.start()
-        b.wait_log(r"joined #careers", 20)
+        """Bots started while the server is down retry with backoff and
+        jitter (several processes do not retry in step), and come in once it is up."""
+        srv = Ngircd(self.workdir, penalties=False)
+        self.addCleanup(srv.stop)
+        bots = [self.bot(srv.port, nick="early%d" % i, channels="#careers") for i in range(5)]
+        delays = [float(b.wait_log(r"reconnecting in ([0-9.]+) s", 10).group(1)) for b in bots]
+        for d in delays:
+            self.assertTrue(1.4 <= d <= 2.6, delays)  # 2 s +- 25 %
+        self.assertGreater(len(set(delays)), 1, "every process drew the same jitter: %r" % delays)
+        srv.start()
+        for b in bots:
+            b.wait_log(r"joined #careers", 20)
 
     def test_nick_taken_alt_nick_then_regain_on_quit(self):
         srv = self.server(penalties=False)
