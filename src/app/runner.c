@@ -7,6 +7,9 @@
 
 #include "irc_network.h"
 #include "log.h"
+#ifdef CAREERBOT_WITH_MATRIX /* set by linking careerbot_matrix */
+#include "matrix_network.h"
+#endif
 
 #define STOP_GRACE_MS 5000
 
@@ -16,7 +19,13 @@ typedef struct runner {
     cb_bot *bot;
     irc_network **irc;
     size_t n_irc;
+#ifdef CAREERBOT_WITH_MATRIX
+    matrix_network **matrix;
+    size_t n_matrix;
+#endif
     size_t running;      /* networks not yet stopped */
+    size_t alive;        /* networks that have not failed for good */
+    int status;          /* exit status */
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t stop_timer;
     int stopping;
@@ -57,7 +66,24 @@ static void stop(runner *r, const char *why)
     size_t n = r->n_irc;
     for (size_t i = 0; i < n; i++)
         irc_network_stop(r->irc[i], "careerbot is going offline", network_done, r);
+#ifdef CAREERBOT_WITH_MATRIX
+    for (size_t i = 0; i < r->n_matrix; i++)
+        matrix_network_stop(r->matrix[i], network_done, r);
+#endif
 }
+
+#ifdef CAREERBOT_WITH_MATRIX
+/* A Matrix account stopped for good (e.g. its token was rejected): the
+ * others go on; with none left, the process exits with an error. */
+static void network_failed(void *ctx)
+{
+    runner *r = ctx;
+    if (r->alive > 0 && --r->alive == 0) {
+        r->status = 1;
+        stop(r, "no network left running");
+    }
+}
+#endif
 
 static void on_signal(uv_signal_t *s, int signum)
 {
@@ -86,6 +112,11 @@ static int read_networks(runner *r)
     r->irc = calloc(r->cfg->n_sections + 1, sizeof *r->irc);
     if (!r->irc)
         return -1;
+#ifdef CAREERBOT_WITH_MATRIX
+    r->matrix = calloc(r->cfg->n_sections + 1, sizeof *r->matrix);
+    if (!r->matrix)
+        return -1;
+#endif
     for (size_t i = 0; i < r->cfg->n_sections; i++) {
         const cb_config_section *s = &r->cfg->sections[i];
         cb_error err;
@@ -101,6 +132,21 @@ static int read_networks(runner *r)
                 return -1;
             }
             r->irc[r->n_irc++] = n;
+#ifdef CAREERBOT_WITH_MATRIX
+        } else if (strcmp(s->kind, "matrix") == 0) {
+            matrix_network_config mc;
+            if (matrix_network_config_read(r->cfg, s, &mc, &err) != CB_OK) {
+                cb_log(CB_LOG_ERROR, "careerbot", "%s", err.text);
+                return -1;
+            }
+            matrix_network *m = matrix_network_new(r->loop, &mc, r->bot);
+            if (!m) {
+                cb_log(CB_LOG_ERROR, "careerbot", "cannot set up [matrix.%s]", s->name);
+                return -1;
+            }
+            matrix_network_on_failure(m, network_failed, r);
+            r->matrix[r->n_matrix++] = m;
+#endif
         } else {
             cb_log(CB_LOG_ERROR, "careerbot", "%s:%d: [%s.%s]: this build has no %s support", r->cfg->path,
                    s->line, s->kind, s->name, s->kind);
@@ -115,6 +161,11 @@ static void free_networks(runner *r)
     for (size_t i = 0; i < r->n_irc; i++)
         irc_network_free(r->irc[i]);
     free(r->irc);
+#ifdef CAREERBOT_WITH_MATRIX
+    for (size_t i = 0; i < r->n_matrix; i++)
+        matrix_network_free(r->matrix[i]);
+    free(r->matrix);
+#endif
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -148,7 +199,13 @@ int cb_runner_run(const cb_config *cfg, cb_bot *bot)
     r.running = r.n_irc;
     for (size_t i = 0; i < r.n_irc; i++)
         irc_network_start(r.irc[i]);
-    cb_log(CB_LOG_INFO, "careerbot", "running %zu network%s", r.n_irc, r.n_irc == 1 ? "" : "s");
+#ifdef CAREERBOT_WITH_MATRIX
+    r.running += r.n_matrix;
+    for (size_t i = 0; i < r.n_matrix; i++)
+        matrix_network_start(r.matrix[i]);
+#endif
+    r.alive = r.running;
+    cb_log(CB_LOG_INFO, "careerbot", "running %zu network%s", r.running, r.running == 1 ? "" : "s");
     uv_run(r.loop, UV_RUN_DEFAULT);
     /* Close what is left (handles of networks, signals, timers) and let the
      * close callbacks run, so memory is released before exit. */
@@ -161,5 +218,5 @@ int cb_runner_run(const cb_config *cfg, cb_bot *bot)
     uv_run(r.loop, UV_RUN_DEFAULT);
     uv_loop_close(r.loop);
     cb_log(CB_LOG_INFO, "careerbot", "stopped");
-    return 0;
+    return r.status;
 }
