@@ -13,6 +13,10 @@ typedef struct parse_ctx {
     int continued;     /* that line starts with a space: it continues the previous value */
     char *raw;         /* getline's buffer */
     size_t raw_cap;
+    size_t pending;    /* bytes of raw still to hand over: a line longer than inih's buffer */
+    size_t pending_at;
+    char last_key[64]; /* key of the last "key = value" line, for continuation lines */
+    char *value;       /* the whole value of the key being read, across its pieces */
     cb_error *err;
     int failed;
 } parse_ctx;
@@ -177,7 +181,7 @@ static cb_config_section *section_for(parse_ctx *c, const char *section)
     return s;
 }
 
-static int network_key(parse_ctx *c, const char *section, const char *key, const char *value)
+static int network_key(parse_ctx *c, const char *section, const char *key, const char *value, int replace)
 {
     const char *dot = strchr(section, '.');
     if (!dot[1])
@@ -186,15 +190,12 @@ static int network_key(parse_ctx *c, const char *section, const char *key, const
     if (!s)
         return bad(c, section, key, "out of memory");
     cb_config_entry *prev = (cb_config_entry *)cb_config_find(s, key);
-    if (prev && c->continued) {
-        /* A continuation line adds to a list: "channels = #a, #b" then "  #c". */
-        size_t n = strlen(prev->value) + strlen(value) + 3;
-        char *joined = malloc(n);
-        if (!joined)
+    if (prev && replace) {
+        char *copy = dup_str(value);
+        if (!copy)
             return bad(c, section, key, "out of memory");
-        snprintf(joined, n, "%s, %s", prev->value, value);
         free(prev->value);
-        prev->value = joined;
+        prev->value = copy;
         return 1;
     }
     if (prev)
@@ -216,45 +217,125 @@ static int network_key(parse_ctx *c, const char *section, const char *key, const
     return 1;
 }
 
+/* A value arrives in pieces when its line was long (marker PIECE: glued as
+ * is) or continued on indented lines (glued with ", ", for lists such as
+ * channels). The whole value is then handled again, replacing the old one. */
+#define PIECE '\001'
+#define LIST_CONTINUATION '\002'
+
+static int handle_value(parse_ctx *c, const char *section, const char *key, const char *value, int replace);
+
 static int handle(void *user, const char *section, const char *key, const char *value)
 {
     parse_ctx *c = user;
     if (c->failed)
         return 0;
+    int piece = value[0] == PIECE, listed = value[0] == LIST_CONTINUATION;
+    if (!piece && !listed && !c->continued) {
+        free(c->value);
+        c->value = dup_str(value);
+        return c->value ? handle_value(c, section, key, value, 0) : bad(c, section, key, "out of memory");
+    }
+    const char *add = piece || listed ? value + 1 : value;
+    size_t n = (c->value ? strlen(c->value) : 0) + strlen(add) + 3;
+    char *joined = malloc(n);
+    if (!joined)
+        return bad(c, section, key, "out of memory");
+    snprintf(joined, n, "%s%s%s", c->value ? c->value : "", piece || !c->value ? "" : ", ", add);
+    free(c->value);
+    c->value = joined;
+    return handle_value(c, section, key, joined, 1);
+}
+
+static int handle_value(parse_ctx *c, const char *section, const char *key, const char *value, int replace)
+{
     if (section[0] == '\0')
         return bad(c, "", key, "keys must come after a section header such as [bot]");
     if (strcmp(section, "bot") == 0)
         return bot_key(c, key, value);
     if (strncmp(section, "irc.", 4) == 0 || strncmp(section, "matrix.", 7) == 0)
-        return network_key(c, section, key, value);
+        return network_key(c, section, key, value, replace);
     return bad(c, section, key, "unknown section (known: [bot], [irc.NAME], [matrix.NAME])");
 }
 
-/* inih's reader callback: counting lines here tells the handler where it is.
- * inih's line buffer is small (200 bytes in Debian's build); a longer line is
- * refused with its number instead of being cut into pieces. */
+/* Where to cut a long line so that no piece starts or ends with a space
+ * (inih trims them) or starts with ';' (an inline comment). */
+static size_t cut_at(const char *s, size_t max)
+{
+    for (size_t i = max; i > max / 2; i--)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != ';' && s[i - 1] != ' ' && s[i - 1] != '\t')
+            return i;
+    return max;
+}
+
+static int is_list_key(const char *key)
+{
+    return !strcmp(key, "channels") || !strcmp(key, "listen") || !strcmp(key, "ignore") ||
+           !strcmp(key, "alt_nicks") || !strcmp(key, "allowed_inviters");
+}
+
+static void remember_key(parse_ctx *c, const char *line)
+{
+    const char *eq = strchr(line, '=');
+    if (line[0] == '[' || line[0] == ';' || line[0] == '#' || !eq) {
+        c->last_key[0] = '\0';
+        return;
+    }
+    size_t n = (size_t)(eq - line);
+    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+        n--;
+    snprintf(c->last_key, sizeof c->last_key, "%.*s", (int)n, line);
+}
+
+/* inih's reader callback. Counting lines here tells the handler where it is.
+ * inih's line buffer is small (200 bytes in Debian's build), so a longer line
+ * is handed over in pieces marked PIECE that the handler glues back; and an
+ * indented "#chan" under a list key is a continuation, not a comment. */
 static char *read_line(char *buf, int size, void *stream)
 {
     parse_ctx *c = stream;
+    size_t room = (size_t)size - 4; /* a space, a marker, the newline and the NUL */
+    if (c->pending) {
+        const char *rest = c->raw + c->pending_at;
+        size_t take = c->pending <= room ? c->pending : cut_at(rest, room);
+        buf[0] = ' ';
+        buf[1] = PIECE;
+        memcpy(buf + 2, rest, take);
+        memcpy(buf + 2 + take, "\n", 2);
+        c->pending -= take;
+        c->pending_at += take;
+        return buf;
+    }
     ssize_t n = getline(&c->raw, &c->raw_cap, c->file);
     if (n < 0)
         return NULL;
     c->line++;
-    c->continued = c->raw[0] == ' ' || c->raw[0] == '\t';
     size_t len = (size_t)n;
     while (len > 0 && (c->raw[len - 1] == '\n' || c->raw[len - 1] == '\r'))
         len--;
-    if (len + 2 > (size_t)size) {
-        if (!c->failed)
-            cb_error_set(c->err, "%s:%d: line is longer than %d bytes; continue a long list on the next "
-                         "line, indented by a space", c->cfg->path, c->line, size - 2);
-        c->failed = 1;
-        buf[0] = '\0';
+    c->raw[len] = '\0';
+    c->continued = c->raw[0] == ' ' || c->raw[0] == '\t';
+    const char *text = c->raw;
+    while (*text == ' ' || *text == '\t')
+        text++;
+    if (c->continued && *text == '#' && is_list_key(c->last_key)) {
+        size_t off = (size_t)(text - c->raw), tlen = len - off;
+        size_t take = tlen <= room ? tlen : cut_at(text, room);
+        buf[0] = ' ';
+        buf[1] = LIST_CONTINUATION;
+        memcpy(buf + 2, text, take);
+        memcpy(buf + 2 + take, "\n", 2);
+        c->pending = tlen - take;
+        c->pending_at = off + take;
         return buf;
     }
-    memcpy(buf, c->raw, len);
-    buf[len] = '\n';
-    buf[len + 1] = '\0';
+    if (!c->continued)
+        remember_key(c, c->raw);
+    size_t take = len <= room + 2 ? len : cut_at(c->raw, room + 2);
+    memcpy(buf, c->raw, take);
+    memcpy(buf + take, "\n", 2);
+    c->pending = len - take;
+    c->pending_at = take;
     return buf;
 }
 
@@ -262,12 +343,13 @@ int cb_config_load(cb_config *cfg, const char *path, cb_error *err)
 {
     if (set_str(&cfg->path, path) != 0)
         return cb_error_set(err, "out of memory");
-    parse_ctx c = {cfg, fopen(path, "r"), 0, 0, NULL, 0, err, 0};
+    parse_ctx c = {.cfg = cfg, .file = fopen(path, "r"), .err = err};
     if (!c.file)
         return cb_error_set(err, "%s: cannot open: %s", path, strerror(errno));
     int rc = ini_parse_stream(read_line, &c, handle, &c);
     fclose(c.file);
     free(c.raw);
+    free(c.value);
     if (c.failed)
         return CB_ERR;
     if (rc != 0)

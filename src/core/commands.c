@@ -158,8 +158,11 @@ int cb_command_run(const cb_kb *kb, cb_dialog_state *st, char prefix, const char
         return cb_answer_next(kb, st, out);
     if (strcmp(name, "source") == 0 || strcmp(name, "sources") == 0)
         return cmd_source(&c, out);
-    if (strcmp(name, "about") == 0)
-        return cb_answer_text(kb->texts.about, out) == CB_OK ? (out->matched = 1, CB_OK) : CB_ERR;
+    if (strcmp(name, "about") == 0) {
+        cb_strbuf b = {0};
+        cb_strbuf_add(&b, kb->texts.about);
+        return finish(&b, 1, out);
+    }
     if (strcmp(name, "why") == 0)
         return cmd_why(&c, out);
     if (strcmp(name, "steps") == 0)

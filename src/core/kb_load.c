@@ -4,6 +4,7 @@
 #include "kb.h"
 
 #include "strmap.h"
+#include "text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -173,13 +174,12 @@ static int check_keys(const load_ctx *c, int line, json_t *obj, const char *what
     return CB_OK;
 }
 
-static int has_letter_or_digit(const char *s)
+/* True when the text holds at least one word as the matcher reads words:
+ * a phrase of only punctuation or emoji could never match anything. */
+static int has_words(const char *s)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s >= 0x80 || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-            (*s >= '0' && *s <= '9'))
-            return 1;
-    return 0;
+    cb_words w;
+    return cb_text_words(s, strlen(s), &w) > 0;
 }
 
 /* ---- topics ------------------------------------------------------------- */
@@ -210,7 +210,7 @@ static int read_keyword(const load_ctx *c, int line, const char *id, json_t *k, 
         return CB_ERR;
     json_t *phrase = json_object_get(k, "phrase");
     json_t *weight = json_object_get(k, "weight");
-    if (!json_is_string(phrase) || !has_letter_or_digit(json_string_value(phrase)))
+    if (!json_is_string(phrase) || !has_words(json_string_value(phrase)))
         return fail(c, line, "topic \"%s\": keyword needs a \"phrase\" with words", id);
     if (!json_is_number(weight) || json_number_value(weight) <= 0 || json_number_value(weight) > 100)
         return fail(c, line, "topic \"%s\": keyword \"%s\" needs a \"weight\" between 0 and 100",
@@ -219,6 +219,13 @@ static int read_keyword(const load_ctx *c, int line, const char *id, json_t *k, 
     size_t n_syn = 0;
     if (read_string_array(c, line, k, "synonyms", 0, &syn, &n_syn) != CB_OK)
         return CB_ERR;
+    for (size_t i = 0; i < n_syn; i++)
+        if (!has_words(syn[i])) {
+            fail(c, line, "topic \"%s\": synonym \"%s\" of keyword \"%s\" needs a phrase with words", id, syn[i],
+                 json_string_value(phrase));
+            free_strings(syn, n_syn);
+            return CB_ERR;
+        }
     out->phrases = calloc(n_syn + 1, sizeof *out->phrases);
     if (!out->phrases) {
         free_strings(syn, n_syn);

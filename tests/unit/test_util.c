@@ -181,7 +181,3 @@ int tu_contains(const char *haystack, const char *needle)
     return haystack && needle && strstr(haystack, needle) != NULL;
 }
 
-int tu_known_bugs_mode(int argc, char **argv)
-{
-    return argc > 1 && strcmp(argv[1], "--known-bugs") == 0;
-}

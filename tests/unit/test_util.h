@@ -35,9 +35,6 @@ void tu_say_clear(void);
 /* Reads a whole stream from its start into a malloc'd string. */
 char *tu_slurp(void *file);
 
-/* True when the program was started with --known-bugs: run only the tests
- * that show reported, unfixed bugs (registered as ctest unit_*_known_bugs). */
-int tu_known_bugs_mode(int argc, char **argv);
 
 /* 1 when haystack contains needle. */
 int tu_contains(const char *haystack, const char *needle);
