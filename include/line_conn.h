@@ -27,6 +27,9 @@ int cb_line_conn_open(cb_line_conn *c, const char *host, int port, const cb_tls_
                       double connect_timeout);
 /* Sends one line (CRLF added). Returns 0, or -1 when not connected. */
 int cb_line_conn_send(cb_line_conn *c, const char *line, size_t len);
+/* Sends bytes that are already framed as lines (each ending in CRLF), in one
+ * write: several lines leave together instead of one packet each. */
+int cb_line_conn_write(cb_line_conn *c, const char *data, size_t len);
 /* Bytes handed to the socket but not yet written. */
 size_t cb_line_conn_pending(const cb_line_conn *c);
 /* Closes: graceful flushes what was sent and shuts the socket down first. The

@@ -13,7 +13,8 @@ typedef struct entry {
 } entry;
 
 struct cb_dialog {
-    entry *entries;
+    entry *entries;   /* grows on demand up to capacity: most bots see few conversations */
+    size_t allocated;
     size_t capacity, used;
     double ttl;
     cb_strmap *index; /* key -> entry */
@@ -28,9 +29,8 @@ cb_dialog *cb_dialog_new(size_t capacity, double ttl_seconds)
     cb_dialog *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    d->entries = calloc(capacity, sizeof *d->entries);
-    d->index = cb_strmap_new(capacity);
-    if (!d->entries || !d->index) {
+    d->index = cb_strmap_new(capacity < 64 ? capacity : 64);
+    if (!d->index) {
         cb_dialog_free(d);
         return NULL;
     }
@@ -42,24 +42,43 @@ cb_dialog *cb_dialog_new(size_t capacity, double ttl_seconds)
 
 void cb_dialog_clear(cb_dialog *d)
 {
-    for (size_t i = 0; i < d->capacity; i++) {
+    for (size_t i = 0; i < d->allocated; i++) {
         free(d->entries[i].key);
         d->entries[i].key = NULL;
-        d->entries[i].next = (size_t)i + 1 < d->capacity ? (int)i + 1 : -1;
+        d->entries[i].next = i + 1 < d->allocated ? (int)i + 1 : -1;
     }
     cb_strmap_clear(d->index);
     d->used = 0;
     d->head = d->tail = -1;
-    d->free_list = 0;
+    d->free_list = d->allocated ? 0 : -1;
+}
+
+/* Adds entries to the free list, doubling the table up to capacity. */
+static int grow(cb_dialog *d)
+{
+    size_t n = d->allocated ? d->allocated * 2 : 16;
+    if (n > d->capacity)
+        n = d->capacity;
+    if (n <= d->allocated)
+        return -1;
+    entry *grown = realloc(d->entries, n * sizeof *grown);
+    if (!grown)
+        return -1;
+    memset(grown + d->allocated, 0, (n - d->allocated) * sizeof *grown);
+    for (size_t i = d->allocated; i < n; i++)
+        grown[i].next = i + 1 < n ? (int)i + 1 : d->free_list;
+    d->free_list = (int)d->allocated;
+    d->entries = grown;
+    d->allocated = n;
+    return 0;
 }
 
 void cb_dialog_free(cb_dialog *d)
 {
     if (!d)
         return;
-    if (d->entries)
-        for (size_t i = 0; i < d->capacity; i++)
-            free(d->entries[i].key);
+    for (size_t i = 0; i < d->allocated; i++)
+        free(d->entries[i].key);
     free(d->entries);
     cb_strmap_free(d->index);
     free(d);
@@ -126,8 +145,10 @@ cb_dialog_state *cb_dialog_get(cb_dialog *d, const char *key, double now)
     cb_dialog_state *s = cb_dialog_peek(d, key, now);
     if (s)
         return s;
-    if (d->free_list < 0)
+    if (d->free_list < 0 && grow(d) != 0 && d->tail >= 0)
         drop(d, d->tail); /* full: forget the least recent conversation */
+    if (d->free_list < 0)
+        return NULL;
     int i = d->free_list;
     entry *e = &d->entries[i];
     size_t len = strlen(key);

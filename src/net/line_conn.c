@@ -216,24 +216,27 @@ static int flush_tls(cb_line_conn *c)
     return 0;
 }
 
-int cb_line_conn_send(cb_line_conn *c, const char *line, size_t len)
+int cb_line_conn_write(cb_line_conn *c, const char *data, size_t len)
 {
     if (c->state != ST_OPEN && c->state != ST_HANDSHAKE)
         return -1;
+    if (!c->tls)
+        return write_raw(c, data, len);
+    int rc = cb_tls_write(c->tls, data, len) < 0 ? -1 : flush_tls(c);
+    if (rc != 0 && c->state != ST_CLOSING && c->state != ST_IDLE)
+        fail(c, cb_tls_error(c->tls));
+    return rc;
+}
+
+int cb_line_conn_send(cb_line_conn *c, const char *line, size_t len)
+{
     char *buf = malloc(len + 2);
     if (!buf)
         return -1;
     memcpy(buf, line, len);
     buf[len] = '\r';
     buf[len + 1] = '\n';
-    int rc;
-    if (c->tls) {
-        rc = cb_tls_write(c->tls, buf, len + 2) < 0 ? -1 : flush_tls(c);
-        if (rc != 0 && c->state != ST_CLOSING)
-            fail(c, cb_tls_error(c->tls));
-    } else {
-        rc = write_raw(c, buf, len + 2);
-    }
+    int rc = cb_line_conn_write(c, buf, len + 2);
     free(buf);
     return rc;
 }

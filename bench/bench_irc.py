@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Question-to-reply latency and replies per second through a real ngircd.
+
+usage: bench_irc.py BOT [--questions N] [--pipelined M]
+
+Starts ngircd on a free loopback port (penalties off, so the server does not
+pace the benchmark client), starts BOT with flood_control = no, then:
+  - latency: N questions in a direct message, one at a time, timing each from
+    the send to the last line of its reply (p50, p99);
+  - throughput: M questions sent at once, timing until every reply arrived;
+  - the bot's peak resident memory (VmHWM) at the end.
+Everything runs on loopback and is stopped at the end."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+QUESTION = "how much do medical coders make?"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    def __init__(self, port, nick):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+        self.send("NICK %s" % nick)
+        self.send("USER %s 0 * :bench" % nick)
+        self.wait(lambda l: " 001 " in l, 10)
+
+    def send(self, line):
+        self.sock.sendall((line + "\r\n").encode())
+
+    def lines(self, deadline):
+        while time.monotonic() < deadline:
+            while b"\r\n" in self.buf:
+                raw, self.buf = self.buf.split(b"\r\n", 1)
+                line = raw.decode("utf-8", "replace")
+                if line.startswith("PING"):
+                    self.send("PONG " + line.split(" ", 1)[1])
+                    continue
+                yield line
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(1 << 16)
+            except socket.timeout:
+                return
+            if not data:
+                return
+            self.buf += data
+
+    def wait(self, pred, timeout):
+        for line in self.lines(time.monotonic() + timeout):
+            if pred(line):
+                return line
+        raise RuntimeError("timed out waiting for the server")
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    bot = os.path.abspath(argv[1])
+    n = int(argv[argv.index("--questions") + 1]) if "--questions" in argv else 2000
+    m = int(argv[argv.index("--pipelined") + 1]) if "--pipelined" in argv else 10000
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    tmp = tempfile.mkdtemp(prefix="careerbot-bench-")
+    port = free_port()
+    with open(os.path.join(tmp, "ngircd.conf"), "w") as f:
+        f.write("[Global]\nName = bench.local\nInfo = bench\nListen = 127.0.0.1\nPorts = %d\n"
+                "PidFile = %s/ngircd.pid\nServerUID = %d\nServerGID = %d\n"
+                "[Limits]\nMaxConnectionsIP = 0\nMaxPenaltyTime = 0\nMaxNickLength = 30\n"
+                "[Options]\nPAM = no\nIdent = no\nDNS = no\n" % (port, tmp, os.getuid(), os.getgid()))
+    with open(os.path.join(tmp, "bot.ini"), "w") as f:
+        f.write("[bot]\nnick = careerbot\nknowledge = %s/knowledge\n[irc.bench]\nhost = 127.0.0.1\n"
+                "port = %d\ntls = no\nflood_control = no\nqueue_max = 100000\n" % (root, port))
+    server = subprocess.Popen(["/usr/sbin/ngircd", "-n", "-f", os.path.join(tmp, "ngircd.conf")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    botp = None
+    try:
+        time.sleep(0.5)
+        botp = subprocess.Popen([bot, "--config", os.path.join(tmp, "bot.ini")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        c = Client(port, "bench")
+        # Wait until the bot is registered: it answers a direct message.
+        deadline = time.monotonic() + 15
+        while True:
+            c.send("PRIVMSG careerbot :%s" % QUESTION)
+            try:
+                c.wait(lambda l: "PRIVMSG bench" in l, 1)
+                break
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+        for _ in c.lines(time.monotonic() + 1.0):
+            pass  # the rest of the answers to the probes sent while the bot was starting
+        # How many lines one reply has.
+        c.send("PRIVMSG careerbot :%s" % QUESTION)
+        per = 0
+        for line in c.lines(time.monotonic() + 1.0):
+            per += "PRIVMSG bench" in line
+        lat = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            c.send("PRIVMSG careerbot :%s" % QUESTION)
+            got = 0
+            for line in c.lines(time.monotonic() + 5):
+                got += "PRIVMSG bench" in line
+                if got == per:
+                    break
+            lat.append((time.perf_counter() - t0) * 1000)
+        lat.sort()
+        payload = ("PRIVMSG careerbot :%s\r\n" % QUESTION).encode() * m
+        t0 = time.perf_counter()
+        c.sock.sendall(payload)
+        got = 0
+        for line in c.lines(time.monotonic() + 60):
+            got += "PRIVMSG bench" in line
+            if got == per * m:
+                break
+        elapsed = time.perf_counter() - t0
+        with open("/proc/%d/status" % botp.pid) as f:
+            hwm = next(l.split()[1] for l in f if l.startswith("VmHWM"))
+        print("latency over %d questions (%d reply lines each): p50 %.3f ms, p99 %.3f ms"
+              % (n, per, lat[len(lat) // 2], lat[int(len(lat) * 0.99)]))
+        print("throughput: %d of %d replies in %.2f s = %.0f replies/s"
+              % (got // max(per, 1), m, elapsed, got / max(per, 1) / elapsed))
+        print("bot peak RSS: %s kB" % hwm)
+    finally:
+        for p in (botp, server):
+            if p and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        subprocess.run(["rm", "-rf", tmp])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
