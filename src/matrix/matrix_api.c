@@ -1,0 +1,41 @@
+/* JSON bodies of the requests the bot sends. */
+#include "matrix_api.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+
+static char *dump(json_t *v)
+{
+    char *out = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    return out;
+}
+
+char *matrix_filter_json(int timeline_limit)
+{
+    /* The bot's own m.room.member join tells old history from new in a room
+     * it has just joined; m.room.encryption and m.room.encrypted tell it a
+     * room is encrypted. Nothing else is read, so nothing else is fetched. */
+    return dump(json_pack(
+        "{s:{s:[s]}, s:{s:[s]}, s:{s:{s:i, s:[s,s,s,s], s:b}, s:{s:[s,s], s:b}, s:{s:[s]}, s:{s:[s]}}}",
+        "presence", "not_types", "*",
+        "account_data", "types", "m.direct",
+        "room",
+        "timeline", "limit", timeline_limit, "types", "m.room.message", "m.room.encrypted", "m.room.encryption",
+        "m.room.member", "lazy_load_members", 1,
+        "state", "types", "m.room.encryption", "m.room.member", "lazy_load_members", 1,
+        "ephemeral", "not_types", "*",
+        "account_data", "not_types", "*"));
+}
+
+char *matrix_login_body(const char *user_id, const char *password, const char *device_id, const char *device_name)
+{
+    json_t *body = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s}", "type", "m.login.password", "identifier", "type",
+                             "m.id.user", "user", user_id, "password", password, "initial_device_display_name",
+                             device_name ? device_name : "careerbot");
+    if (body && device_id && json_object_set_new(body, "device_id", json_string(device_id)) != 0) {
+        json_decref(body);
+        return NULL;
+    }
+    return dump(body);
+}

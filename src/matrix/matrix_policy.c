@@ -1,0 +1,175 @@
+/* Which Matrix messages the bot answers, and what text it is asked. */
+#include "matrix_policy.h"
+
+#include <string.h>
+
+const char *matrix_ignore_reason(const matrix_message *m, const char *own_user_id, int live)
+{
+    if (own_user_id && strcmp(m->sender, own_user_id) == 0)
+        return "own event";
+    if (m->redacted || !m->body)
+        return "redacted";
+    if (m->is_edit)
+        return "an edit";
+    if (!m->msgtype)
+        return "no msgtype";
+    if (strcmp(m->msgtype, "m.notice") == 0)
+        return "a notice (bots answer no notices, so two bots never loop)";
+    if (strcmp(m->msgtype, "m.text") != 0)
+        return "not text";
+    if (!live)
+        return "history from before the bot started";
+    if (m->before_own_join)
+        return "history from before the bot joined";
+    return NULL;
+}
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+const char *matrix_addressed_to(const char *text, size_t len, const char *name, size_t *rest_len)
+{
+    size_t i = 0, n = name ? strlen(name) : 0;
+    if (n == 0)
+        return NULL;
+    while (i < len && is_space(text[i]))
+        i++;
+    if (i < len && text[i] == '@' && name[0] != '@')
+        i++;
+    if (len - i < n)
+        return NULL;
+    for (size_t k = 0; k < n; k++)
+        if (lower((unsigned char)text[i + k]) != lower((unsigned char)name[k]))
+            return NULL;
+    i += n;
+    if (i < len && (text[i] == ':' || text[i] == ',' || text[i] == ';'))
+        i++;
+    else if (i < len && !is_space(text[i]))
+        return NULL; /* "careerbots" is not "careerbot" */
+    while (i < len && (is_space(text[i]) || text[i] == '-'))
+        i++;
+    *rest_len = len - i;
+    return text + i;
+}
+
+const char *matrix_strip_reply_fallback(const char *body, size_t len, size_t *rest_len)
+{
+    size_t i = 0;
+    if (len < 2 || body[0] != '>' || body[1] != ' ') {
+        *rest_len = len;
+        return body;
+    }
+    /* Quoted lines up to the first blank line belong to the fallback. */
+    while (i < len && body[i] == '>') {
+        const char *nl = memchr(body + i, '\n', len - i);
+        i = nl ? (size_t)(nl - body) + 1 : len;
+    }
+    if (i < len && body[i] == '\n')
+        i++;
+    *rest_len = len - i;
+    return body + i;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)lower((unsigned char)c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Reads a link target starting at s (up to a quote, '?', '<', '>' or space),
+ * percent-decoded, into out; returns its length or -1 when it does not fit. */
+static int read_link(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; *s && !strchr("\"'?<> &", *s); s++) {
+        char c = *s;
+        if (c == '%' && hex_value(s[1]) >= 0 && hex_value(s[2]) >= 0) {
+            c = (char)(hex_value(s[1]) * 16 + hex_value(s[2]));
+            s += 2;
+        }
+        if (n + 1 >= cap)
+            return -1;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return (int)n;
+}
+
+/* A pill: <a href="https://matrix.to/#/@bot:example.org">, also
+ * percent-encoded, or the matrix: URI form matrix:u/bot:example.org. */
+static int pill_for(const char *html, const char *user_id)
+{
+    char target[300];
+    for (const char *p = html; (p = strstr(p, "matrix.to/#/")) != NULL; p += 12)
+        if (read_link(p + 12, target, sizeof target) > 0 && strcmp(target, user_id) == 0)
+            return 1;
+    for (const char *p = html; (p = strstr(p, "matrix:u/")) != NULL; p += 9)
+        if (read_link(p + 9, target + 1, sizeof target - 1) > 0) {
+            target[0] = '@';
+            if (strcmp(target, user_id) == 0)
+                return 1;
+        }
+    return 0;
+}
+
+int matrix_mentions_user(const matrix_message *m, const char *user_id)
+{
+    for (size_t i = 0; i < m->n_mentions; i++)
+        if (strcmp(m->mentions[i], user_id) == 0)
+            return 1;
+    if (m->formatted_body && pill_for(m->formatted_body, user_id))
+        return 1;
+    return m->body && strstr(m->body, user_id) != NULL;
+}
+
+/* The localpart of "@bot:example.org", copied into buf. */
+static const char *localpart(const char *user_id, char *buf, size_t cap)
+{
+    const char *colon = strchr(user_id, ':');
+    size_t n = colon ? (size_t)(colon - user_id) - 1 : 0;
+    if (user_id[0] != '@' || n == 0 || n >= cap)
+        return NULL;
+    memcpy(buf, user_id + 1, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+void matrix_address(const matrix_message *m, const matrix_identity *me, int direct, int listen, const cb_bot *bot,
+                    const char *prefixes, matrix_addressing *out)
+{
+    size_t len, rest_len = 0;
+    const char *text = matrix_strip_reply_fallback(m->body, strlen(m->body), &len), *rest = NULL;
+    char local[256];
+    const char *names[] = {me->user_id, me->display_name, localpart(me->user_id, local, sizeof local)};
+    for (int i = 0; i < 3 && !rest; i++)
+        rest = matrix_addressed_to(text, len, names[i], &rest_len);
+    if (rest) {
+        text = rest;
+        len = rest_len;
+    }
+    out->text = text;
+    out->len = len;
+    out->action = MATRIX_ANSWER;
+    if (direct)
+        out->why = "direct chat";
+    else if (cb_bot_is_command(bot, prefixes, text, len))
+        out->why = "command";
+    else if (rest || matrix_mentions_user(m, me->user_id))
+        out->why = "mention";
+    else if (listen) {
+        out->why = "listen room";
+        out->action = MATRIX_ANSWER_IF_CONFIDENT;
+    } else {
+        out->why = "not addressed";
+        out->action = MATRIX_SKIP;
+    }
+}

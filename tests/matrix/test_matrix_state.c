@@ -1,0 +1,214 @@
+/* The state file (round trip, atomic replace, damaged files) and the send
+ * queue (per-room order, waiting for the write, retries). */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "matrix_state.h"
+#include "mx_test.h"
+
+static void fill(matrix_state *s)
+{
+    memset(s, 0, sizeof *s);
+    s->user_id = strdup("@careerbot:example.org");
+    s->device_id = strdup("DEVICE");
+    s->next_batch = strdup("s1_2_3");
+    matrix_strset_add(&s->encrypted, "!secret:x");
+    matrix_strset_add(&s->told_encrypted, "!secret:x");
+    matrix_strset_add(&s->direct_invites, "!dm:x");
+    matrix_strset_add(&s->direct_account, "!dm2:x");
+    assert_int_equal(matrix_outbox_add(&s->outbox, "!r:x", "cbr-1", "{\"msgtype\":\"m.notice\",\"body\":\"a\"}", 3), 1);
+    assert_int_equal(matrix_outbox_add(&s->outbox, "!r:x", "cbr-2", "{\"body\":\"b\"}", 3), 1);
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    matrix_state s, back;
+    fill(&s);
+    char *text = matrix_state_to_json(&s);
+    assert_non_null(text);
+    cb_error err;
+    assert_int_equal(matrix_state_from_json(text, strlen(text), &back, &err), CB_OK);
+    assert_string_equal(back.user_id, "@careerbot:example.org");
+    assert_string_equal(back.device_id, "DEVICE");
+    assert_string_equal(back.next_batch, "s1_2_3");
+    assert_true(matrix_strset_has(&back.encrypted, "!secret:x"));
+    assert_true(matrix_strset_has(&back.told_encrypted, "!secret:x"));
+    assert_true(matrix_strset_has(&back.direct_invites, "!dm:x"));
+    assert_true(matrix_strset_has(&back.direct_account, "!dm2:x"));
+    assert_int_equal(back.outbox.n, 2);
+    assert_string_equal(back.outbox.items[0].txn_id, "cbr-1"); /* order kept */
+    assert_string_equal(back.outbox.items[1].txn_id, "cbr-2");
+    assert_non_null(strstr(back.outbox.items[0].content, "m.notice"));
+    assert_int_equal(back.outbox.items[0].gen, 0); /* loaded items are on disk already */
+    free(text);
+    matrix_state_free(&s);
+    matrix_state_free(&back);
+}
+
+static void test_damaged_files(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", "{", "[]", "{\"version\":2}", "{\"next_batch\":\"x\"}", "{\"version\":1,\"next_batch\":5}",
+        "{\"version\":1,\"encrypted\":\"!a:x\"}", "{\"version\":1,\"encrypted\":[1]}",
+        "{\"version\":1,\"outbox\":[{\"room_id\":\"!r:x\"}]}", "{\"version\":1,\"outbox\":{}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        matrix_state s;
+        cb_error err = {{0}};
+        if (matrix_state_from_json(bad[i], strlen(bad[i]), &s, &err) == CB_OK)
+            fail_msg("accepted %s", bad[i]);
+        assert_null(s.next_batch);
+        assert_true(err.text[0] != '\0');
+    }
+    matrix_state s;
+    cb_error err;
+    assert_int_equal(matrix_state_from_json("{\"version\":1}", 13, &s, &err), CB_OK);
+    assert_null(s.next_batch);
+    matrix_state_free(&s);
+}
+
+static void test_save_and_load(void **state)
+{
+    (void)state;
+    char *dir = mx_mkdtemp();
+    char sub[1200];
+    snprintf(sub, sizeof sub, "%s/a/b/matrix-hs", dir);
+    cb_error err;
+    assert_int_equal(matrix_state_dir_create(sub, &err), CB_OK);
+    assert_int_equal(matrix_state_dir_create(sub, &err), CB_OK); /* again: fine */
+
+    matrix_state s;
+    assert_int_equal(matrix_state_load(sub, &s, &err), CB_OK); /* no file yet: empty state */
+    assert_null(s.next_batch);
+    assert_int_equal(s.outbox.n, 0);
+    matrix_state_free(&s);
+
+    fill(&s);
+    assert_int_equal(matrix_state_save(sub, &s, &err), CB_OK);
+    free(s.next_batch);
+    s.next_batch = strdup("s9");
+    assert_int_equal(matrix_state_save(sub, &s, &err), CB_OK); /* replaces it */
+    matrix_state_free(&s);
+
+    char path[1300];
+    snprintf(path, sizeof path, "%s/state.json", sub);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600); /* it may hold a device id: private */
+    snprintf(path, sizeof path, "%s/.state.json.tmp", sub);
+    assert_int_not_equal(stat(path, &st), 0); /* no temporary file left behind */
+
+    assert_int_equal(matrix_state_load(sub, &s, &err), CB_OK);
+    assert_string_equal(s.next_batch, "s9");
+    assert_int_equal(s.outbox.n, 2);
+    matrix_state_free(&s);
+
+    /* A damaged file is an error that says what to do, never a silent reset. */
+    mx_write(sub, "state.json", "{\"version\":1,\"next_batch\":");
+    assert_int_equal(matrix_state_load(sub, &s, &err), CB_ERR);
+    assert_non_null(strstr(err.text, "damaged"));
+
+    /* A file where the directory should be. */
+    snprintf(path, sizeof path, "%s/state.json/x", sub);
+    assert_int_equal(matrix_state_dir_create(path, &err), CB_ERR);
+
+    snprintf(path, sizeof path, "%s/a/b", dir);
+    mx_rmtree(path);
+    snprintf(path, sizeof path, "%s/a", dir);
+    mx_rmtree(path);
+    mx_rmtree(dir);
+    free(dir);
+}
+
+static void test_write_file_is_atomic(void **state)
+{
+    (void)state;
+    char *dir = mx_mkdtemp();
+    cb_error err;
+    mx_write(dir, "f", "old");
+    assert_int_equal(matrix_state_write_file(dir, "f", "new", 3, &err), CB_OK);
+    char *text = mx_read(dir, "f");
+    assert_string_equal(text, "new");
+    free(text);
+    assert_int_equal(matrix_state_write_file("/nonexistent/dir", "f", "x", 1, &err), CB_ERR);
+    assert_non_null(strstr(err.text, "cannot create"));
+    mx_rmtree(dir);
+    free(dir);
+}
+
+static void test_strset(void **state)
+{
+    (void)state;
+    matrix_strset s = {0};
+    assert_int_equal(matrix_strset_add(&s, "a"), 1);
+    assert_int_equal(matrix_strset_add(&s, "a"), 0);
+    assert_int_equal(matrix_strset_add(&s, "b"), 1);
+    assert_true(matrix_strset_has(&s, "b"));
+    assert_int_equal(matrix_strset_remove(&s, "a"), 1);
+    assert_false(matrix_strset_has(&s, "a"));
+    assert_int_equal(matrix_strset_remove(&s, "a"), 0);
+    matrix_strset_free(&s);
+}
+
+static void test_outbox_order_per_room(void **state)
+{
+    (void)state;
+    matrix_outbox o = {0};
+    assert_int_equal(matrix_outbox_add(&o, "!a:x", "t1", "{}", 1), 1);
+    assert_int_equal(matrix_outbox_add(&o, "!b:x", "t2", "{}", 1), 1);
+    assert_int_equal(matrix_outbox_add(&o, "!a:x", "t3", "{}", 1), 1);
+    assert_int_equal(matrix_outbox_add(&o, "!a:x", "t1", "{}", 1), 0); /* the same answer twice: once */
+    assert_int_equal(matrix_outbox_count_room(&o, "!a:x"), 2);
+
+    matrix_outbox_item *ready[8];
+    /* Nothing goes before the state that holds it is on disk. */
+    assert_int_equal(matrix_outbox_ready(&o, 0, 0, ready, 8), 0);
+    assert_true(matrix_outbox_next_wake(&o, 0) < 0);
+
+    /* One head per room: t1 and t2, not t3. */
+    assert_int_equal(matrix_outbox_ready(&o, 0, 1, ready, 8), 2);
+    assert_string_equal(ready[0]->txn_id, "t1");
+    assert_string_equal(ready[1]->txn_id, "t2");
+    ready[0]->in_flight = 1;
+    ready[1]->in_flight = 1;
+    assert_int_equal(matrix_outbox_ready(&o, 0, 1, ready, 8), 0); /* t3 waits behind t1 */
+
+    /* t1 is rate limited: it stays first, and t3 still waits. */
+    matrix_outbox_item *t1 = matrix_outbox_find(&o, "t1");
+    t1->in_flight = 0;
+    t1->next_try = 5.0;
+    assert_int_equal(matrix_outbox_ready(&o, 1.0, 1, ready, 8), 0);
+    assert_true(matrix_outbox_next_wake(&o, 1) == 5.0);
+    assert_int_equal(matrix_outbox_ready(&o, 5.0, 1, ready, 8), 1);
+    assert_string_equal(ready[0]->txn_id, "t1");
+
+    /* t1 done: t3 is the head now. */
+    assert_int_equal(matrix_outbox_remove(&o, "t1"), 1);
+    assert_int_equal(matrix_outbox_remove(&o, "t1"), 0);
+    assert_int_equal(matrix_outbox_ready(&o, 5.0, 1, ready, 8), 1);
+    assert_string_equal(ready[0]->txn_id, "t3");
+    matrix_outbox_free(&o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_damaged_files),
+        cmocka_unit_test(test_save_and_load),
+        cmocka_unit_test(test_write_file_is_atomic),
+        cmocka_unit_test(test_strset),
+        cmocka_unit_test(test_outbox_order_per_room),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
