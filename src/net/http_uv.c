@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef CAREERBOT_VERSION
@@ -44,7 +45,6 @@ typedef enum tstate {
 
 typedef struct transfer {
     struct transfer *prev, *next; /* in h->active or h->queue */
-    cb_http *h;
     uint64_t id;
     tstate state;
     CURL *easy;
@@ -450,6 +450,8 @@ static int body_reserve(transfer *t, size_t need)
 {
     if (need <= t->body_cap)
         return 1;
+    if (need > BODY_CAP + 1)
+        return 0; /* on_body checks first; this keeps the loop below finite regardless */
     size_t cap = t->body_cap ? t->body_cap : 16384;
     while (cap < need)
         cap = cap > BODY_CAP / 2 ? BODY_CAP + 1 : cap * 2;
@@ -696,12 +698,15 @@ cb_http *cb_http_new(uv_loop_t *loop, const char *ca_file, char *err, size_t err
     if (ca_file) {
         /* Fail at startup, not on the first request, when the file is wrong. */
         FILE *f = fopen(ca_file, "r");
-        if (!f) {
+        struct stat st;
+        int ok = f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+        if (f)
+            fclose(f);
+        if (!ok) {
             if (err && errlen > 0)
                 snprintf(err, errlen, "http: cannot read CA file %s", ca_file);
             return NULL;
         }
-        fclose(f);
     }
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -744,7 +749,6 @@ uint64_t cb_http_send(cb_http *h, const cb_http_request *req, cb_http_done done,
     transfer *t = calloc(1, sizeof *t);
     if (!t)
         return 0;
-    t->h = h;
     t->done = done;
     t->ctx = ctx;
     t->retry_after = -1;

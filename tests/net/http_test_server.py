@@ -11,6 +11,7 @@ certificate), and serves on both:
   /429             429 with Retry-After: 2 and a Matrix M_LIMIT_EXCEEDED body
   /retry-date      503 with Retry-After in the HTTP-date form
   /500             500
+  /early-hints     103 with Retry-After: 5, then 200 without one
   /slow?ms=MS      waits MS milliseconds, then 200
   /large           200 with 5 MiB of "0123456789abcdef" repeated
   /huge            200 with a Content-Length of 40 MiB (over the client's cap)
@@ -72,6 +73,10 @@ class Handler(BaseHTTPRequestHandler):
                       b'"retry_after_ms": 2000}', extra=[("Retry-After", "2")])
         elif path == "/retry-date":
             self.send(503, b"{}", extra=[("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")])
+        elif path == "/early-hints":
+            self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nRetry-After: 5\r\n"
+                             b"Link: </a.css>; rel=preload\r\n\r\n")
+            self.send(200, b'{"ok": true}')
         elif path == "/500":
             self.send(500, b'{"errcode": "M_UNKNOWN", "error": "boom"}')
         elif path == "/slow":

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -160,6 +161,7 @@ static int stop_server(void **state)
 /* ------------------------------------------------------------------ loop and client */
 
 typedef struct env {
+    int fds_before;       /* open descriptors before the loop and client existed */
     uv_loop_t loop;
     uv_timer_t watchdog;
     int timed_out;
@@ -190,9 +192,25 @@ static void on_watchdog(uv_timer_t *t)
     uv_stop(&e->loop);
 }
 
+/* Open file descriptors, or -1 without /proc: after a test, the same number
+ * as before shows that every socket (kept-alive connections included) was
+ * closed. */
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
 static void env_init(env *e, const char *ca_file)
 {
     memset(e, 0, sizeof *e);
+    e->fds_before = count_fds();
     assert_int_equal(uv_loop_init(&e->loop), 0);
     uv_timer_init(&e->loop, &e->watchdog);
     e->watchdog.data = e;
@@ -257,6 +275,7 @@ static void env_finish(env *e)
     uv_close((uv_handle_t *)&e->watchdog, NULL);
     uv_run(&e->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&e->loop), 0);
+    assert_int_equal(count_fds(), e->fds_before);
 }
 
 static char *dup_bytes(const char *s, size_t n)
@@ -408,7 +427,7 @@ static void test_status_and_retry_after(void **state)
 {
     (void)state;
     env e;
-    call limited = {0}, dated = {0}, failed = {0}, missing = {0};
+    call limited = {0}, dated = {0}, failed = {0}, missing = {0}, hinted = {0};
     env_init(&e, NULL);
 
     fetch(&e, &limited, "GET", "/429", NULL, TOKEN, 5);
@@ -428,7 +447,15 @@ static void test_status_and_retry_after(void **state)
 
     fetch(&e, &missing, "GET", "/nowhere", NULL, NULL, 5);
     assert_int_equal(missing.status, 404);
+
+    /* A Retry-After on an interim 1xx response is not the final response's. */
+    fetch(&e, &hinted, "GET", "/early-hints", NULL, NULL, 5);
+    assert_null(hinted.error);
+    assert_int_equal(hinted.status, 200);
+    assert_true(hinted.retry_after == -1);
+    assert_string_equal(hinted.body, "{\"ok\": true}");
     env_finish(&e);
+    call_reset(&hinted);
     call_reset(&limited);
     call_reset(&dated);
     call_reset(&failed);
@@ -680,6 +707,38 @@ static void test_cancel(void **state)
     call_reset(&early);
 }
 
+/* The first report cancels the second request, which finished in the same
+ * curl_multi_socket_action call and waits for delivery. */
+static void cancel_other(call *c)
+{
+    cb_http_cancel(c->e->http, (uint64_t)(uintptr_t)c->user);
+}
+
+static void test_cancel_finished_but_unreported(void **state)
+{
+    (void)state;
+    env e;
+    call first = {0}, second = {0};
+    env_init(&e, NULL);
+    /* Both fail at once in the first socket_action (no such protocol), so
+     * both are queued together before either is reported. */
+    assert_true(send_url(&e, &first, "GET", "gopher://127.0.0.1/", NULL, NULL, 5) > 0);
+    uint64_t id = send_url(&e, &second, "GET", "gopher://127.0.0.1/", NULL, NULL, 5);
+    assert_true(id > 0);
+    first.then = cancel_other;
+    first.user = (void *)(uintptr_t)id;
+    assert_true(wait_for(&e, &e.done_total, 2, WAIT_MS));
+    assert_non_null(first.error);
+    assert_string_not_equal(first.error, "cancelled");
+    assert_string_equal(second.error, "cancelled"); /* cancel wins over the stale result */
+    sleep_loop(&e, 50);
+    assert_int_equal(first.calls, 1);
+    assert_int_equal(second.calls, 1);
+    env_finish(&e);
+    call_reset(&first);
+    call_reset(&second);
+}
+
 static void free_timer(uv_timer_t *t)
 {
     env *e = t->data;
@@ -896,6 +955,8 @@ static void test_new_errors(void **state)
     assert_null(cb_http_new(&loop, "/nonexistent/ca.pem", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/ca.pem"));
     assert_null(cb_http_new(&loop, "/nonexistent/ca.pem", NULL, 0)); /* no buffer: fine */
+    assert_null(cb_http_new(&loop, "/", err, sizeof err));           /* a folder */
+    assert_non_null(strstr(err, "CA file"));
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
@@ -940,6 +1001,7 @@ int main(void)
         cmocka_unit_test(test_tls_verification),
         cmocka_unit_test(test_other_protocols_refused),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_cancel_finished_but_unreported),
         cmocka_unit_test(test_free_with_requests_in_flight),
         cmocka_unit_test(test_free_at_once),
         cmocka_unit_test(test_reentrant_calls),
