@@ -26,6 +26,7 @@ enum {
     CB_WORD_STOP = 1,      /* a function word */
     CB_WORD_KNOWN = 2,     /* stop word, common word or vocabulary */
     CB_WORD_CORRECTED = 4, /* found through typo correction */
+    CB_WORD_CORRECTABLE = 8, /* a knowledge-base word that typos are corrected to */
 };
 
 /* Builds the lexer from the lexicon (synonyms first, then word lists). */

@@ -19,6 +19,9 @@ typedef struct cb_words {
  * 's dropped, chat shorthand spelled out ("whats", "u"). Returns out->n. */
 size_t cb_text_words(const char *text, size_t len, cb_words *out);
 
+/* True when text holds at least one word as cb_text_words reads words. */
+int cb_text_has_word(const char *text, size_t len);
+
 /* Length of the longest prefix of s (at most len bytes) that is valid UTF-8. */
 size_t cb_utf8_valid_prefix(const char *s, size_t len);
 

@@ -178,8 +178,7 @@ static int check_keys(const load_ctx *c, int line, json_t *obj, const char *what
  * a phrase of only punctuation or emoji could never match anything. */
 static int has_words(const char *s)
 {
-    cb_words w;
-    return cb_text_words(s, strlen(s), &w) > 0;
+    return cb_text_has_word(s, strlen(s));
 }
 
 /* ---- topics ------------------------------------------------------------- */

@@ -132,15 +132,20 @@ static int add_vocab(cb_lexer *lex, const char *word, size_t len, int entry)
 
 /* Records a surface word. A word already known keeps its term unless a term
  * is now given; word flags accumulate. */
-static int set_surface(cb_lexer *lex, const char *word, size_t len, int term, unsigned wflags)
+/* correctable: a misspelling of this word may be corrected to it. Words
+ * that only occur in answer texts are not: they would make the typo index
+ * several times larger for little gain. */
+static int set_surface(cb_lexer *lex, const char *word, size_t len, int term, unsigned wflags, int correctable)
 {
     int old;
     if (cb_strmap_get(lex->surface, word, len, &old)) {
         if (term < 0)
             term = PACK_TERM(old);
         wflags |= PACK_FLAGS(old);
-    } else if (term >= 0 && add_vocab(lex, word, len, 0) != 0) {
-        return -1;
+    } else if (term >= 0 && correctable) {
+        if (add_vocab(lex, word, len, 0) != 0)
+            return -1;
+        wflags |= CB_WORD_CORRECTABLE;
     }
     return cb_strmap_put(lex->surface, word, len, PACK(term, wflags | CB_WORD_KNOWN));
 }
@@ -161,17 +166,23 @@ int cb_lexer_define(cb_lexer *lex, const char *word, size_t len, unsigned flags)
     char folded[MAX_ENTRY_LEN + 1], stem[MAX_ENTRY_LEN + 1];
     len = fold_ascii(word, len, folded, sizeof folded);
     int term, entry;
-    if (cb_strmap_get(lex->surface, folded, len, &entry) && PACK_TERM(entry) >= 0 &&
-        (lex->flags[PACK_TERM(entry)] & CB_TERM_EXACT)) {
-        term = PACK_TERM(entry); /* an exact word keeps its own term, whatever its stem */
+    if (cb_strmap_get(lex->surface, folded, len, &entry) && PACK_TERM(entry) >= 0) {
+        /* Seen before (or an exact word, which keeps its own term whatever
+         * its stem): no need to stem it again. */
+        term = PACK_TERM(entry);
         lex->flags[term] |= flags;
+        if (flags != CB_TERM_PASSAGE && !(PACK_FLAGS(entry) & CB_WORD_CORRECTABLE)) {
+            if (add_vocab(lex, folded, len, 0) != 0)
+                return -1;
+            return cb_strmap_put(lex->surface, folded, len, entry | CB_WORD_CORRECTABLE) == 0 ? term : -1;
+        }
         return term;
     }
     size_t slen = stem_word(lex, folded, len, stem, sizeof stem);
     if (!cb_strmap_get(lex->synonyms, stem, slen, &term) && (term = intern(lex, stem, slen)) < 0)
         return -1;
     lex->flags[term] |= flags;
-    if (set_surface(lex, folded, len, term, 0) != 0)
+    if (set_surface(lex, folded, len, term, 0, flags != CB_TERM_PASSAGE) != 0)
         return -1;
     return term;
 }
@@ -188,7 +199,7 @@ static int define_synonyms(cb_lexer *lex, const cb_synonym_group *g)
         len = fold_ascii(g->words[i], strlen(g->words[i]), folded, sizeof folded);
         slen = stem_word(lex, folded, len, stem, sizeof stem);
         if (cb_strmap_put(lex->synonyms, stem, slen, canon) != 0 ||
-            set_surface(lex, folded, len, canon, 0) != 0)
+            set_surface(lex, folded, len, canon, 0, 1) != 0)
             return -1;
     }
     return 0;
@@ -209,7 +220,7 @@ static int define_exact(cb_lexer *lex, const cb_synonym_group *g)
     lex->flags[term] |= CB_TERM_EXACT;
     for (size_t i = 0; i < g->n; i++) {
         len = fold_ascii(g->words[i], strlen(g->words[i]), folded, sizeof folded);
-        if (set_surface(lex, folded, len, term, 0) != 0)
+        if (set_surface(lex, folded, len, term, 0, 1) != 0)
             return -1;
     }
     return 0;
@@ -224,7 +235,7 @@ static int define_list(cb_lexer *lex, const cb_string_list *l, unsigned term_fla
         } else {
             char folded[MAX_ENTRY_LEN + 1];
             size_t len = fold_ascii(l->items[i], strlen(l->items[i]), folded, sizeof folded);
-            if (set_surface(lex, folded, len, -1, wflags) != 0)
+            if (set_surface(lex, folded, len, -1, wflags, 0) != 0)
                 return -1;
         }
     }
@@ -299,12 +310,31 @@ static uint32_t variant_hash(const char *s, size_t len)
     return h;
 }
 
-static int cmp_variant(const void *a, const void *b)
+/* Sorts by hash with two stable 16-bit counting passes: much faster than
+ * qsort for the hundred thousand variants of a large knowledge base. Equal
+ * hashes keep their order, which is word order, as the variants were made. */
+static int sort_variants(variant *v, size_t n)
 {
-    const variant *x = a, *y = b;
-    if (x->hash != y->hash)
-        return x->hash < y->hash ? -1 : 1;
-    return x->word < y->word ? -1 : x->word > y->word;
+    variant *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    size_t *count = malloc(65537 * sizeof *count);
+    if (!tmp || !count) {
+        free(tmp);
+        free(count);
+        return -1;
+    }
+    for (int shift = 0; shift <= 16; shift += 16) {
+        memset(count, 0, 65537 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[((v[i].hash >> shift) & 0xFFFF) + 1]++;
+        for (size_t b = 0; b < 65536; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(v[i].hash >> shift) & 0xFFFF]++] = v[i];
+        memcpy(v, tmp, n * sizeof *v);
+    }
+    free(tmp);
+    free(count);
+    return 0;
 }
 
 /* Calls fn for s and every variant of s with up to depth characters deleted. */
@@ -342,20 +372,24 @@ int cb_lexer_freeze(cb_lexer *lex, cb_error *err)
         const char *w = lex->vocab[i];
         size_t len = strlen(w);
         cb_strmap_get(lex->surface, w, len, &lex->vocab_entry[i]);
-        /* A vocabulary word of length n can be reached by a question word of
-         * length n + 2 with two typos, which allows two only from 8 letters. */
+        /* Two deletions are needed on this side only when the word itself
+         * allows two typos: a longer question word reaches a shorter one by
+         * deletions on its own side. */
         lex->n_vocab = i; /* index_variant tags variants with this word */
-        if (each_deletion(w, len, max_typos(len + 2), 0, index_variant, lex) != 0) {
+        if (each_deletion(w, len, max_typos(len), 0, index_variant, lex) != 0) {
             lex->n_vocab = n_vocab;
             return cb_error_set(err, "out of memory");
         }
     }
     lex->n_vocab = n_vocab;
-    qsort(lex->variants, lex->n_variants, sizeof *lex->variants, cmp_variant);
+    if (sort_variants(lex->variants, lex->n_variants) != 0)
+        return cb_error_set(err, "out of memory");
     size_t out = 0; /* the same deletion reached twice, e.g. "aa" -> "a" */
-    for (size_t i = 0; i < lex->n_variants; i++)
-        if (out == 0 || cmp_variant(&lex->variants[out - 1], &lex->variants[i]) != 0)
+    for (size_t i = 0; i < lex->n_variants; i++) {
+        const variant *prev = out ? &lex->variants[out - 1] : NULL;
+        if (!prev || prev->hash != lex->variants[i].hash || prev->word != lex->variants[i].word)
             lex->variants[out++] = lex->variants[i];
+    }
     lex->n_variants = out;
     return CB_OK;
 }

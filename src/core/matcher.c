@@ -221,27 +221,41 @@ static int build_passages(cb_matcher *m, cb_error *err)
     term_set set = {calloc(nt + 1, sizeof(uint32_t)), 0, NULL, 0, 0};
     int *df = calloc(nt + 1, sizeof *df);
     int *fill = calloc(nt + 1, sizeof *fill);
+    size_t *first = calloc(n_topics + 1, sizeof *first); /* topic -> its slice of terms */
+    int *terms = NULL;
+    size_t n_all = 0, cap_all = 0;
     postings *p = &m->passages;
     p->start = calloc(nt + 2, sizeof *p->start);
-    int ok = set.seen && df && fill && p->start;
-    /* First pass counts the topics of each term, second fills the lists. */
+    int ok = set.seen && df && fill && first && p->start;
+    /* Collect each topic's terms once; count the topics of each term. */
     for (size_t i = 0; ok && i < n_topics; i++) {
         ok = collect_topic_terms(m, &m->kb->topics[i], &set, (uint32_t)i + 1) == 0;
-        for (size_t j = 0; ok && j < set.n; j++)
+        if (ok && n_all + set.n > cap_all) {
+            size_t cap = (cap_all + set.n) * 2;
+            int *grown = realloc(terms, cap * sizeof *grown);
+            ok = grown != NULL;
+            if (ok) {
+                terms = grown;
+                cap_all = cap;
+            }
+        }
+        first[i] = n_all;
+        for (size_t j = 0; ok && j < set.n; j++) {
             df[set.list[j]]++;
+            terms[n_all++] = set.list[j];
+        }
     }
+    first[n_topics] = n_all;
     if (ok) {
         for (size_t t = 0; t < nt; t++)
             p->start[t + 1] = p->start[t] + df[t];
         p->items = malloc(((size_t)p->start[nt] + 1) * sizeof *p->items);
         p->weights = malloc(((size_t)p->start[nt] + 1) * sizeof *p->weights);
         ok = p->items && p->weights;
-        memset(set.seen, 0, (nt + 1) * sizeof(uint32_t));
     }
     for (size_t i = 0; ok && i < n_topics; i++) {
-        ok = collect_topic_terms(m, &m->kb->topics[i], &set, (uint32_t)i + 1) == 0;
-        for (size_t j = 0; ok && j < set.n; j++) {
-            int t = set.list[j];
+        for (size_t j = first[i]; j < first[i + 1]; j++) {
+            int t = terms[j];
             int at = p->start[t] + fill[t]++;
             p->items[at] = (int)i;
             p->weights[at] = (float)log(1.0 + (double)n_topics / df[t]);
@@ -251,6 +265,8 @@ static int build_passages(cb_matcher *m, cb_error *err)
     free(set.list);
     free(df);
     free(fill);
+    free(first);
+    free(terms);
     return ok ? CB_OK : cb_error_set(err, "out of memory");
 }
 

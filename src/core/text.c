@@ -103,6 +103,19 @@ static size_t encode_utf8(unsigned cp, char *out)
     return 4;
 }
 
+int cb_text_has_word(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t i = 0; i < len;) {
+        unsigned cp;
+        size_t n = cb_utf8_decode(s + i, len - i, &cp);
+        if (n > 0 && is_word_cp(cp))
+            return 1;
+        i += n ? n : 1;
+    }
+    return 0;
+}
+
 static void push(cb_words *out, const char *w, size_t len)
 {
     if (out->n >= CB_MAX_WORDS || len == 0)
@@ -137,8 +150,10 @@ static const char *const shorthand[][3] = {
 
 static int expand_shorthand(cb_words *out, const char *w, size_t len)
 {
+    if (len > 8)
+        return 0; /* no shorthand is longer: most words stop here */
     for (size_t i = 0; i < sizeof shorthand / sizeof shorthand[0]; i++) {
-        if (strlen(shorthand[i][0]) == len && memcmp(shorthand[i][0], w, len) == 0) {
+        if (shorthand[i][0][0] == w[0] && strlen(shorthand[i][0]) == len && memcmp(shorthand[i][0], w, len) == 0) {
             push_str(out, shorthand[i][1]);
             if (shorthand[i][2])
                 push_str(out, shorthand[i][2]);

@@ -42,7 +42,7 @@ static cb_lexicon make_lexicon(void)
 
 typedef struct fixture {
     cb_lexer *lex;
-    int salary, earn, certification, make, tame, anatomy, nurse;
+    int salary, earn, certification, make, tame, anatomy, nurse, hospital;
 } fixture;
 
 static int define(cb_lexer *lex, const char *w, unsigned flags)
@@ -67,7 +67,8 @@ static int setup(void **state)
     f.certification = define(f.lex, "certification", CB_TERM_KEYWORD);
     f.make = define(f.lex, "make", CB_TERM_KEYWORD);
     f.tame = define(f.lex, "tame", CB_TERM_KEYWORD);
-    f.anatomy = define(f.lex, "anatomy", CB_TERM_PASSAGE);
+    f.anatomy = define(f.lex, "anatomy", CB_TERM_KEYWORD);
+    f.hospital = define(f.lex, "hospital", CB_TERM_PASSAGE);
     f.nurse = define(f.lex, "nurse", 0);
     if (cb_lexer_freeze(f.lex, &err) != CB_OK) {
         print_error("cb_lexer_freeze: %s\n", err.text);
@@ -165,8 +166,8 @@ static void test_term_flags(void **state)
 {
     fixture *f = *state;
     assert_true(cb_lexer_term_flags(f->lex, f->salary) & CB_TERM_KEYWORD);
-    assert_true(cb_lexer_term_flags(f->lex, f->anatomy) & CB_TERM_PASSAGE);
-    assert_false(cb_lexer_term_flags(f->lex, f->anatomy) & CB_TERM_KEYWORD);
+    assert_true(cb_lexer_term_flags(f->lex, f->hospital) & CB_TERM_PASSAGE);
+    assert_false(cb_lexer_term_flags(f->lex, f->hospital) & CB_TERM_KEYWORD);
     int coder = lookup(f, "coder", NULL);
     assert_true(coder >= 0);
     assert_true(cb_lexer_term_flags(f->lex, coder) & CB_TERM_DOMAIN);
@@ -191,6 +192,9 @@ static void test_one_typo(void **state)
     assert_true(fl & CB_WORD_CORRECTED);
     assert_int_equal(lookup(f, "salaryy", NULL), f->salary); /* insertion */
     assert_int_equal(lookup(f, "anatmy", NULL), f->anatomy); /* deletion */
+    /* Words found only in answer texts are matched as written, never as corrections. */
+    assert_int_equal(lookup(f, "hospital", NULL), f->hospital);
+    assert_int_equal(lookup(f, "hospitl", NULL), -1);
     assert_int_equal(lookup(f, "maek", &fl), f->make);
     assert_true(fl & CB_WORD_CORRECTED);
     /* A correct word is not flagged. */
