@@ -106,6 +106,10 @@ static void finish_close(cb_line_conn *c)
 {
     /* Everything of this connection is closed: report once, then idle. */
     c->state = ST_IDLE;
+    if (c->addrs) { /* a graceful close does not pass through fail() */
+        uv_freeaddrinfo(c->addrs);
+        c->addrs = c->next_addr = NULL;
+    }
     cb_tls_free(c->tls);
     c->tls = NULL;
     c->in_len = 0;
@@ -368,6 +372,9 @@ static void on_connect(uv_connect_t *req, int status)
         try_next_address(c);
         return;
     }
+    /* Connected: the other addresses are no longer needed. */
+    uv_freeaddrinfo(c->addrs);
+    c->addrs = c->next_addr = NULL;
     uv_read_start((uv_stream_t *)c->tcp, on_alloc, on_read);
     if (!c->use_tls) {
         uv_timer_stop(&c->timer);

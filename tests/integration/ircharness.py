@@ -235,6 +235,9 @@ def _port_open(port):
 
 # ---- the bot --------------------------------------------------------------
 
+SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak|Memory|Thread|UndefinedBehavior)Sanitizer|"
+                              r"\bruntime error: |SUMMARY: \w+Sanitizer")
+
 class Bot:
     """The careerbot binary with a config file written for one [irc.test] network.
 
@@ -314,10 +317,16 @@ class Bot:
         self.proc.send_signal(sig)
 
     def stop(self):
+        """SIGTERM (then SIGKILL). Raises AssertionError when the log holds a
+        sanitizer report (a build with -DCAREERBOT_SANITIZE=ON)."""
         rc = stop_process(self.proc)
         if getattr(self, "_log", None):
             self._log.close()
             self._log = None
+        report = SANITIZER_REPORT.search(self.log())
+        if report:
+            raise AssertionError("careerbot (%s) reported a sanitizer error:\n%s"
+                                 % (self.config, self.log()[report.start():][:4000]))
         return rc
 
 
