@@ -55,6 +55,7 @@ struct matrix_network {
     uint64_t phase_req;           /* cb_http id of the phase's request in flight, 0 none */
     int attempt;                  /* failures in a row in this phase */
     int authorized;               /* the token is known good: sends and joins may go */
+    uint64_t token_gen;           /* bumped by every login: tells a stale 401 from a fresh one */
     int sync_live;                /* the sync in flight had a since token: its messages are answered */
 
     /* The state file, written on a worker thread (see matrix_sender.c). */
@@ -98,6 +99,7 @@ struct mx_request {
     mx_done_fn done;
     char *data;       /* owned; freed after done returns */
     uint64_t seq;     /* n->phase_seq when sent */
+    uint64_t token_gen; /* n->token_gen when sent */
 };
 
 /* Monotonic seconds on the loop's clock. */
@@ -112,8 +114,10 @@ uint64_t mx_call(matrix_network *n, const char *method, const char *path, const 
 /* path segment, escaped for a URL. Caller frees. */
 char *mx_escape(const char *s);
 
-/* A request said the token is bad: log in again (with a password) or fail. */
-void mx_unauthorized(matrix_network *n, const matrix_result *r);
+/* A request said the token is bad: log in again (with a password) or fail.
+ * Returns 1 when the request had been sent with a token that a login has
+ * replaced since: the caller simply retries it. */
+int mx_unauthorized(matrix_network *n, const mx_request *rq, const matrix_result *r);
 /* Stops the account for good with a log line that says why. */
 void mx_fail(matrix_network *n, const char *why);
 

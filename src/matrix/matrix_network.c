@@ -94,6 +94,7 @@ uint64_t mx_call(matrix_network *n, const char *method, const char *path, const 
     rq->n = n;
     rq->done = done;
     rq->seq = n->phase_seq;
+    rq->token_gen = n->token_gen;
     cb_http_request req = {method, url, n->token, body ? "application/json" : NULL, body, body ? strlen(body) : 0,
                            timeout};
     uint64_t id = cb_http_send(n->http, &req, on_http_done, rq);
@@ -169,13 +170,14 @@ static int current(matrix_network *n, const mx_request *rq)
 }
 
 /* Common handling of errors; returns 1 when r was an error (handled). */
-static int phase_error(matrix_network *n, const matrix_result *r, const char *what)
+static int phase_error(matrix_network *n, const mx_request *rq, const matrix_result *r, const char *what)
 {
     if (r->kind == MATRIX_OK)
         return 0;
-    if (r->kind == MATRIX_UNAUTHORIZED)
-        mx_unauthorized(n, r);
-    else
+    if (r->kind == MATRIX_UNAUTHORIZED) {
+        if (mx_unauthorized(n, rq, r))
+            run_phase(n); /* sent with a token replaced since: again with the new one */
+    } else
         retry_phase(n, r, what);
     return 1;
 }
@@ -214,7 +216,7 @@ static void on_login(matrix_network *n, const mx_request *rq, const matrix_resul
         mx_fail(n, "login refused (M_UNKNOWN_TOKEN)");
         return;
     }
-    if (phase_error(n, r, "login"))
+    if (phase_error(n, rq, r, "login"))
         return;
     json_t *root = parse_object(body, len);
     const char *token = json_string_value(json_object_get(root, "access_token"));
@@ -234,6 +236,7 @@ static void on_login(matrix_network *n, const mx_request *rq, const matrix_resul
     }
     free_secret(n->token);
     n->token = dup_str(token);
+    n->token_gen++;
     if (device && (!n->state.device_id || strcmp(device, n->state.device_id) != 0)) {
         free(n->state.device_id);
         n->state.device_id = dup_str(device);
@@ -271,7 +274,7 @@ static void on_whoami(matrix_network *n, const mx_request *rq, const matrix_resu
         mx_fail(n, why);
         return;
     }
-    if (phase_error(n, r, "whoami"))
+    if (phase_error(n, rq, r, "whoami"))
         return;
     json_t *root = parse_object(body, len);
     const char *user = json_string_value(json_object_get(root, "user_id"));
@@ -310,7 +313,7 @@ static void on_filter(matrix_network *n, const mx_request *rq, const matrix_resu
         enter(n, MX_SYNC);
         return;
     }
-    if (phase_error(n, r, "creating the sync filter"))
+    if (phase_error(n, rq, r, "creating the sync filter"))
         return;
     json_t *root = parse_object(body, len);
     const char *id = json_string_value(json_object_get(root, "filter_id"));
@@ -338,7 +341,7 @@ static void on_sync(matrix_network *n, const mx_request *rq, const matrix_result
         retry_phase(n, r, "sync");
         return;
     }
-    if (phase_error(n, r, "sync"))
+    if (phase_error(n, rq, r, "sync"))
         return;
     matrix_sync s;
     cb_error err;
@@ -479,10 +482,15 @@ static void after_authorized(matrix_network *n)
     mx_pump(n); /* replies saved by the last run go out now */
 }
 
-void mx_unauthorized(matrix_network *n, const matrix_result *r)
+int mx_unauthorized(matrix_network *n, const mx_request *rq, const matrix_result *r)
 {
+    /* Requests in flight during a login still carry the old token; their
+     * 401 says nothing about the new one. Logging in again for each of
+     * them would kill the new token in turn, for ever. */
+    if (rq->token_gen != n->token_gen)
+        return 1;
     if (n->phase == MX_LOGIN || n->phase == MX_FAILED || n->stopping)
-        return; /* already logging in (or done) */
+        return 0; /* already logging in (or done) */
     n->authorized = 0;
     n->phase_seq++;
     if (n->phase_req)
@@ -496,11 +504,12 @@ void mx_unauthorized(matrix_network *n, const matrix_result *r)
                  "access_token_file or access_token_env, or a password, in [matrix.%s]",
                  r->errcode, r->error, n->cfg.name);
         mx_fail(n, why);
-        return;
+        return 0;
     }
     cb_log(CB_LOG_WARN, n->who, "the access token was rejected (%s%s); logging in again with the password",
            r->errcode, r->soft_logout ? ", soft logout" : "");
     enter(n, MX_LOGIN);
+    return 0;
 }
 
 /* ---- the object ----------------------------------------------------------------- */

@@ -148,7 +148,7 @@ static void on_sent(matrix_network *n, const mx_request *rq, const matrix_result
         matrix_outbox_remove(&n->state.outbox, rq->data);
         mx_save_state(n);
     } else if (r->kind == MATRIX_UNAUTHORIZED) {
-        mx_unauthorized(n, r); /* the reply waits for the new login */
+        mx_unauthorized(n, rq, r); /* the reply waits for the (new) login, then goes again */
     } else {
         double delay = matrix_retry_delay(r, it->attempts++, mx_jitter());
         it->next_try = mx_now(n) + delay;
@@ -239,7 +239,7 @@ static void on_task_done(matrix_network *n, const mx_request *rq, const matrix_r
         json_decref(root);
         remove_task(n, t);
     } else if (r->kind == MATRIX_UNAUTHORIZED) {
-        mx_unauthorized(n, r);
+        mx_unauthorized(n, rq, r);
     } else if (r->kind == MATRIX_FAILED || t->attempts + 1 >= TASK_ATTEMPTS) {
         cb_log(CB_LOG_WARN, n->who, "%s %s failed: %s %s; giving up", what, t->target, r->errcode, r->error);
         remove_task(n, t);
