@@ -188,20 +188,23 @@ class RoomTests(MatrixTestCase):
 
     def test_mentions(self):
         room = self.room_with_bot()
-        bot = self.start_bot()
+        bot = self.start_bot(matrix_section(self.hs, extra="display_name = Career Bot"))
         self.started(bot)
+        wait_until(lambda: self.hs.displaynames.get(self.me) == "Career Bot", what="the display name")
         pill = '<a href="https://matrix.to/#/%s">careerbot</a> how much do coders make?' % self.me
         self.hs.send_message(room, self.alice, "careerbot how much do coders make?", html=pill,
                              mentions=[self.me])
         self.wait_replies(1, room)
         self.hs.send_message(room, self.bob, "hey @careerbot:localhost, how much do coders make?")
         self.wait_replies(2, room)
+        self.hs.send_message(room, self.bob, "Career Bot: how much do coders make?")
+        self.wait_replies(3, room)
         # An edit, a notice and an image are never answered.
         self.hs.send_message(room, self.alice, "* careerbot: what is step 2?", relates_to={
             "rel_type": "m.replace", "event_id": "$whatever"}, extra={"m.new_content": {"body": "x"}})
         self.hs.send_message(room, self.alice, "careerbot: what is step 2?", msgtype="m.notice")
         self.hs.send_message(room, self.alice, "careerbot.png", msgtype="m.image")
-        self.assert_quiet(2, room)
+        self.assert_quiet(3, room)
         for r in self.replies(room):
             self.assertIn(PAY, r["content"]["body"])
 
