@@ -347,9 +347,14 @@ class _Handler(BaseHTTPRequestHandler):
         body.update(extra)
         self._reply(status, body)
 
-    def _body(self):
+    def _read_body(self):
+        # Read before any answer, even an error: unread bytes would be taken
+        # for the next request on this keep-alive connection.
         n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
+        self.raw_body = self.rfile.read(n) if n else b""
+
+    def _body(self):
+        raw = self.raw_body
         if not raw:
             return {}
         try:
@@ -389,6 +394,7 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def _route(self):
+        self._read_body()
         parsed = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
         if not parsed.path.startswith(self.PREFIX + "/"):

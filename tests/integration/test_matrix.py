@@ -225,6 +225,7 @@ class DirectChatTests(MatrixTestCase):
         bot = self.start_bot()
         self.started(bot)
         dm = self.hs.create_room([self.alice])
+        self.hs.fail_next("join", count=2, status=502)  # the join is retried with backoff
         self.hs.invite(dm, self.alice, self.me, is_direct=True)
         wait_until(lambda: self.hs.is_member(dm, self.me), what="the bot to join the direct chat")
         self.hs.send_message(dm, self.alice, "what does a medical coder earn?")  # no addressing needed
