@@ -34,7 +34,7 @@ typedef struct irc_network_config {
     double flood_burst, flood_rate;   /* lines, lines per second */
     double user_burst, user_rate;     /* questions per user */
     size_t queue_max;                 /* chat lines waiting at most */
-    double ping_after, ping_timeout, connect_timeout, reconnect_max;
+    double ping_after, ping_timeout, connect_timeout, reconnect_max, regain_interval;
 } irc_network_config;
 
 /* Reads an [irc.NAME] section; defaults from the [bot] settings. Errors name

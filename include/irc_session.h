@@ -26,6 +26,8 @@ typedef struct irc_session_config {
     const char *nickserv_password; /* IDENTIFY after registration when SASL did not log in */
     const irc_channel_conf *channels;
     size_t n_channels;
+    const char *const *ignore;     /* nicks that get no answer, not even to CTCP */
+    size_t n_ignore;
     const char *version;           /* CTCP VERSION reply */
     double sasl_timeout;           /* seconds; 0: 20 */
     double register_timeout;       /* seconds until 001; 0: 60 */

@@ -172,6 +172,7 @@ static int read_key(const ctx *c, const cb_config_entry *e, irc_network_config *
     NUM("ping_timeout", ping_timeout, 5, 3600)
     NUM("connect_timeout", connect_timeout, 1, 300)
     NUM("reconnect_max", reconnect_max, 1, 86400)
+    NUM("regain_interval", regain_interval, 5, 86400)
 #undef STR
 #undef BOOL
 #undef NUM
@@ -228,11 +229,12 @@ int irc_network_config_read(const cb_config *cfg, const cb_config_section *s, ir
     o->user_burst = 5;
     o->user_rate = 0.2;
     o->queue_max = 60;
-    o->listen_min_score = 2.0;
+    o->listen_min_score = 1.5;
     o->ping_after = 60;
     o->ping_timeout = 60;
     o->connect_timeout = 15;
     o->reconnect_max = 300;
+    o->regain_interval = 60;
     if (!o->name || !o->nick) {
         irc_network_config_free(o);
         return cb_error_set(err, "out of memory");

@@ -43,7 +43,8 @@ struct irc_network {
     cb_user_limits *users;
     double backoff;
     double connected_at;
-    double last_busy_notice;
+    cb_user_limits *notices; /* "give me a moment" notices, per person */
+    cb_bucket notice_bucket; /* and for everyone together */
     size_t shed;            /* lines dropped since the last log about it */
     int stopping;
     void (*done_cb)(void *ctx);
@@ -196,9 +197,10 @@ static void busy(irc_network *n, const char *to, const char *why)
 {
     double t = now_s(n);
     cb_log(CB_LOG_INFO, n->who, "not answering %s: %s", to, why);
-    if (t - n->last_busy_notice < BUSY_NOTICE_EVERY && n->last_busy_notice > 0)
+    /* Each person hears it at most once a minute, and everyone together at
+     * most a few times a minute: the notices must not become a flood. */
+    if (cb_user_limits_take(n->notices, to, 1.0, t) > 0 || cb_bucket_take(&n->notice_bucket, 1.0, t) > 0)
         return;
-    n->last_busy_notice = t;
     char text[200];
     snprintf(text, sizeof text, "%s, please give me a moment: %s", to, why);
     send_reply(n, "NOTICE", to, "", text);
@@ -377,6 +379,9 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, cb_bot
         .nickserv_password = n->cfg.nickserv_password,
         .channels = n->cfg.channels,
         .n_channels = n->cfg.n_channels,
+        .ignore = (const char *const *)n->cfg.ignore,
+        .n_ignore = n->cfg.n_ignore,
+        .regain_interval = n->cfg.regain_interval,
         .version = "careerbot " CAREERBOT_VERSION,
         .ping_after = n->cfg.ping_after,
         .ping_timeout = n->cfg.ping_timeout,
@@ -386,7 +391,9 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, cb_bot
     n->session = irc_session_new(&sc, &sh);
     n->conn = cb_line_conn_new(loop, &ch, IRC_LINE_MAX);
     n->users = cb_user_limits_new(USERS_REMEMBERED, n->cfg.user_burst, n->cfg.user_rate);
-    if (!n->session || !n->conn || !n->users) {
+    n->notices = cb_user_limits_new(USERS_REMEMBERED, 1, 1.0 / BUSY_NOTICE_EVERY);
+    cb_bucket_init(&n->notice_bucket, 3, 3.0 / BUSY_NOTICE_EVERY, 0);
+    if (!n->session || !n->conn || !n->users || !n->notices) {
         irc_network_free(n);
         return NULL;
     }
@@ -439,6 +446,7 @@ void irc_network_free(irc_network *n)
     cb_line_conn_free(n->conn);
     irc_session_free(n->session);
     cb_user_limits_free(n->users);
+    cb_user_limits_free(n->notices);
     irc_network_config_free(&n->cfg);
     if (!n->timers_open) {
         free(n);

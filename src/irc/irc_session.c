@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "irc_message.h"
+#include "ratelimit.h"
 
 #define MAX_CHANNELS 64
 #define MAX_NICK 64
 #define SASL_CHUNK 400
 #define REJOIN_FIRST 10.0     /* seconds after a kick */
 #define REJOIN_MAX 900.0      /* bans and repeated kicks back off up to this */
+#define REJOIN_FORGIVE 600.0  /* seconds in a channel after which the backoff starts over */
 #define UNKNOWN_HOST_LEN 63   /* a host name can be this long: assume it until we know ours */
 /* CTCP replies go out through the send hook, ahead of the flood-controlled chat
  * queue, so they have a small bucket of their own: a few at once, then one every
@@ -41,6 +43,7 @@ typedef struct channel {
     int joined;
     double retry_at;  /* 0: no retry pending */
     double backoff;   /* next retry delay */
+    double joined_at; /* when the last join succeeded */
 } channel;
 
 struct irc_session {
@@ -63,7 +66,9 @@ struct irc_session {
     size_t nick_attempt;
     char bot_mode;        /* the BOT ISUPPORT mode letter, 0 when not offered */
     size_t own_prefix_len; /* len("nick!user@host") once seen, 0 while unknown */
-    double ctcp_tokens, ctcp_last; /* the CTCP reply bucket */
+    cb_bucket ctcp_bucket; /* CTCP replies bypass the chat queue: they have a bucket of their own */
+    char **ignore;         /* nicks whose messages, CTCP included, get nothing */
+    size_t n_ignore;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -188,6 +193,12 @@ irc_session *irc_session_new(const irc_session_config *c, const irc_session_hook
         for (size_t i = 0; ok && i < c->n_alt_nicks; i++, s->n_alt_nicks++)
             ok = (s->alt_nicks[i] = dup_or_null(c->alt_nicks[i])) != NULL;
     }
+    if (ok && c->n_ignore) {
+        s->ignore = calloc(c->n_ignore, sizeof *s->ignore);
+        ok = s->ignore != NULL;
+        for (size_t i = 0; ok && i < c->n_ignore; i++, s->n_ignore++)
+            ok = (s->ignore[i] = dup_or_null(c->ignore[i])) != NULL;
+    }
     for (size_t i = 0; ok && i < c->n_channels && i < MAX_CHANNELS; i++, s->n_channels++) {
         s->channels[i].name = dup_or_null(c->channels[i].name);
         s->channels[i].key = dup_or_null(c->channels[i].key);
@@ -199,7 +210,7 @@ irc_session *irc_session_new(const irc_session_config *c, const irc_session_hook
         return NULL;
     }
     snprintf(s->current_nick, sizeof s->current_nick, "%s", s->nick);
-    s->ctcp_tokens = CTCP_BURST;
+    cb_bucket_init(&s->ctcp_bucket, CTCP_BURST, 1.0 / CTCP_EVERY, 0);
     return s;
 }
 
@@ -218,6 +229,9 @@ void irc_session_free(irc_session *s)
     for (size_t i = 0; i < s->n_alt_nicks; i++)
         free(s->alt_nicks[i]);
     free(s->alt_nicks);
+    for (size_t i = 0; i < s->n_ignore; i++)
+        free(s->ignore[i]);
+    free(s->ignore);
     for (size_t i = 0; i < s->n_channels; i++) {
         free(s->channels[i].name);
         free(s->channels[i].key);
@@ -511,7 +525,7 @@ static void schedule_rejoin(irc_session *s, channel *c, double now, double delay
     logf_(s, IRC_LOG_INFO, "will try to join %s again in %.0f s", c->name, delay);
 }
 
-static void on_join(irc_session *s, const irc_message *m, const char *from)
+static void on_join(irc_session *s, const irc_message *m, const char *from, double now)
 {
     if (m->n_params < 1 || !is_me(s, from))
         return;
@@ -522,6 +536,7 @@ static void on_join(irc_session *s, const irc_message *m, const char *from)
         return; /* joined through someone else's doing: fine, but we keep no state */
     c->joined = 1;
     c->retry_at = 0;
+    c->joined_at = now;
     logf_(s, IRC_LOG_INFO, "joined %s", c->name);
 }
 
@@ -567,19 +582,6 @@ static void on_invite(irc_session *s, const irc_message *m, const char *from)
     }
 }
 
-static int ctcp_allowed(irc_session *s, double now)
-{
-    if (now > s->ctcp_last)
-        s->ctcp_tokens += (now - s->ctcp_last) / CTCP_EVERY;
-    if (s->ctcp_tokens > CTCP_BURST)
-        s->ctcp_tokens = CTCP_BURST;
-    s->ctcp_last = now;
-    if (s->ctcp_tokens < 1.0)
-        return 0;
-    s->ctcp_tokens -= 1.0;
-    return 1;
-}
-
 static void on_ctcp(irc_session *s, const char *from, const irc_ctcp *ctcp, double now)
 {
     char reply[400];
@@ -590,7 +592,7 @@ static void on_ctcp(irc_session *s, const char *from, const irc_ctcp *ctcp, doub
                  ctcp->args);
     else
         return; /* ACTION and the rest need no answer */
-    if (!ctcp_allowed(s, now)) {
+    if (cb_bucket_take(&s->ctcp_bucket, 1.0, now) > 0) {
         logf_(s, IRC_LOG_DEBUG, "not answering CTCP %.*s from %s: too many CTCP requests", (int)ctcp->verb_len,
               ctcp->verb, from);
         return;
@@ -598,14 +600,24 @@ static void on_ctcp(irc_session *s, const char *from, const irc_ctcp *ctcp, doub
     send2(s, "NOTICE", from, reply);
 }
 
+static int ignored(const irc_session *s, const char *nick)
+{
+    for (size_t i = 0; i < s->n_ignore; i++)
+        if (irc_nick_equal(s->ignore[i], nick))
+            return 1;
+    return 0;
+}
+
 static void on_privmsg(irc_session *s, const irc_message *m, const char *from, double now)
 {
     if (m->n_params < 2 || !from[0] || is_me(s, from))
         return;
     const char *text = m->params[1];
+    int from_bot = irc_message_tag(m, "bot") != NULL || irc_message_tag(m, "draft/bot") != NULL;
     irc_ctcp ctcp;
     if (irc_ctcp_split(text, &ctcp)) {
-        on_ctcp(s, from, &ctcp, now);
+        if (!from_bot && !ignored(s, from)) /* bots never talk to bots, not even in CTCP */
+            on_ctcp(s, from, &ctcp, now);
         return;
     }
     irc_privmsg pm = {
@@ -613,7 +625,7 @@ static void on_privmsg(irc_session *s, const irc_message *m, const char *from, d
         .from_mask = m->source,
         .target = m->params[0],
         .direct = is_me(s, m->params[0]),
-        .from_bot = irc_message_tag(m, "bot") != NULL || irc_message_tag(m, "draft/bot") != NULL,
+        .from_bot = from_bot,
         .text = text,
     };
     if (s->hooks.privmsg)
@@ -667,7 +679,7 @@ static void dispatch(irc_session *s, const irc_message *m, double now)
         if (irc_nick_equal(from, s->nick) && s->phase == PH_ONLINE)
             try_regain(s, now);
     } else if (verb_is(m, "JOIN")) {
-        on_join(s, m, from);
+        on_join(s, m, from, now);
     } else if (verb_is(m, "PART")) {
         channel *c = is_me(s, from) && m->n_params ? find_channel(s, m->params[0]) : NULL;
         if (c)
@@ -732,6 +744,9 @@ void irc_session_tick(irc_session *s, double now)
         return;
     for (size_t i = 0; i < s->n_channels; i++) {
         channel *c = &s->channels[i];
+        /* Staying in a channel a while forgives its earlier kicks and bans. */
+        if (c->joined && c->backoff > REJOIN_FIRST && now - c->joined_at > REJOIN_FORGIVE)
+            c->backoff = REJOIN_FIRST;
         if (!c->joined && c->retry_at > 0 && now >= c->retry_at) {
             c->retry_at = 0;
             join(s, c);

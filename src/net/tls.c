@@ -274,7 +274,7 @@ static void describe_verify_error(cb_tls *t, X509_STORE_CTX *store)
             subject_text(leaf, text, sizeof text);
         set_verify_err(t,
                        "certificate verify failed: untrusted certificate (%s): %s, sha256=%s; "
-                       "add its CA with ca_file or pin this fingerprint",
+                       "trust its CA (a CA file option) or pin this fingerprint",
                        X509_verify_cert_error_string(code), text, fp);
     } else {
         if (bad)
