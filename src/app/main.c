@@ -21,6 +21,7 @@ typedef struct options {
     const char *knowledge;
     const char *check_dir;
     int check;
+    int check_config;
     int console;
     cb_format format;
 } options;
@@ -38,6 +39,7 @@ static void usage(FILE *out)
             "  --config FILE        read settings and networks from an INI file\n"
             "  --knowledge DIR      knowledge directory (default: %s)\n"
             "  --check-kb [DIR]     validate a knowledge directory and replay its examples\n"
+            "  --check-config       with --config: check every setting and network section, then exit\n"
             "  --help               show this help\n"
             "  --version            show the version\n",
             CAREERBOT_KNOWLEDGE_DIR);
@@ -54,6 +56,8 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
             printf("careerbot %s\n", CAREERBOT_VERSION);
             exit(0);
+        } else if (!strcmp(a, "--check-config")) {
+            o->check_config = 1;
         } else if (!strcmp(a, "--console")) {
             o->console = 1;
         } else if (!strcmp(a, "--check-kb")) {
@@ -123,6 +127,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "careerbot: %s\n", err.text);
         cb_config_free(&cfg);
         return 2;
+    }
+    if (o.check_config) {
+        int status = cb_runner_check(&cfg, stdout);
+        cb_config_free(&cfg);
+        return status;
     }
     if (o.knowledge) { /* the command line wins over the file */
         free(cfg.knowledge);

@@ -7,9 +7,7 @@
 
 #include "irc_network.h"
 #include "log.h"
-#ifdef CAREERBOT_WITH_MATRIX /* set by linking careerbot_matrix */
 #include "matrix_network.h"
-#endif
 
 #define STOP_GRACE_MS 5000
 
@@ -19,10 +17,8 @@ typedef struct runner {
     cb_bot *bot;
     irc_network **irc;
     size_t n_irc;
-#ifdef CAREERBOT_WITH_MATRIX
     matrix_network **matrix;
     size_t n_matrix;
-#endif
     size_t running;      /* networks not yet stopped */
     size_t alive;        /* networks that have not failed for good */
     int status;          /* exit status */
@@ -66,13 +62,10 @@ static void stop(runner *r, const char *why)
     size_t n = r->n_irc;
     for (size_t i = 0; i < n; i++)
         irc_network_stop(r->irc[i], "careerbot is going offline", network_done, r);
-#ifdef CAREERBOT_WITH_MATRIX
     for (size_t i = 0; i < r->n_matrix; i++)
         matrix_network_stop(r->matrix[i], network_done, r);
-#endif
 }
 
-#ifdef CAREERBOT_WITH_MATRIX
 /* A Matrix account stopped for good (e.g. its token was rejected): the
  * others go on; with none left, the process exits with an error. */
 static void network_failed(void *ctx)
@@ -83,7 +76,6 @@ static void network_failed(void *ctx)
         stop(r, "no network left running");
     }
 }
-#endif
 
 static void on_signal(uv_signal_t *s, int signum)
 {
@@ -112,11 +104,9 @@ static int read_networks(runner *r)
     r->irc = calloc(r->cfg->n_sections + 1, sizeof *r->irc);
     if (!r->irc)
         return -1;
-#ifdef CAREERBOT_WITH_MATRIX
     r->matrix = calloc(r->cfg->n_sections + 1, sizeof *r->matrix);
     if (!r->matrix)
         return -1;
-#endif
     for (size_t i = 0; i < r->cfg->n_sections; i++) {
         const cb_config_section *s = &r->cfg->sections[i];
         cb_error err;
@@ -132,7 +122,6 @@ static int read_networks(runner *r)
                 return -1;
             }
             r->irc[r->n_irc++] = n;
-#ifdef CAREERBOT_WITH_MATRIX
         } else if (strcmp(s->kind, "matrix") == 0) {
             matrix_network_config mc;
             if (matrix_network_config_read(r->cfg, s, &mc, &err) != CB_OK) {
@@ -146,7 +135,6 @@ static int read_networks(runner *r)
             }
             matrix_network_on_failure(m, network_failed, r);
             r->matrix[r->n_matrix++] = m;
-#endif
         } else {
             cb_log(CB_LOG_ERROR, "careerbot", "%s:%d: [%s.%s]: this build has no %s support", r->cfg->path,
                    s->line, s->kind, s->name, s->kind);
@@ -156,16 +144,42 @@ static int read_networks(runner *r)
     return 0;
 }
 
+int cb_runner_check(const cb_config *cfg, FILE *out)
+{
+    size_t irc = 0, matrix = 0;
+    for (size_t i = 0; i < cfg->n_sections; i++) {
+        const cb_config_section *s = &cfg->sections[i];
+        cb_error err;
+        int rc = CB_ERR;
+        if (strcmp(s->kind, "irc") == 0) {
+            irc_network_config nc;
+            if ((rc = irc_network_config_read(cfg, s, &nc, &err)) == CB_OK)
+                irc_network_config_free(&nc), irc++;
+        } else if (strcmp(s->kind, "matrix") == 0) {
+            matrix_network_config mc;
+            if ((rc = matrix_network_config_read(cfg, s, &mc, &err)) == CB_OK)
+                matrix_network_config_free(&mc), matrix++;
+        } else {
+            cb_error_set(&err, "%s:%d: [%s.%s]: unknown kind of network", cfg->path, s->line, s->kind, s->name);
+        }
+        if (rc != CB_OK) {
+            fprintf(out, "%s\n", err.text);
+            return 2;
+        }
+    }
+    fprintf(out, "%s: %zu IRC network%s, %zu Matrix account%s: ok\n", cfg->path ? cfg->path : "defaults", irc,
+            irc == 1 ? "" : "s", matrix, matrix == 1 ? "" : "s");
+    return 0;
+}
+
 static void free_networks(runner *r)
 {
     for (size_t i = 0; i < r->n_irc; i++)
         irc_network_free(r->irc[i]);
     free(r->irc);
-#ifdef CAREERBOT_WITH_MATRIX
     for (size_t i = 0; i < r->n_matrix; i++)
         matrix_network_free(r->matrix[i]);
     free(r->matrix);
-#endif
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -199,11 +213,9 @@ int cb_runner_run(const cb_config *cfg, cb_bot *bot)
     r.running = r.n_irc;
     for (size_t i = 0; i < r.n_irc; i++)
         irc_network_start(r.irc[i]);
-#ifdef CAREERBOT_WITH_MATRIX
     r.running += r.n_matrix;
     for (size_t i = 0; i < r.n_matrix; i++)
         matrix_network_start(r.matrix[i]);
-#endif
     r.alive = r.running;
     cb_log(CB_LOG_INFO, "careerbot", "running %zu network%s", r.running, r.running == 1 ? "" : "s");
     uv_run(r.loop, UV_RUN_DEFAULT);

@@ -9,6 +9,7 @@
 #include "answers.h"
 #include "dialog.h"
 #include "matcher.h"
+#include "strbuf.h"
 #include "text.h"
 
 #define MAX_COMMAND_NAME 32
@@ -277,23 +278,76 @@ static int answer_question(cb_bot *bot, cb_dialog_state *st, const cb_request *r
     return rc;
 }
 
+static int is_command_name(const cb_bot *bot, const char *name)
+{
+    static const char *const builtin[] = {"help", "topics", "steps", "step", "next", "source", "about", "why"};
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
+        if (!strcmp(builtin[i], name))
+            return 1;
+    return cb_kb_find_command(bot->kb, name) != NULL;
+}
+
+/* The knowledge base writes commands as "/help". Where "/" is not a command
+ * prefix (Matrix clients swallow it), they are shown with the first prefix
+ * that works, so every hint the bot gives can be followed. */
+static int show_prefix(const cb_bot *bot, const char *prefixes, cb_reply *out)
+{
+    if (!prefixes)
+        prefixes = bot->prefixes;
+    if (strchr(prefixes, '/') || !prefixes[0] || !out->text || !strchr(out->text, '/'))
+        return CB_OK;
+    cb_strbuf b = {0};
+    for (const char *p = out->text; *p; p++) {
+        int starts_word = p == out->text || strchr(" \n\t\"'(", p[-1]);
+        if (*p == '/' && starts_word) {
+            char name[MAX_COMMAND_NAME + 1];
+            size_t n = 0;
+            while (n < MAX_COMMAND_NAME && is_name_char(p[1 + n]) && !(p[1 + n] >= 'A' && p[1 + n] <= 'Z'))
+                n++;
+            memcpy(name, p + 1, n);
+            name[n] = '\0';
+            if (n > 0 && !is_name_char(p[1 + n]) && is_command_name(bot, name)) {
+                cb_strbuf_addn(&b, prefixes, 1);
+                continue;
+            }
+        }
+        cb_strbuf_addn(&b, p, 1);
+    }
+    char *text = cb_strbuf_take(&b);
+    if (!text)
+        return CB_ERR;
+    free(out->text);
+    out->text = text;
+    return CB_OK;
+}
+
 int cb_bot_reply(cb_bot *bot, const cb_request *req, cb_reply *out)
 {
     memset(out, 0, sizeof *out);
-    char key[512];
-    snprintf(key, sizeof key, "%s\x1f%s\x1f%s", req->network ? req->network : "",
-             req->room ? req->room : "", req->user ? req->user : "");
-    cb_dialog_state *st = cb_dialog_get(bot->dialog, key, req->now);
+    cb_strbuf key = {0}; /* the conversation: network, room, user */
+    cb_strbuf_addf(&key, "%s\x1f%s\x1f%s", req->network ? req->network : "", req->room ? req->room : "",
+                   req->user ? req->user : "");
+    char *k = cb_strbuf_take(&key);
+    cb_dialog_state *st = k ? cb_dialog_get(bot->dialog, k, req->now) : NULL;
+    free(k);
     if (!st)
         return CB_ERR;
     const char *text = req->text ? req->text : "";
     size_t len = req->text ? req->len : 0;
     char prefix, name[MAX_COMMAND_NAME + 1];
     const char *args, *args_end;
-    if (parse_command(bot, req->command_prefixes, text, len, &prefix, name, &args, &args_end))
-        return run_command(bot, st, prefix, name, args, args_end, out);
-    cb_request q = *req;
-    q.text = text;
-    q.len = len;
-    return answer_question(bot, st, &q, out);
+    int rc;
+    if (parse_command(bot, req->command_prefixes, text, len, &prefix, name, &args, &args_end)) {
+        rc = run_command(bot, st, prefix, name, args, args_end, out);
+    } else {
+        cb_request q = *req;
+        q.text = text;
+        q.len = len;
+        rc = answer_question(bot, st, &q, out);
+    }
+    if (rc == CB_OK && show_prefix(bot, req->command_prefixes, out) != CB_OK) {
+        cb_reply_clear(out);
+        return CB_ERR;
+    }
+    return rc;
 }

@@ -16,4 +16,3 @@ add_library(careerbot_matrix STATIC
   ${CMAKE_CURRENT_LIST_DIR}/matrix_sender.c)
 target_include_directories(careerbot_matrix PUBLIC ${CMAKE_CURRENT_LIST_DIR}/../../include)
 target_link_libraries(careerbot_matrix PUBLIC careerbot_http careerbot_config careerbot_core PkgConfig::JANSSON)
-target_compile_definitions(careerbot_matrix PUBLIC CAREERBOT_WITH_MATRIX)

@@ -396,7 +396,7 @@ int matrix_network_config_read(const cb_config *cfg, const cb_config_section *s,
         return bad(&c, NULL, "the section name may hold only letters, digits, - and _");
     o->name = dup_or_null(s->name);
     o->command_prefixes = dup_or_null("!");
-    o->listen_min_score = 2.0;
+    o->listen_min_score = 1.5;
     o->user_burst = 5;
     o->user_rate = 0.2;
     o->room_burst = 10;

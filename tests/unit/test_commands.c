@@ -237,7 +237,8 @@ static void test_custom_prefixes(void **state)
     const cb_reply *r = say(bot, "dot", ".help");
     assert_true(tu_contains(r->text, "Commands: .help, .topics"));
     r = say(bot, "dot", "/help");
-    assert_string_equal(r->text, DECLINE);
+    /* Hints show commands with a prefix that works here. */
+    assert_string_equal(r->text, "I only know about the test career. Try .help.");
     /* "!salary" is a question containing the word salary. */
     r = say(bot, "dot", "!salary");
     assert_int_equal(r->matched, 1);
@@ -268,8 +269,9 @@ static void test_prefixes_per_request(void **state)
                       .len = 5, .command_prefixes = "!"};
     cb_reply out;
     assert_int_equal(cb_bot_reply(bot, &req, &out), CB_OK);
-    assert_string_equal(out.text, DECLINE);
+    int hint_ok = strcmp(out.text, "I only know about the test career. Try !help.") == 0;
     cb_reply_clear(&out);
+    assert_true(hint_ok);
     req.text = "!help";
     req.len = 5;
     assert_int_equal(cb_bot_reply(bot, &req, &out), CB_OK);
