@@ -40,6 +40,14 @@ int cb_config_defaults(cb_config *cfg, const char *default_knowledge, cb_error *
 int cb_config_load(cb_config *cfg, const char *path, cb_error *err);
 void cb_config_free(cb_config *cfg);
 
+/* Value helpers for the sections' readers. Each returns 0, or -1 when the
+ * value is not of the kind asked for (or memory runs out). */
+int cb_config_parse_bool(const char *value, int *out);        /* yes/no, true/false, on/off, 1/0 */
+int cb_config_parse_number(const char *value, double lo, double hi, double *out);
+/* Splits a comma-separated list into trimmed items (also on spaces when
+ * words is set); replaces *items, which the caller frees with cb_strv_free. */
+int cb_config_split_list(const char *value, int words, char ***items, size_t *n);
+
 /* Value of key in a section, or NULL. */
 const cb_config_entry *cb_config_find(const cb_config_section *s, const char *key);
 /* path resolved against the folder of the config file (absolute paths and

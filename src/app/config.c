@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "cb_str.h"
+
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
@@ -21,18 +23,9 @@ typedef struct parse_ctx {
     int failed;
 } parse_ctx;
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static int set_str(char **slot, const char *value)
 {
-    char *copy = dup_str(value);
+    char *copy = cb_strdup(value);
     if (!copy)
         return -1;
     free(*slot);
@@ -56,10 +49,10 @@ int cb_config_defaults(cb_config *cfg, const char *default_knowledge, cb_error *
 char *cb_config_resolve(const cb_config *cfg, const char *path)
 {
     if (!cfg->path || path[0] == '/')
-        return dup_str(path);
+        return cb_strdup(path);
     const char *slash = strrchr(cfg->path, '/');
     if (!slash)
-        return dup_str(path);
+        return cb_strdup(path);
     size_t dlen = (size_t)(slash - cfg->path);
     char *out = malloc(dlen + strlen(path) + 2);
     if (out)
@@ -72,17 +65,6 @@ static int bad(parse_ctx *c, const char *section, const char *key, const char *w
     cb_error_set(c->err, "%s:%d: [%s] %s: %s", c->cfg->path, c->line, section, key, why);
     c->failed = 1;
     return 0; /* tells inih to report this line; we already did */
-}
-
-static int parse_number(const char *value, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(value, &end);
-    if (end == value || *end || errno || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 static int valid_prefixes(const char *v)
@@ -135,13 +117,13 @@ static int bot_key(parse_ctx *c, const char *key, const char *value)
         return set_str(&cfg->command_prefixes, value) == 0 ? 1 : bad(c, "bot", key, "out of memory");
     }
     if (strcmp(key, "conversation_ttl") == 0) {
-        if (parse_number(value, 1, 7 * 86400, &num) != 0)
+        if (cb_config_parse_number(value, 1, 7 * 86400, &num) != 0)
             return bad(c, "bot", key, "must be a number of seconds from 1 to 604800");
         cfg->conversation_ttl = num;
         return 1;
     }
     if (strcmp(key, "max_conversations") == 0) {
-        if (parse_number(value, 1, 1000000, &num) != 0 || num != (double)(size_t)num)
+        if (cb_config_parse_number(value, 1, 1000000, &num) != 0 || num != (double)(size_t)num)
             return bad(c, "bot", key, "must be a whole number from 1 to 1000000");
         cfg->max_conversations = (size_t)num;
         return 1;
@@ -168,7 +150,7 @@ static cb_config_section *section_for(parse_ctx *c, const char *section)
     cb_config_section *s = &cfg->sections[cfg->n_sections];
     memset(s, 0, sizeof *s);
     s->kind = malloc(kind_len + 1);
-    s->name = dup_str(dot + 1);
+    s->name = cb_strdup(dot + 1);
     if (!s->kind || !s->name) {
         free(s->kind);
         free(s->name);
@@ -191,7 +173,7 @@ static int network_key(parse_ctx *c, const char *section, const char *key, const
         return bad(c, section, key, "out of memory");
     cb_config_entry *prev = (cb_config_entry *)cb_config_find(s, key);
     if (prev && replace) {
-        char *copy = dup_str(value);
+        char *copy = cb_strdup(value);
         if (!copy)
             return bad(c, section, key, "out of memory");
         free(prev->value);
@@ -205,8 +187,8 @@ static int network_key(parse_ctx *c, const char *section, const char *key, const
         return bad(c, section, key, "out of memory");
     s->entries = grown;
     cb_config_entry *e = &s->entries[s->n_entries];
-    e->key = dup_str(key);
-    e->value = dup_str(value);
+    e->key = cb_strdup(key);
+    e->value = cb_strdup(value);
     e->line = c->line;
     if (!e->key || !e->value) {
         free(e->key);
@@ -233,7 +215,7 @@ static int handle(void *user, const char *section, const char *key, const char *
     int piece = value[0] == PIECE, listed = value[0] == LIST_CONTINUATION;
     if (!piece && !listed && !c->continued) {
         free(c->value);
-        c->value = dup_str(value);
+        c->value = cb_strdup(value);
         return c->value ? handle_value(c, section, key, value, 0) : bad(c, section, key, "out of memory");
     }
     const char *add = piece || listed ? value + 1 : value;
@@ -356,6 +338,60 @@ int cb_config_load(cb_config *cfg, const char *path, cb_error *err)
         return cb_error_set(err, "%s:%d: not valid INI syntax (expected [section] or key = value)", path,
                             rc > 0 ? rc : c.line);
     return CB_OK;
+}
+
+int cb_config_parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(v, yes[i]) == 0)
+            return *out = 1, 0;
+        if (strcmp(v, no[i]) == 0)
+            return *out = 0, 0;
+    }
+    return -1;
+}
+
+int cb_config_parse_number(const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || *end || errno || !(d >= lo && d <= hi)) /* !(..) also refuses NaN */
+        return -1;
+    *out = d;
+    return 0;
+}
+
+int cb_config_split_list(const char *v, int words, char ***items, size_t *n)
+{
+    cb_strv_free(*items, *n);
+    *items = NULL;
+    *n = 0;
+    const char *seps = words ? ", \t" : ",";
+    for (const char *p = v; *p;) {
+        while (*p && (strchr(seps, *p) || *p == ' ' || *p == '\t'))
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        while (*p && !strchr(seps, *p))
+            p++;
+        const char *end = p;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        char **grown = realloc(*items, (*n + 1) * sizeof *grown);
+        if (!grown)
+            return -1;
+        *items = grown;
+        size_t len = (size_t)(end - start);
+        if (!((*items)[*n] = malloc(len + 1)))
+            return -1;
+        memcpy((*items)[*n], start, len);
+        (*items)[*n][len] = '\0';
+        (*n)++;
+    }
+    return 0;
 }
 
 const cb_config_entry *cb_config_find(const cb_config_section *s, const char *key)

@@ -3,6 +3,7 @@
  * the content of a topic we point at the line of its "id". */
 #include "kb.h"
 
+#include "cb_str.h"
 #include "strmap.h"
 #include "text.h"
 
@@ -29,15 +30,6 @@ typedef struct load_ctx {
     size_t id_cursor;  /* topics come in file order: search for the next id from here */
     int id_cursor_line;
 } load_ctx;
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static int line_at(const char *text, size_t len, size_t offset)
 {
@@ -114,7 +106,7 @@ static int read_string(const load_ctx *c, int line, json_t *obj, const char *key
     if (required && json_string_length(v) == 0)
         return fail(c, line, "field \"%s\" must not be empty", key);
     free(*out);
-    *out = dup_str(json_string_value(v));
+    *out = cb_strdup(json_string_value(v));
     return *out ? CB_OK : fail(c, line, "out of memory");
 }
 
@@ -148,7 +140,7 @@ static int read_string_array(const load_ctx *c, int line, json_t *obj, const cha
             free_strings(arr, i);
             return fail(c, line, "field \"%s\" must hold non-empty strings only", key);
         }
-        if (!(arr[i] = dup_str(json_string_value(s)))) {
+        if (!(arr[i] = cb_strdup(json_string_value(s)))) {
             free_strings(arr, i);
             return fail(c, line, "out of memory");
         }
@@ -230,7 +222,7 @@ static int read_keyword(const load_ctx *c, int line, const char *id, json_t *k, 
         free_strings(syn, n_syn);
         return fail(c, line, "out of memory");
     }
-    out->phrases[0] = dup_str(json_string_value(phrase));
+    out->phrases[0] = cb_strdup(json_string_value(phrase));
     for (size_t i = 0; i < n_syn; i++)
         out->phrases[i + 1] = syn[i];
     free(syn);
@@ -264,11 +256,11 @@ static int read_topic(load_ctx *c, size_t index, json_t *obj, cb_topic *t)
     json_t *id = json_object_get(obj, "id");
     if (!json_is_string(id) || json_string_length(id) == 0)
         return fail(c, 0, "%s: missing field \"id\"", where);
-    t->id = dup_str(json_string_value(id));
+    t->id = cb_strdup(json_string_value(id));
     if (!t->id)
         return fail(c, 0, "out of memory");
     int line = t->line = line_of_id(c, t->id);
-    if (!(t->file = dup_str(c->file)))
+    if (!(t->file = cb_strdup(c->file)))
         return fail(c, line, "out of memory");
     if (check_keys(c, line, obj, "a topic", allowed, sizeof allowed / sizeof allowed[0]) != CB_OK ||
         read_string(c, line, obj, "title", 1, &t->title) != CB_OK ||
@@ -279,7 +271,7 @@ static int read_topic(load_ctx *c, size_t index, json_t *obj, cb_topic *t)
         read_string_array(c, line, obj, "examples", 1, &t->examples, &t->n_examples) != CB_OK ||
         read_string_array(c, line, obj, "related", 0, &t->related, &t->n_related) != CB_OK)
         return CB_ERR;
-    if (!t->command && !(t->command = dup_str(t->id)))
+    if (!t->command && !(t->command = cb_strdup(t->id)))
         return fail(c, line, "out of memory");
     if (check_answer_lines(c, line, t->id, "answer", t->answer) != CB_OK ||
         (t->details && check_answer_lines(c, line, t->id, "details", t->details) != CB_OK))
@@ -538,15 +530,15 @@ static void set_defaults(cb_kb *kb)
 static int fill_default_texts(cb_kb *kb)
 {
     cb_bot_texts *t = &kb->texts;
-    if (!t->name && !(t->name = dup_str("this career")))
+    if (!t->name && !(t->name = cb_strdup("this career")))
         return CB_ERR;
-    if (!t->decline && !(t->decline = dup_str("Sorry, I can only help with questions about this career. Try /help.")))
+    if (!t->decline && !(t->decline = cb_strdup("Sorry, I can only help with questions about this career. Try /help.")))
         return CB_ERR;
-    if (!t->help && !(t->help = dup_str("Ask me anything about this career, or use a command:")))
+    if (!t->help && !(t->help = cb_strdup("Ask me anything about this career, or use a command:")))
         return CB_ERR;
-    if (!t->about && !(t->about = dup_str("A career advisor bot.")))
+    if (!t->about && !(t->about = cb_strdup("A career advisor bot.")))
         return CB_ERR;
-    if (!t->sources && !(t->sources = dup_str("Ask a question first, then /source tells where the answer comes from.")))
+    if (!t->sources && !(t->sources = cb_strdup("Ask a question first, then /source tells where the answer comes from.")))
         return CB_ERR;
     return CB_OK;
 }
@@ -648,7 +640,7 @@ static int list_json_files(const char *dir, char ***names, size_t *count, cb_err
         if (!ends_with_json(e->d_name))
             continue;
         char **grown = realloc(list, (n + 1) * sizeof *grown);
-        if (!grown || !(grown[n] = dup_str(e->d_name))) {
+        if (!grown || !(grown[n] = cb_strdup(e->d_name))) {
             free_strings(grown ? grown : list, n);
             closedir(d);
             return cb_error_set(err, "%s: out of memory", dir);
@@ -677,7 +669,7 @@ int cb_kb_load(const char *dir, cb_kb **out, cb_error *err)
     int rc = kb ? CB_OK : cb_error_set(err, "%s: out of memory", dir);
     if (kb) {
         set_defaults(kb);
-        kb->dir = dup_str(dir);
+        kb->dir = cb_strdup(dir);
     }
     for (size_t i = 0; rc == CB_OK && i < n_names; i++) {
         size_t plen = strlen(dir) + strlen(names[i]) + 2;

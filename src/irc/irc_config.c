@@ -6,6 +6,8 @@
 
 #include "irc_network.h"
 
+#include "cb_str.h"
+
 typedef struct ctx {
     const cb_config *cfg;
     const cb_config_section *s;
@@ -18,78 +20,7 @@ static int bad(const ctx *c, const cb_config_entry *e, const char *why)
                         e ? e->line : c->s->line, c->s->name, e ? e->key : "", why);
 }
 
-static char *dup_or_null(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-static int parse_bool(const char *v, int *out)
-{
-    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
-    for (int i = 0; i < 4; i++) {
-        if (strcmp(v, yes[i]) == 0)
-            return *out = 1, 0;
-        if (strcmp(v, no[i]) == 0)
-            return *out = 0, 0;
-    }
-    return -1;
-}
-
-static int parse_double(const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (end == v || *end || errno || d < lo || d > hi)
-        return -1;
-    *out = d;
-    return 0;
-}
-
 /* Splits "a, b c, d" on commas into trimmed items. */
-static int split_list(const char *v, char ***items, size_t *n)
-{
-    *items = NULL;
-    *n = 0;
-    const char *p = v;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && *p != ',')
-            p++;
-        const char *end = p;
-        while (end > start && end[-1] == ' ')
-            end--;
-        char **grown = realloc(*items, (*n + 1) * sizeof *grown);
-        if (!grown)
-            return -1;
-        *items = grown;
-        size_t len = (size_t)(end - start);
-        if (!((*items)[*n] = malloc(len + 1)))
-            return -1;
-        memcpy((*items)[*n], start, len);
-        (*items)[*n][len] = '\0';
-        (*n)++;
-    }
-    return 0;
-}
-
-static void free_list(char **items, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(items[i]);
-    free(items);
-}
-
 static int valid_word(const char *v)
 {
     if (!*v)
@@ -102,10 +33,12 @@ static int valid_word(const char *v)
 
 static int read_channels(const ctx *c, const cb_config_entry *e, irc_network_config *o)
 {
-    char **items;
-    size_t n;
-    if (split_list(e->value, &items, &n) != 0)
+    char **items = NULL;
+    size_t n = 0;
+    if (cb_config_split_list(e->value, 0, &items, &n) != 0) {
+        cb_strv_free(items, n);
         return bad(c, e, "out of memory");
+    }
     o->channels = calloc(n ? n : 1, sizeof *o->channels);
     int rc = o->channels ? CB_OK : bad(c, e, "out of memory");
     for (size_t i = 0; rc == CB_OK && i < n; i++) {
@@ -122,11 +55,11 @@ static int read_channels(const ctx *c, const cb_config_entry *e, irc_network_con
             rc = bad(c, e, "each channel is \"#name\" or \"#name key\", separated by commas");
             break;
         }
-        o->channels[i].name = dup_or_null(name);
-        o->channels[i].key = key ? dup_or_null(key) : NULL;
+        o->channels[i].name = cb_strdup(name);
+        o->channels[i].key = key ? cb_strdup(key) : NULL;
         o->n_channels++;
     }
-    free_list(items, n);
+    cb_strv_free(items, n);
     return rc;
 }
 
@@ -137,15 +70,15 @@ static int read_key(const ctx *c, const cb_config_entry *e, irc_network_config *
 #define STR(name, field)                                  \
     if (strcmp(k, name) == 0) {                           \
         free(o->field);                                   \
-        o->field = dup_or_null(v);                        \
+        o->field = cb_strdup(v);                        \
         return o->field ? CB_OK : bad(c, e, "out of memory"); \
     }
 #define BOOL(name, field)                                                        \
     if (strcmp(k, name) == 0)                                                    \
-        return parse_bool(v, &o->field) == 0 ? CB_OK : bad(c, e, "must be yes or no");
+        return cb_config_parse_bool(v, &o->field) == 0 ? CB_OK : bad(c, e, "must be yes or no");
 #define NUM(name, field, lo, hi)                                                 \
     if (strcmp(k, name) == 0) {                                                  \
-        if (parse_double(v, lo, hi, &d) != 0)                                    \
+        if (cb_config_parse_number(v, lo, hi, &d) != 0)                                    \
             return bad(c, e, "must be a number from " #lo " to " #hi);           \
         o->field = d;                                                            \
         return CB_OK;                                                            \
@@ -177,13 +110,13 @@ static int read_key(const ctx *c, const cb_config_entry *e, irc_network_config *
 #undef BOOL
 #undef NUM
     if (strcmp(k, "port") == 0) {
-        if (parse_double(v, 1, 65535, &d) != 0 || d != (int)d)
+        if (cb_config_parse_number(v, 1, 65535, &d) != 0 || d != (int)d)
             return bad(c, e, "must be a port number from 1 to 65535");
         o->port = (int)d;
         return CB_OK;
     }
     if (strcmp(k, "queue_max") == 0) {
-        if (parse_double(v, 1, 100000, &d) != 0 || d != (size_t)d)
+        if (cb_config_parse_number(v, 1, 100000, &d) != 0 || d != (size_t)d)
             return bad(c, e, "must be a whole number from 1 to 100000");
         o->queue_max = (size_t)d;
         return CB_OK;
@@ -192,24 +125,24 @@ static int read_key(const ctx *c, const cb_config_entry *e, irc_network_config *
         if (!valid_word(v) || strlen(v) > 30)
             return bad(c, e, "must be one word of at most 30 characters");
         free(o->nick);
-        o->nick = dup_or_null(v);
+        o->nick = cb_strdup(v);
         return o->nick ? CB_OK : bad(c, e, "out of memory");
     }
     if (strcmp(k, "command_prefixes") == 0) {
         if (!*v || strlen(v) > 8)
             return bad(c, e, "must be 1-8 punctuation characters, e.g. /!");
         free(o->command_prefixes);
-        o->command_prefixes = dup_or_null(v);
+        o->command_prefixes = cb_strdup(v);
         return CB_OK;
     }
     if (strcmp(k, "channels") == 0)
         return read_channels(c, e, o);
     if (strcmp(k, "alt_nicks") == 0)
-        return split_list(v, &o->alt_nicks, &o->n_alt_nicks) == 0 ? CB_OK : bad(c, e, "out of memory");
+        return cb_config_split_list(v, 0, &o->alt_nicks, &o->n_alt_nicks) == 0 ? CB_OK : bad(c, e, "out of memory");
     if (strcmp(k, "listen") == 0)
-        return split_list(v, &o->listen, &o->n_listen) == 0 ? CB_OK : bad(c, e, "out of memory");
+        return cb_config_split_list(v, 0, &o->listen, &o->n_listen) == 0 ? CB_OK : bad(c, e, "out of memory");
     if (strcmp(k, "ignore") == 0)
-        return split_list(v, &o->ignore, &o->n_ignore) == 0 ? CB_OK : bad(c, e, "out of memory");
+        return cb_config_split_list(v, 0, &o->ignore, &o->n_ignore) == 0 ? CB_OK : bad(c, e, "out of memory");
     return bad(c, e, "unknown key (see config.example.ini for the [irc.NAME] keys)");
 }
 
@@ -218,8 +151,8 @@ int irc_network_config_read(const cb_config *cfg, const cb_config_section *s, ir
 {
     ctx c = {cfg, s, err};
     memset(o, 0, sizeof *o);
-    o->name = dup_or_null(s->name);
-    o->nick = dup_or_null(cfg->nick);
+    o->name = cb_strdup(s->name);
+    o->nick = cb_strdup(cfg->nick);
     o->tls = 1;
     o->tls_verify = 1;
     o->sasl_required = 1;
@@ -275,7 +208,7 @@ void irc_network_config_free(irc_network_config *o)
     free(o->username);
     free(o->realname);
     free(o->password);
-    free_list(o->alt_nicks, o->n_alt_nicks);
+    cb_strv_free(o->alt_nicks, o->n_alt_nicks);
     free(o->sasl_user);
     free(o->sasl_password);
     free(o->nickserv_password);
@@ -284,8 +217,8 @@ void irc_network_config_free(irc_network_config *o)
         free((char *)o->channels[i].key);
     }
     free(o->channels);
-    free_list(o->listen, o->n_listen);
-    free_list(o->ignore, o->n_ignore);
+    cb_strv_free(o->listen, o->n_listen);
+    cb_strv_free(o->ignore, o->n_ignore);
     free(o->command_prefixes);
     memset(o, 0, sizeof *o);
 }

@@ -1,5 +1,7 @@
 #include "irc_session.h"
 
+#include "cb_str.h"
+
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,17 +74,6 @@ struct irc_session {
 };
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static char *dup_or_null(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static void logf_(irc_session *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void logf_(irc_session *s, int level, const char *fmt, ...)
@@ -170,14 +161,14 @@ irc_session *irc_session_new(const irc_session_config *c, const irc_session_hook
     if (!s)
         return NULL;
     s->hooks = *hooks;
-    s->nick = dup_or_null(c->nick);
-    s->username = dup_or_null(c->username ? c->username : c->nick);
-    s->realname = dup_or_null(c->realname ? c->realname : c->nick);
-    s->password = dup_or_null(c->password);
-    s->sasl_user = dup_or_null(c->sasl_user);
-    s->sasl_password = dup_or_null(c->sasl_password);
-    s->nickserv_password = dup_or_null(c->nickserv_password);
-    s->version = dup_or_null(c->version ? c->version : "careerbot");
+    s->nick = cb_strdup(c->nick);
+    s->username = cb_strdup(c->username ? c->username : c->nick);
+    s->realname = cb_strdup(c->realname ? c->realname : c->nick);
+    s->password = cb_strdup(c->password);
+    s->sasl_user = cb_strdup(c->sasl_user);
+    s->sasl_password = cb_strdup(c->sasl_password);
+    s->nickserv_password = cb_strdup(c->nickserv_password);
+    s->version = cb_strdup(c->version ? c->version : "careerbot");
     s->sasl_required = c->sasl_required;
     s->sasl_timeout = c->sasl_timeout > 0 ? c->sasl_timeout : 20;
     s->register_timeout = c->register_timeout > 0 ? c->register_timeout : 60;
@@ -191,17 +182,17 @@ irc_session *irc_session_new(const irc_session_config *c, const irc_session_hook
         s->alt_nicks = calloc(c->n_alt_nicks, sizeof *s->alt_nicks);
         ok = s->alt_nicks != NULL;
         for (size_t i = 0; ok && i < c->n_alt_nicks; i++, s->n_alt_nicks++)
-            ok = (s->alt_nicks[i] = dup_or_null(c->alt_nicks[i])) != NULL;
+            ok = (s->alt_nicks[i] = cb_strdup(c->alt_nicks[i])) != NULL;
     }
     if (ok && c->n_ignore) {
         s->ignore = calloc(c->n_ignore, sizeof *s->ignore);
         ok = s->ignore != NULL;
         for (size_t i = 0; ok && i < c->n_ignore; i++, s->n_ignore++)
-            ok = (s->ignore[i] = dup_or_null(c->ignore[i])) != NULL;
+            ok = (s->ignore[i] = cb_strdup(c->ignore[i])) != NULL;
     }
     for (size_t i = 0; ok && i < c->n_channels && i < MAX_CHANNELS; i++, s->n_channels++) {
-        s->channels[i].name = dup_or_null(c->channels[i].name);
-        s->channels[i].key = dup_or_null(c->channels[i].key);
+        s->channels[i].name = cb_strdup(c->channels[i].name);
+        s->channels[i].key = cb_strdup(c->channels[i].key);
         ok = s->channels[i].name && (!c->channels[i].key || s->channels[i].key);
         s->channels[i].backoff = REJOIN_FIRST;
     }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cb_str.h"
+
 #define TOKEN_FILE_MAX 4096
 
 typedef struct ctx {
@@ -30,64 +32,7 @@ static int bad_key(const ctx *c, const char *key, const char *why)
                         c->s->name, key, why);
 }
 
-static char *dup_or_null(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-static int parse_double(const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (end == v || *end || errno || !(d >= lo && d <= hi))
-        return -1;
-    *out = d;
-    return 0;
-}
-
-static void free_list(char **items, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(items[i]);
-    free(items);
-}
-
 /* Splits "a, b c, d" on commas and spaces into items (Matrix ids hold neither). */
-static int split_list(const char *v, char ***items, size_t *n)
-{
-    free_list(*items, *n);
-    *items = NULL;
-    *n = 0;
-    const char *p = v;
-    while (*p) {
-        while (*p == ' ' || *p == ',' || *p == '\t')
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && *p != ',' && *p != ' ' && *p != '\t')
-            p++;
-        char **grown = realloc(*items, (*n + 1) * sizeof *grown);
-        if (!grown)
-            return -1;
-        *items = grown;
-        size_t len = (size_t)(p - start);
-        if (!((*items)[*n] = malloc(len + 1)))
-            return -1;
-        memcpy((*items)[*n], start, len);
-        (*items)[*n][len] = '\0';
-        (*n)++;
-    }
-    return 0;
-}
-
 /* Printable ASCII without spaces: safe in an HTTP header or a JSON string. */
 static int printable_word(const char *v)
 {
@@ -177,7 +122,7 @@ static int read_homeserver(const ctx *c, const cb_config_entry *e, matrix_networ
     if (plain && !is_loopback_host(host, name_len))
         return bad(c, e, "plain http:// is allowed only on loopback (localhost, 127.0.0.1, [::1]); use https://");
     free(o->homeserver);
-    o->homeserver = dup_or_null(v);
+    o->homeserver = cb_strdup(v);
     if (!o->homeserver)
         return bad(c, e, "out of memory");
     size_t n = strlen(o->homeserver);
@@ -191,7 +136,7 @@ static int set_token(const ctx *c, const cb_config_entry *e, matrix_network_conf
     if (!printable_word(token))
         return bad(c, e, "the access token must be one word of printable ASCII");
     free(o->access_token);
-    o->access_token = dup_or_null(token);
+    o->access_token = cb_strdup(token);
     return o->access_token ? CB_OK : bad(c, e, "out of memory");
 }
 
@@ -255,7 +200,7 @@ static int read_key(const ctx *c, const cb_config_entry *e, matrix_network_confi
     double d;
 #define NUM(name, field, lo, hi)                                                 \
     if (strcmp(k, name) == 0) {                                                  \
-        if (parse_double(v, lo, hi, &d) != 0)                                    \
+        if (cb_config_parse_number(v, lo, hi, &d) != 0)                                    \
             return bad(c, e, "must be a number from " #lo " to " #hi);           \
         o->field = d;                                                            \
         return CB_OK;                                                            \
@@ -273,7 +218,7 @@ static int read_key(const ctx *c, const cb_config_entry *e, matrix_network_confi
         if (!valid_matrix_id(v, '@'))
             return bad(c, e, "must be a full user id like @careerbot:example.org");
         free(o->user_id);
-        return (o->user_id = dup_or_null(v)) ? CB_OK : bad(c, e, "out of memory");
+        return (o->user_id = cb_strdup(v)) ? CB_OK : bad(c, e, "out of memory");
     }
     if (strcmp(k, "access_token") == 0)
         return set_token(c, e, o, v);
@@ -285,13 +230,13 @@ static int read_key(const ctx *c, const cb_config_entry *e, matrix_network_confi
         if (!*v)
             return bad(c, e, "must not be empty");
         free(o->password);
-        return (o->password = dup_or_null(v)) ? CB_OK : bad(c, e, "out of memory");
+        return (o->password = cb_strdup(v)) ? CB_OK : bad(c, e, "out of memory");
     }
     if (strcmp(k, "device_id") == 0) {
         if (!printable_word(v) || strlen(v) > 128)
             return bad(c, e, "must be one word of printable ASCII");
         free(o->device_id);
-        return (o->device_id = dup_or_null(v)) ? CB_OK : bad(c, e, "out of memory");
+        return (o->device_id = cb_strdup(v)) ? CB_OK : bad(c, e, "out of memory");
     }
     if (strcmp(k, "state_dir") == 0 || strcmp(k, "ca_file") == 0) {
         if (!*v)
@@ -304,10 +249,10 @@ static int read_key(const ctx *c, const cb_config_entry *e, matrix_network_confi
         if (!valid_prefixes(v))
             return bad(c, e, "must be 1-8 punctuation characters, e.g. !");
         free(o->command_prefixes);
-        return (o->command_prefixes = dup_or_null(v)) ? CB_OK : bad(c, e, "out of memory");
+        return (o->command_prefixes = cb_strdup(v)) ? CB_OK : bad(c, e, "out of memory");
     }
     if (strcmp(k, "allowed_inviters") == 0) {
-        if (split_list(v, &o->allowed_inviters, &o->n_allowed_inviters) != 0)
+        if (cb_config_split_list(v, 1, &o->allowed_inviters, &o->n_allowed_inviters) != 0)
             return bad(c, e, "out of memory");
         for (size_t i = 0; i < o->n_allowed_inviters; i++) {
             const char *item = o->allowed_inviters[i];
@@ -317,7 +262,7 @@ static int read_key(const ctx *c, const cb_config_entry *e, matrix_network_confi
         return CB_OK;
     }
     if (strcmp(k, "listen") == 0) {
-        if (split_list(v, &o->listen, &o->n_listen) != 0)
+        if (cb_config_split_list(v, 1, &o->listen, &o->n_listen) != 0)
             return bad(c, e, "out of memory");
         for (size_t i = 0; i < o->n_listen; i++)
             if (!valid_matrix_id(o->listen[i], '!') && !valid_matrix_id(o->listen[i], '#'))
@@ -325,7 +270,7 @@ static int read_key(const ctx *c, const cb_config_entry *e, matrix_network_confi
         return CB_OK;
     }
     if (strcmp(k, "queue_max") == 0) {
-        if (parse_double(v, 1, 100000, &d) != 0 || d != (double)(size_t)d)
+        if (cb_config_parse_number(v, 1, 100000, &d) != 0 || d != (double)(size_t)d)
             return bad(c, e, "must be a whole number from 1 to 100000");
         o->queue_max = (size_t)d;
         return CB_OK;
@@ -335,7 +280,7 @@ static int read_key(const ctx *c, const cb_config_entry *e, matrix_network_confi
         if (n == 0 || n > 255 || strpbrk(v, "\r\n\t"))
             return bad(c, e, "must be 1-255 bytes on one line");
         free(o->display_name);
-        return (o->display_name = dup_or_null(v)) ? CB_OK : bad(c, e, "out of memory");
+        return (o->display_name = cb_strdup(v)) ? CB_OK : bad(c, e, "out of memory");
     }
     return bad(c, e, "unknown key (see config.example.ini for the [matrix.NAME] keys)");
 }
@@ -380,7 +325,7 @@ static int check(const ctx *c, const cb_config *cfg, matrix_network_config *o)
     if (o->n_allowed_inviters == 0) {
         const char *own = matrix_user_server(o->user_id);
         if (!(o->allowed_inviters = malloc(sizeof *o->allowed_inviters)) ||
-            !(o->allowed_inviters[0] = dup_or_null(own)))
+            !(o->allowed_inviters[0] = cb_strdup(own)))
             return bad(c, NULL, "out of memory");
         o->n_allowed_inviters = 1;
     }
@@ -394,8 +339,8 @@ int matrix_network_config_read(const cb_config *cfg, const cb_config_section *s,
     memset(o, 0, sizeof *o);
     if (!valid_section_name(s->name))
         return bad(&c, NULL, "the section name may hold only letters, digits, - and _");
-    o->name = dup_or_null(s->name);
-    o->command_prefixes = dup_or_null("!");
+    o->name = cb_strdup(s->name);
+    o->command_prefixes = cb_strdup("!");
     o->listen_min_score = 1.5;
     o->user_burst = 5;
     o->user_rate = 0.2;
@@ -438,8 +383,8 @@ void matrix_network_config_free(matrix_network_config *o)
     free(o->device_id);
     free(o->state_dir);
     free(o->command_prefixes);
-    free_list(o->allowed_inviters, o->n_allowed_inviters);
-    free_list(o->listen, o->n_listen);
+    cb_strv_free(o->allowed_inviters, o->n_allowed_inviters);
+    cb_strv_free(o->listen, o->n_listen);
     free(o->ca_file);
     free(o->display_name);
     memset(o, 0, sizeof *o);

@@ -6,6 +6,8 @@
  * tears down HTTP, and writes the state one last time. */
 #include "matrix_internal.h"
 
+#include "cb_str.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,15 +34,6 @@ double mx_now(const matrix_network *n)
 double mx_jitter(void)
 {
     return (double)rand() / RAND_MAX;
-}
-
-static char *dup_str(const char *s)
-{
-    size_t len = strlen(s) + 1;
-    char *d = malloc(len);
-    if (d)
-        memcpy(d, s, len);
-    return d;
 }
 
 /* Secrets are wiped before their memory goes back to the allocator. */
@@ -82,7 +75,7 @@ uint64_t mx_call(matrix_network *n, const char *method, const char *path, const 
     size_t url_len = strlen(n->cfg.homeserver) + strlen(path) + 32;
     char *url = malloc(url_len);
     mx_request *rq = calloc(1, sizeof *rq);
-    if (!url || !rq || (data && !(rq->data = dup_str(data)))) {
+    if (!url || !rq || (data && !(rq->data = cb_strdup(data)))) {
         free(url);
         if (rq)
             free(rq->data);
@@ -235,11 +228,11 @@ static void on_login(matrix_network *n, const mx_request *rq, const matrix_resul
         return;
     }
     free_secret(n->token);
-    n->token = dup_str(token);
+    n->token = cb_strdup(token);
     n->token_gen++;
     if (device && (!n->state.device_id || strcmp(device, n->state.device_id) != 0)) {
         free(n->state.device_id);
-        n->state.device_id = dup_str(device);
+        n->state.device_id = cb_strdup(device);
         mx_save_state(n);
     }
     json_decref(root);
@@ -294,7 +287,7 @@ static void on_whoami(matrix_network *n, const mx_request *rq, const matrix_resu
     }
     if (device && (!n->state.device_id || strcmp(device, n->state.device_id) != 0)) {
         free(n->state.device_id);
-        n->state.device_id = dup_str(device);
+        n->state.device_id = cb_strdup(device);
         mx_save_state(n);
     }
     json_decref(root);
@@ -323,7 +316,7 @@ static void on_filter(matrix_network *n, const mx_request *rq, const matrix_resu
         return;
     }
     free(n->filter_id);
-    n->filter_id = dup_str(id);
+    n->filter_id = cb_strdup(id);
     json_decref(root);
     enter(n, MX_SYNC);
 }
@@ -457,7 +450,7 @@ static void on_displayname(matrix_network *n, const mx_request *rq, const matrix
         free(user);
     } else if (!n->cfg.display_name && current_name && *current_name) {
         free(n->display_name);
-        n->display_name = dup_str(current_name);
+        n->display_name = cb_strdup(current_name);
     }
     json_decref(root);
 }
@@ -467,7 +460,7 @@ static void after_authorized(matrix_network *n)
     n->authorized = 1;
     if (!n->state.user_id) {
         /* From now on this state directory belongs to this account. */
-        n->state.user_id = dup_str(n->cfg.user_id);
+        n->state.user_id = cb_strdup(n->cfg.user_id);
         mx_save_state(n);
     }
     if (!n->profile_checked) {
@@ -529,9 +522,9 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
     n->users = cb_user_limits_new(USERS_REMEMBERED, n->cfg.user_burst, n->cfg.user_rate);
     n->rooms = cb_user_limits_new(ROOMS_REMEMBERED, n->cfg.room_burst, n->cfg.room_rate);
     if (n->cfg.access_token)
-        n->token = dup_str(n->cfg.access_token);
+        n->token = cb_strdup(n->cfg.access_token);
     if (n->cfg.display_name)
-        n->display_name = dup_str(n->cfg.display_name);
+        n->display_name = cb_strdup(n->cfg.display_name);
     char err[256] = "";
     n->http = cb_http_new(loop, n->cfg.ca_file, err, sizeof err);
     if (!n->http)

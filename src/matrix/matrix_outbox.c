@@ -1,17 +1,10 @@
 /* The ordered send queue: per-room heads, nothing else. */
 #include "matrix_outbox.h"
 
+#include "cb_str.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static void item_free(matrix_outbox_item *it)
 {
@@ -32,7 +25,7 @@ int matrix_outbox_add(matrix_outbox *o, const char *room_id, const char *txn_id,
         o->items = grown;
         o->cap = cap;
     }
-    matrix_outbox_item it = {dup_str(room_id), dup_str(txn_id), dup_str(content), gen, 0, 0, 0};
+    matrix_outbox_item it = {cb_strdup(room_id), cb_strdup(txn_id), cb_strdup(content), gen, 0, 0, 0};
     if (!it.room_id || !it.txn_id || !it.content) {
         item_free(&it);
         return -1;

@@ -9,6 +9,8 @@
  * at most once. */
 #include "matrix_internal.h"
 
+#include "cb_str.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,15 +22,6 @@
 #define TASK_ATTEMPTS 10         /* a join or lookup gives up after this many failures */
 #define WRITE_RETRY 5.0          /* seconds between tries when the state cannot be written */
 #define READY_BATCH 64
-
-static char *dup_str(const char *s)
-{
-    size_t len = strlen(s) + 1;
-    char *d = malloc(len);
-    if (d)
-        memcpy(d, s, len);
-    return d;
-}
 
 /* ---- the state file ---------------------------------------------------------- */
 
@@ -189,7 +182,7 @@ void mx_add_task(matrix_network *n, int kind, const char *target)
         if (n->tasks[i].kind == kind && strcmp(n->tasks[i].target, target) == 0)
             return;
     mx_task *grown = realloc(n->tasks, (n->n_tasks + 1) * sizeof *grown);
-    char *copy = dup_str(target);
+    char *copy = cb_strdup(target);
     if (!grown || !copy) {
         free(copy);
         if (grown)

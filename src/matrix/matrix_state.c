@@ -2,6 +2,8 @@
  * durable replace. */
 #include "matrix_state.h"
 
+#include "cb_str.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -13,15 +15,6 @@
 
 #define STATE_VERSION 1
 #define STATE_FILE_MAX (64u << 20)
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 int matrix_strset_has(const matrix_strset *s, const char *item)
 {
@@ -39,7 +32,7 @@ int matrix_strset_add(matrix_strset *s, const char *item)
     if (!grown)
         return -1;
     s->items = grown;
-    if (!(grown[s->n] = dup_str(item)))
+    if (!(grown[s->n] = cb_strdup(item)))
         return -1;
     s->n++;
     return 1;
@@ -133,7 +126,7 @@ static int read_opt_string(const json_t *root, const char *key, char **out, cb_e
         return CB_OK;
     if (!json_is_string(v) || json_string_length(v) == 0)
         return cb_error_set(err, "%s is not a string", key);
-    return (*out = dup_str(json_string_value(v))) ? CB_OK : cb_error_set(err, "out of memory");
+    return (*out = cb_strdup(json_string_value(v))) ? CB_OK : cb_error_set(err, "out of memory");
 }
 
 static int read_list(const json_t *root, const char *key, matrix_strset *set, cb_error *err)
@@ -215,7 +208,7 @@ int matrix_state_from_json(const char *text, size_t len, matrix_state *s, cb_err
 
 int matrix_state_dir_create(const char *dir, cb_error *err)
 {
-    char *path = dup_str(dir);
+    char *path = cb_strdup(dir);
     if (!path)
         return cb_error_set(err, "out of memory");
     for (char *p = path + 1;; p++) {

@@ -1,5 +1,7 @@
 #include "line_conn.h"
 
+#include "cb_str.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,17 +58,6 @@ static void logf_(cb_line_conn *c, int level, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     c->hooks.log(c->hooks.ctx, level, text);
-}
-
-static char *dup_or_null(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
 }
 
 static void release_if_done(cb_line_conn *c)
@@ -147,7 +138,7 @@ static void set_reason(cb_line_conn *c, const char *reason)
 {
     if (c->reason)
         return; /* the first reason is the real one */
-    c->reason = dup_or_null(reason);
+    c->reason = cb_strdup(reason);
 }
 
 /* Abort: close the socket now. */
@@ -457,9 +448,9 @@ int cb_line_conn_open(cb_line_conn *c, const char *host, int port, const cb_tls_
     free(c->host);
     free(c->ca_file);
     free(c->pin);
-    c->host = dup_or_null(host);
-    c->ca_file = tls ? dup_or_null(tls->ca_file) : NULL;
-    c->pin = tls ? dup_or_null(tls->pin_sha256) : NULL;
+    c->host = cb_strdup(host);
+    c->ca_file = tls ? cb_strdup(tls->ca_file) : NULL;
+    c->pin = tls ? cb_strdup(tls->pin_sha256) : NULL;
     c->use_tls = tls != NULL;
     if (tls) {
         c->tls_opts = *tls;
