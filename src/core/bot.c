@@ -206,7 +206,7 @@ static const cb_topic *pick_by_ordinal(const cb_kb *kb, const cb_dialog_state *s
     return choice ? cb_kb_find(kb, st->clarify[choice - 1]) : NULL;
 }
 
-static int ask_which(cb_bot *bot, cb_dialog_state *st, const cb_match *m, cb_reply *out)
+static int ask_which(cb_dialog_state *st, const cb_match *m, cb_reply *out)
 {
     char text[400];
     snprintf(text, sizeof text, "Do you mean %s, or %s? Say \"the first\" or \"the second\", or ask again "
@@ -215,7 +215,6 @@ static int ask_which(cb_bot *bot, cb_dialog_state *st, const cb_match *m, cb_rep
     snprintf(st->clarify[1], sizeof st->clarify[1], "%s", m->second->id);
     int rc = cb_answer_text(text, out);
     out->score = m->score;
-    (void)bot;
     return rc;
 }
 
@@ -237,7 +236,7 @@ static int follow_up(cb_bot *bot, cb_dialog_state *st, const cb_match *m, cb_rep
     return cb_answer_more(bot->kb, st, out);
 }
 
-static int is_follow_up(const cb_bot *bot, const cb_dialog_state *st, const cb_match *m)
+static int is_follow_up(const cb_match *m)
 {
     if (m->follow == CB_FOLLOW_NONE)
         return 0;
@@ -246,8 +245,6 @@ static int is_follow_up(const cb_bot *bot, const cb_dialog_state *st, const cb_m
     /* A longer question with a clear topic is a question of its own, unless it
      * asks what follows a step. */
     return m->follow == CB_FOLLOW_NEXT && m->topic && m->topic->step > 0;
-    (void)bot;
-    (void)st;
 }
 
 static int answer_question(cb_bot *bot, cb_dialog_state *st, const cb_request *req, cb_reply *out)
@@ -260,7 +257,7 @@ static int answer_question(cb_bot *bot, cb_dialog_state *st, const cb_request *r
     chosen = pick_clarified(bot, st, &m);
     if (chosen)
         return cb_answer_topic(bot->kb, st, chosen, cb_matcher_last_score(bot->matcher, chosen), m.evidence, out);
-    if (is_follow_up(bot, st, &m))
+    if (is_follow_up(&m))
         return follow_up(bot, st, &m, out);
     switch (m.kind) {
     case CB_MATCH_TOPIC:
@@ -269,7 +266,7 @@ static int answer_question(cb_bot *bot, cb_dialog_state *st, const cb_request *r
     case CB_MATCH_TWO:
         return cb_answer_two(bot->kb, st, m.topic, m.second, m.score, m.evidence, out);
     case CB_MATCH_CLARIFY:
-        return ask_which(bot, st, &m, out);
+        return ask_which(st, &m, out);
     case CB_MATCH_NONE:
         break;
     }

@@ -41,7 +41,7 @@ static int line_at(const char *text, size_t len, size_t offset)
 }
 
 /* Position of the first `"id": "<id>"` at or after from, or NULL. */
-static const char *find_id(const char *text, const char *from, const char *id)
+static const char *find_id(const char *from, const char *id)
 {
     size_t idlen = strlen(id);
     for (const char *p = from; (p = strstr(p, "\"id\"")) != NULL; p += 4) {
@@ -56,7 +56,6 @@ static const char *find_id(const char *text, const char *from, const char *id)
         if (*q == '"' && strncmp(q + 1, id, idlen) == 0 && q[1 + idlen] == '"')
             return p;
     }
-    (void)text;
     return NULL;
 }
 
@@ -67,9 +66,9 @@ static int line_of_id(load_ctx *c, const char *id)
 {
     if (c->id_cursor_line == 0)
         c->id_cursor_line = 1;
-    const char *p = find_id(c->text, c->text + c->id_cursor, id);
+    const char *p = find_id(c->text + c->id_cursor, id);
     if (!p) /* out of order (a repeated id): search from the top */
-        return (p = find_id(c->text, c->text, id)) ? line_at(c->text, c->len, (size_t)(p - c->text)) : 0;
+        return (p = find_id(c->text, id)) ? line_at(c->text, c->len, (size_t)(p - c->text)) : 0;
     size_t at = (size_t)(p - c->text);
     for (size_t i = c->id_cursor; i < at; i++)
         if (c->text[i] == '\n')

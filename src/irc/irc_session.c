@@ -299,7 +299,7 @@ static void cap_end(irc_session *s, double now)
         set_phase(s, PH_REGISTER, now);
 }
 
-static void parse_caps(irc_session *s, const char *list, unsigned *bits)
+static void parse_caps(const char *list, unsigned *bits)
 {
     const char *p = list;
     while (*p) {
@@ -315,7 +315,6 @@ static void parse_caps(irc_session *s, const char *list, unsigned *bits)
         while (*p && *p != ' ')
             p++;
     }
-    (void)s;
 }
 
 static void request_caps(irc_session *s, double now)
@@ -396,12 +395,12 @@ static void on_cap(irc_session *s, const irc_message *m, double now)
     const char *sub = m->params[1];
     const char *list = m->params[m->n_params - 1];
     if (strcmp(sub, "LS") == 0) {
-        parse_caps(s, list, &s->caps_offered);
+        parse_caps(list, &s->caps_offered);
         int more = m->n_params >= 4 && strcmp(m->params[2], "*") == 0;
         if (!more && s->phase == PH_CAP)
             request_caps(s, now);
     } else if (strcmp(sub, "ACK") == 0) {
-        parse_caps(s, list, &s->caps_acked);
+        parse_caps(list, &s->caps_acked);
         if (s->phase != PH_CAP)
             return;
         if ((s->caps_acked & CAP_SASL) && s->sasl_user) {
