@@ -227,6 +227,10 @@ static int follow_up(cb_bot *bot, cb_dialog_state *st, const cb_match *m, cb_rep
             const cb_topic *next = cb_kb_step(bot->kb, t->step + 1);
             return cb_answer_topic(bot->kb, st, next, m->score, m->evidence, out);
         }
+        /* Nothing follows the last step, and without an earlier answer
+         * "next" can only mean the topic the question names. */
+        if (t && (t->step > 0 || !st->last_topic[0]))
+            return cb_answer_topic(bot->kb, st, t, m->score, m->evidence, out);
         return cb_answer_next(bot->kb, st, out);
     }
     if (t && strcmp(t->id, st->last_topic) != 0) {

@@ -229,6 +229,8 @@ static int define_exact(cb_lexer *lex, const cb_synonym_group *g)
 static int define_list(cb_lexer *lex, const cb_string_list *l, unsigned term_flags, unsigned wflags)
 {
     for (size_t i = 0; i < l->n; i++) {
+        if (strchr(l->items[i], ' '))
+            continue; /* a phrase: the matcher looks for it as a whole */
         if (term_flags) {
             if (cb_lexer_define(lex, l->items[i], strlen(l->items[i]), term_flags) < 0)
                 return -1;

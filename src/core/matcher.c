@@ -125,6 +125,10 @@ static int add_keywords(cb_matcher *m, cb_error *err)
     return CB_OK;
 }
 
+/* Phrases of the lexicon's off-topic list ("health insurance", "in the us")
+ * are found like follow-up phrases and count as off-topic words. */
+#define OFFTOPIC_PHRASE ((cb_follow) - 1)
+
 static int add_follows(cb_matcher *m, const cb_string_list *list, cb_follow kind, cb_error *err)
 {
     follow_phrase *grown = realloc(m->follows, (m->n_follows + list->n + 1) * sizeof *grown);
@@ -132,6 +136,8 @@ static int add_follows(cb_matcher *m, const cb_string_list *list, cb_follow kind
         return cb_error_set(err, "out of memory");
     m->follows = grown;
     for (size_t i = 0; i < list->n; i++) {
+        if (kind == OFFTOPIC_PHRASE && !strchr(list->items[i], ' '))
+            continue; /* single off-topic words are terms of their own */
         follow_phrase *f = &m->follows[m->n_follows];
         f->kind = kind;
         f->n_terms = phrase_terms(m, list->items[i], 0, f->terms, MAX_PHRASE_TERMS);
@@ -318,6 +324,7 @@ cb_matcher *cb_matcher_new(const cb_kb *kb, cb_error *err)
     int ok = m->lex && add_keywords(m, err) == CB_OK &&
              add_follows(m, &kb->lexicon.follow_next, CB_FOLLOW_NEXT, err) == CB_OK &&
              add_follows(m, &kb->lexicon.follow_more, CB_FOLLOW_MORE, err) == CB_OK &&
+             add_follows(m, &kb->lexicon.offtopic, OFFTOPIC_PHRASE, err) == CB_OK &&
              define_passages(m, err) == CB_OK && cb_lexer_freeze(m->lex, err) == CB_OK;
     if (ok) {
         m->n_terms = cb_lexer_term_count(m->lex);
@@ -469,12 +476,19 @@ static int passage_best(cb_matcher *m, double *score, uint64_t *hits)
 
 static void find_follow(cb_matcher *m, cb_match *out)
 {
-    for (size_t f = 0; f < m->n_follows && out->follow == CB_FOLLOW_NONE; f++)
+    for (size_t f = 0; f < m->n_follows; f++) {
+        const follow_phrase *ph = &m->follows[f];
+        if (ph->kind != OFFTOPIC_PHRASE && out->follow != CB_FOLLOW_NONE)
+            continue;
         for (size_t i = 0; i < m->words.n; i++)
-            if (phrase_at(m, m->follows[f].terms, m->follows[f].n_terms, i)) {
-                out->follow = m->follows[f].kind;
+            if (phrase_at(m, ph->terms, ph->n_terms, i)) {
+                if (ph->kind == OFFTOPIC_PHRASE)
+                    out->n_offtopic++;
+                else
+                    out->follow = ph->kind;
                 break;
             }
+    }
 }
 
 static void write_evidence(const cb_matcher *m, int topic, char *buf, size_t cap)

@@ -121,6 +121,10 @@ static void test_follow_next(void **state)
     r = ask(bot, "next-fresh", "what's next");
     assert_int_equal(r->matched, 0);
     assert_true(tu_contains(r->text, "Next after what?"));
+    /* Nothing follows the last step: a question naming it gets that step. */
+    assert_answer(ask(bot, "next-last", "what's next after step 2"), "work", STEP2_ANSWER);
+    /* With no earlier answer, "next" in a question about a topic means that topic. */
+    assert_answer(ask(bot, "next-topic", "what is the salary, and what comes next"), "salary", SALARY_ANSWER);
 }
 
 static void test_follow_more(void **state)

@@ -129,7 +129,8 @@ static void test_fixture_loads(void **state)
     assert_int_equal(lx->synonyms[0].n, 5);
     assert_string_equal(lx->synonyms[0].words[0], "salary");
     assert_int_equal(lx->domain.n, 3);
-    assert_int_equal(lx->offtopic.n, 3);
+    assert_int_equal(lx->offtopic.n, 4);
+    assert_string_equal(lx->offtopic.items[3], "car insurance");
     assert_string_equal(lx->offtopic.items[2], "nurse");
     assert_int_equal(lx->follow_next.n, 3);
     assert_int_equal(lx->follow_more.n, 3);

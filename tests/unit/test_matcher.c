@@ -185,6 +185,13 @@ static void test_offtopic_penalty(void **state)
     /* A domain word does not bring the passage search back when off-topic words are there. */
     r = match(f->m, "coding anatomy weather");
     assert_declined(&r);
+    /* An off-topic phrase counts as a whole; its words alone do not. */
+    r = match(f->m, "what is the salary for car insurance");
+    assert_declined(&r);
+    assert_int_equal(r.n_offtopic, 1);
+    r = match(f->m, "what is the salary for a car");
+    assert_topic(&r, "salary");
+    assert_int_equal(r.n_offtopic, 0);
 }
 
 static void test_two_part_question(void **state)
