@@ -16,7 +16,7 @@
  *   close callback. */
 #include "http_uv.h"
 
-#include <curl/curl.h>
+#include "curl_api.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -689,7 +689,6 @@ static void transfer_discard(transfer *t)
 
 cb_http *cb_http_new(uv_loop_t *loop, const char *ca_file, char *err, size_t errlen)
 {
-    static int curl_ready; /* curl_global_init is not thread-safe; we run on one thread */
     set_err(err, errlen, "");
     if (!loop) {
         set_err(err, errlen, "http: no event loop");
@@ -708,12 +707,10 @@ cb_http *cb_http_new(uv_loop_t *loop, const char *ca_file, char *err, size_t err
             return NULL;
         }
     }
-    if (!curl_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            set_err(err, errlen, "http: curl_global_init failed");
-            return NULL;
-        }
-        curl_ready = 1;
+    char load_err[256];
+    if (cb_curl_load(load_err, sizeof load_err) != 0) {
+        set_err(err, errlen, load_err);
+        return NULL;
     }
     cb_http *h = calloc(1, sizeof *h);
     if (!h || (ca_file && !(h->ca_file = dup_str(ca_file))) || !(h->multi = curl_multi_init())) {
@@ -825,7 +822,8 @@ char *cb_http_escape(const char *s)
     if (!s)
         return NULL;
     size_t n = strlen(s);
-    if (n > (size_t)0x7fffffff)
+    char load_err[256];
+    if (n > (size_t)0x7fffffff || cb_curl_load(load_err, sizeof load_err) != 0)
         return NULL;
     char *e = curl_easy_escape(NULL, s, (int)n);
     if (!e)
