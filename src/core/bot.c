@@ -220,16 +220,17 @@ static int ask_which(cb_dialog_state *st, const cb_match *m, cb_reply *out)
 
 static int follow_up(cb_bot *bot, cb_dialog_state *st, const cb_match *m, cb_reply *out)
 {
-    const cb_topic *t = m->kind == CB_MATCH_TOPIC ? m->topic : NULL;
+    const cb_topic *t = m->kind == CB_MATCH_TOPIC || m->kind == CB_MATCH_PASSAGE ? m->topic : NULL;
     if (m->follow == CB_FOLLOW_NEXT) {
         /* "what comes after step 2?" names the step it follows */
         if (t && t->step > 0 && t->step < cb_kb_step_count(bot->kb)) {
             const cb_topic *next = cb_kb_step(bot->kb, t->step + 1);
             return cb_answer_topic(bot->kb, st, next, m->score, m->evidence, out);
         }
-        /* Nothing follows the last step, and without an earlier answer
-         * "next" can only mean the topic the question names. */
-        if (t && (t->step > 0 || !st->last_topic[0]))
+        /* Nothing follows the last step; and a question that names another
+         * topic than the last answer ("salary after certification") is
+         * about that topic, not about what follows the last answer. */
+        if (t && (t->step > 0 || strcmp(t->id, st->last_topic) != 0))
             return cb_answer_topic(bot->kb, st, t, m->score, m->evidence, out);
         return cb_answer_next(bot->kb, st, out);
     }
