@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "matrix_config.h"
-#include "mx_test.h"
+#include "test_files.h"
 
 static char *dir;
 static char path[1100];
@@ -19,7 +19,7 @@ static char path[1100];
 static int setup(void **state)
 {
     (void)state;
-    dir = mx_mkdtemp();
+    dir = tu_mkdtemp();
     snprintf(path, sizeof path, "%s/careerbot.ini", dir);
     return 0;
 }
@@ -27,7 +27,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    mx_rmtree(dir);
+    tu_remove_dir(dir);
     free(dir);
     return 0;
 }
@@ -36,7 +36,7 @@ static int teardown(void **state)
 static int read_section(const char *text, matrix_network_config *out, cb_error *err)
 {
     cb_config cfg;
-    mx_write(dir, "careerbot.ini", text);
+    tu_write(dir, "careerbot.ini", text);
     assert_int_equal(cb_config_defaults(&cfg, "/kb", err), CB_OK);
     int rc = cb_config_load(&cfg, path, err);
     if (rc == CB_OK) {
@@ -98,7 +98,7 @@ static void test_every_key(void **state)
 {
     (void)state;
     matrix_network_config c;
-    mx_write(dir, "ca.pem", "not really a certificate\n");
+    tu_write(dir, "ca.pem", "not really a certificate\n");
     expect_ok("[matrix.hs]\nhomeserver = https://hs.example.org:8448\nuser_id = @bot:example.org\n"
               "password = secret\ndevice_id = CAREERBOT\nstate_dir = state\ncommand_prefixes = !?\n"
               "allowed_inviters = @alice:example.org, other.org\nlisten = !abc:example.org #coders:example.org\n"
@@ -129,7 +129,7 @@ static void test_token_file_and_env(void **state)
 {
     (void)state;
     matrix_network_config c;
-    mx_write(dir, "token", "syt_from_file  \n# ignored\n");
+    tu_write(dir, "token", "syt_from_file  \n# ignored\n");
     expect_ok(BOT HS "access_token_file = token\n", &c);
     assert_string_equal(c.access_token, "syt_from_file");
     matrix_network_config_free(&c);
@@ -140,7 +140,7 @@ static void test_token_file_and_env(void **state)
     matrix_network_config_free(&c);
 
     expect_error(BOT HS "access_token_file = missing\n", 6, "access_token_file", "cannot open");
-    mx_write(dir, "empty", "\n");
+    tu_write(dir, "empty", "\n");
     expect_error(BOT HS "access_token_file = empty\n", 6, "access_token_file", "no token");
     unsetenv("CAREERBOT_TEST_UNSET");
     expect_error(BOT HS "access_token_env = CAREERBOT_TEST_UNSET\n", 6, "access_token_env", "not set");

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "matrix_state.h"
-#include "mx_test.h"
+#include "test_files.h"
 
 static void fill(matrix_state *s)
 {
@@ -80,7 +80,7 @@ static void test_damaged_files(void **state)
 static void test_save_and_load(void **state)
 {
     (void)state;
-    char *dir = mx_mkdtemp();
+    char *dir = tu_mkdtemp();
     char sub[1200];
     snprintf(sub, sizeof sub, "%s/a/b/matrix-hs", dir);
     cb_error err;
@@ -114,7 +114,7 @@ static void test_save_and_load(void **state)
     matrix_state_free(&s);
 
     /* A damaged file is an error that says what to do, never a silent reset. */
-    mx_write(sub, "state.json", "{\"version\":1,\"next_batch\":");
+    tu_write(sub, "state.json", "{\"version\":1,\"next_batch\":");
     assert_int_equal(matrix_state_load(sub, &s, &err), CB_ERR);
     assert_non_null(strstr(err.text, "damaged"));
 
@@ -123,26 +123,26 @@ static void test_save_and_load(void **state)
     assert_int_equal(matrix_state_dir_create(path, &err), CB_ERR);
 
     snprintf(path, sizeof path, "%s/a/b", dir);
-    mx_rmtree(path);
+    tu_remove_dir(path);
     snprintf(path, sizeof path, "%s/a", dir);
-    mx_rmtree(path);
-    mx_rmtree(dir);
+    tu_remove_dir(path);
+    tu_remove_dir(dir);
     free(dir);
 }
 
 static void test_write_file_is_atomic(void **state)
 {
     (void)state;
-    char *dir = mx_mkdtemp();
+    char *dir = tu_mkdtemp();
     cb_error err;
-    mx_write(dir, "f", "old");
+    tu_write(dir, "f", "old");
     assert_int_equal(matrix_state_write_file(dir, "f", "new", 3, &err), CB_OK);
-    char *text = mx_read(dir, "f");
+    char *text = tu_read(dir, "f");
     assert_string_equal(text, "new");
     free(text);
     assert_int_equal(matrix_state_write_file("/nonexistent/dir", "f", "x", 1, &err), CB_ERR);
     assert_non_null(strstr(err.text, "cannot create"));
-    mx_rmtree(dir);
+    tu_remove_dir(dir);
     free(dir);
 }
 

@@ -7,16 +7,10 @@
 
 #include "bot.h"
 #include "kb.h"
+#include "test_files.h"
 
 #define TU_MINI_KB CAREERBOT_TEST_DATA "/kb-mini"
 
-/* A fresh empty directory under $TMPDIR (or /tmp); caller frees the string
- * and removes the directory with tu_rmtree. Fails the test on error. */
-char *tu_mkdtemp(void);
-/* Writes text to dir/name (creating or replacing it). */
-void tu_write(const char *dir, const char *name, const char *text);
-/* Removes the files in dir (one level) and dir itself; frees dir. */
-void tu_rmtree(char *dir);
 
 /* Loads a directory and fails the test with the loader's message on error. */
 cb_kb *tu_load(const char *dir);
