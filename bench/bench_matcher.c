@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bot.h"
-#include "kb.h"
-#include "matcher.h"
+#include "careerbot/bot.h"
+#include "careerbot/kb.h"
+#include "core/matcher.h"
 
 #define MAX_QUESTIONS 4096
 #define MIN_SECONDS 1.0
@@ -66,50 +66,50 @@ static size_t read_questions(const char *path, char **out, size_t max)
     return n;
 }
 
-static cb_kb *load_timed(const char *dir, int rounds, double *ms)
+static core_kb *load_timed(const char *dir, int rounds, double *ms)
 {
-    cb_kb *kb = NULL;
-    cb_error err;
+    core_kb *kb = NULL;
+    base_error err;
     double best = 1e9;
     for (int r = 0; r < rounds; r++) {
         double t0 = now();
-        if (cb_kb_load(dir, &kb, &err) != CB_OK) {
+        if (core_kb_load(dir, &kb, &err) != BASE_OK) {
             fprintf(stderr, "%s\n", err.text);
             exit(1);
         }
-        cb_matcher *m = cb_matcher_new(kb, &err); /* loading includes building the index */
+        core_matcher *m = core_matcher_new(kb, &err); /* loading includes building the index */
         double t = (now() - t0) * 1000;
         if (!m) {
             fprintf(stderr, "%s\n", err.text);
             exit(1);
         }
-        cb_matcher_free(m);
+        core_matcher_free(m);
         if (t < best)
             best = t;
         if (r + 1 < rounds)
-            cb_kb_free(kb);
+            core_kb_free(kb);
     }
     *ms = best;
     return kb;
 }
 
-static void run(const char *label, cb_kb *kb, char **questions, size_t n, double load_ms)
+static void run(const char *label, core_kb *kb, char **questions, size_t n, double load_ms)
 {
-    cb_error err;
-    cb_matcher *m = cb_matcher_new(kb, &err);
+    base_error err;
+    core_matcher *m = core_matcher_new(kb, &err);
     if (!m) {
         fprintf(stderr, "%s\n", err.text);
         exit(1);
     }
-    cb_match r;
+    core_match r;
     size_t done = 0, matched = 0;
     for (size_t i = 0; i < n; i++) /* warm the word cache like a running bot */
-        cb_matcher_match(m, questions[i], strlen(questions[i]), &r);
+        core_matcher_match(m, questions[i], strlen(questions[i]), &r);
     double t0 = now(), elapsed;
     do {
         for (size_t i = 0; i < n; i++) {
-            cb_matcher_match(m, questions[i], strlen(questions[i]), &r);
-            matched += r.kind != CB_MATCH_NONE;
+            core_matcher_match(m, questions[i], strlen(questions[i]), &r);
+            matched += r.kind != CORE_MATCH_NONE;
         }
         done += n;
         elapsed = now() - t0;
@@ -118,7 +118,7 @@ static void run(const char *label, cb_kb *kb, char **questions, size_t n, double
            matched * n / done);
     printf("  %.0f questions/s, %.2f us/question, load+index %.2f ms, peak RSS %ld kB\n", done / elapsed,
            elapsed * 1e6 / done, load_ms, peak_rss_kb());
-    cb_matcher_free(m);
+    core_matcher_free(m);
 }
 
 /* A pseudo-word from an index: syllables, so the stemmer sees real-ish text. */
@@ -179,9 +179,9 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "shipped") == 0) {
         size_t n = read_questions(argv[2], questions, MAX_QUESTIONS);
         double ms;
-        cb_kb *kb = load_timed(CAREERBOT_KNOWLEDGE_DIR, 20, &ms);
+        core_kb *kb = load_timed(CAREERBOT_KNOWLEDGE_DIR, 20, &ms);
         run("shipped knowledge base", kb, questions, n, ms);
-        cb_kb_free(kb);
+        core_kb_free(kb);
     } else if (argc == 3 && strcmp(argv[1], "generated") == 0) {
         int topics = atoi(argv[2]);
         if (topics < 1 || topics > 1000000) {
@@ -190,13 +190,13 @@ int main(int argc, char **argv)
         }
         char *dir = generate_kb(topics, 42);
         double ms;
-        cb_kb *kb = load_timed(dir, 3, &ms);
+        core_kb *kb = load_timed(dir, 3, &ms);
         /* Questions: a topic's words among filler, some misspelt, some unknown. */
         char w[64], w2[64], q[512];
         size_t n = 0;
         srand(7);
         for (; n < 1000; n++) {
-            const cb_topic *t = &kb->topics[rand() % topics];
+            const core_topic *t = &kb->topics[rand() % topics];
             make_word((unsigned)rand() % 160000u, w2);
             snprintf(w, sizeof w, "%s", t->keywords[n % 2].phrases[0]);
             if (n % 5 == 0 && strlen(w) > 4)
@@ -205,7 +205,7 @@ int main(int argc, char **argv)
             questions[n] = strdup(q);
         }
         run("generated knowledge base", kb, questions, n, ms);
-        cb_kb_free(kb);
+        core_kb_free(kb);
         remove_kb(dir);
     } else {
         fprintf(stderr, "usage: bench_matcher shipped QUESTIONS.tsv | generated N\n");

@@ -1,4 +1,4 @@
-/* libFuzzer target for include/irc_message.h. Any bytes go to the parser; whatever it
+/* libFuzzer target for irc_message.h. Any bytes go to the parser; whatever it
  * accepts must format, parse back to the same message, and format to the same line again
  * (a fixed point). The same bytes also drive irc_format_command (no CR/LF may survive),
  * irc_source_split and irc_ctcp_split. Any broken property aborts. */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "irc_message.h"
+#include "irc/irc_message.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

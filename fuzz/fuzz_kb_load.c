@@ -5,29 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kb.h"
-#include "matcher.h"
+#include "careerbot/kb.h"
+#include "core/matcher.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    cb_kb *kb = NULL;
-    cb_error err;
-    if (cb_kb_load_string((const char *)data, size, "fuzz.json", &kb, &err) != CB_OK) {
+    core_kb *kb = NULL;
+    base_error err;
+    if (core_kb_load_string((const char *)data, size, "fuzz.json", &kb, &err) != BASE_OK) {
         if (strlen(err.text) == 0)
             abort(); /* every failure explains itself */
         return 0;
     }
-    cb_matcher *m = cb_matcher_new(kb, &err);
+    core_matcher *m = core_matcher_new(kb, &err);
     if (m) {
         for (size_t i = 0; i < kb->n_topics; i++)
             for (size_t e = 0; e < kb->topics[i].n_examples; e++) {
-                cb_match r;
-                cb_matcher_match(m, kb->topics[i].examples[e], strlen(kb->topics[i].examples[e]), &r);
+                core_match r;
+                core_matcher_match(m, kb->topics[i].examples[e], strlen(kb->topics[i].examples[e]), &r);
             }
-        cb_matcher_free(m);
+        core_matcher_free(m);
     }
-    cb_kb_free(kb);
+    core_kb_free(kb);
     return 0;
 }

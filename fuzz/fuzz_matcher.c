@@ -6,22 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bot.h"
+#include "careerbot/bot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static cb_bot *bot;
+static core_bot *bot;
 static double clock_now;
 
 static void setup(void)
 {
-    cb_kb *kb;
-    cb_error err;
-    if (cb_kb_load(CAREERBOT_KNOWLEDGE_DIR, &kb, &err) != CB_OK) {
+    core_kb *kb;
+    base_error err;
+    if (core_kb_load(CAREERBOT_KNOWLEDGE_DIR, &kb, &err) != BASE_OK) {
         fprintf(stderr, "fuzz_matcher: %s\n", err.text);
         abort();
     }
-    bot = cb_bot_new(kb, NULL, &err);
+    bot = core_bot_new(kb, NULL, &err);
     if (!bot) {
         fprintf(stderr, "fuzz_matcher: %s\n", err.text);
         abort();
@@ -35,13 +35,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char user[8];
     snprintf(user, sizeof user, "u%d", size ? data[0] % 4 : 0);
     clock_now += 1.0;
-    cb_request req = {"fuzz", "room", user, clock_now, (const char *)data, size, NULL};
-    cb_reply reply;
-    if (cb_bot_reply(bot, &req, &reply) != CB_OK)
+    core_request req = {"fuzz", "room", user, clock_now, (const char *)data, size, NULL};
+    core_reply reply;
+    if (core_bot_reply(bot, &req, &reply) != BASE_OK)
         abort();
     /* Every reply is text without NUL bytes, so it can go on any wire. */
     if (!reply.text || strlen(reply.text) == 0)
         abort();
-    cb_reply_clear(&reply);
+    core_reply_clear(&reply);
     return 0;
 }

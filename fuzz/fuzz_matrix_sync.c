@@ -8,22 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bot.h"
-#include "matrix_format.h"
-#include "matrix_policy.h"
-#include "matrix_sync.h"
+#include "careerbot/bot.h"
+#include "matrix/matrix_format.h"
+#include "matrix/matrix_policy.h"
+#include "matrix/matrix_sync.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define ME "@careerbot:example.org"
 
-static cb_bot *bot;
+static core_bot *bot;
 
 static void setup(void)
 {
-    cb_kb *kb;
-    cb_error err;
-    if (cb_kb_load(CAREERBOT_KNOWLEDGE_DIR, &kb, &err) != CB_OK || !(bot = cb_bot_new(kb, NULL, &err))) {
+    core_kb *kb;
+    base_error err;
+    if (core_kb_load(CAREERBOT_KNOWLEDGE_DIR, &kb, &err) != BASE_OK || !(bot = core_bot_new(kb, NULL, &err))) {
         fprintf(stderr, "fuzz_matrix_sync: %s\n", err.text);
         abort();
     }
@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!bot)
         setup();
     matrix_sync s;
-    cb_error err;
-    if (matrix_sync_parse((const char *)data, size, ME, &s, &err) != CB_OK)
+    base_error err;
+    if (matrix_sync_parse((const char *)data, size, ME, &s, &err) != BASE_OK)
         return 0;
     if (!s.next_batch || !*s.next_batch)
         abort();

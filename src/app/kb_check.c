@@ -1,51 +1,51 @@
-#include "kb_check.h"
+#include "app/kb_check.h"
 
-#include "kb.h"
-#include "matcher.h"
+#include "careerbot/kb.h"
+#include "core/matcher.h"
 
-static const char *kind_name(cb_match_kind k)
+static const char *kind_name(core_match_kind k)
 {
     switch (k) {
-    case CB_MATCH_NONE:
+    case CORE_MATCH_NONE:
         return "declined";
-    case CB_MATCH_TOPIC:
+    case CORE_MATCH_TOPIC:
         return "answered";
-    case CB_MATCH_TWO:
+    case CORE_MATCH_TWO:
         return "answered as two parts";
-    case CB_MATCH_CLARIFY:
+    case CORE_MATCH_CLARIFY:
         return "asked to clarify";
-    case CB_MATCH_PASSAGE:
+    case CORE_MATCH_PASSAGE:
         return "answered from passages";
     }
     return "?";
 }
 
-int cb_kb_check(const char *dir, FILE *out, FILE *err)
+int app_kb_check(const char *dir, FILE *out, FILE *err)
 {
-    cb_kb *kb;
-    cb_error e;
-    if (cb_kb_load(dir, &kb, &e) != CB_OK) {
+    core_kb *kb;
+    base_error e;
+    if (core_kb_load(dir, &kb, &e) != BASE_OK) {
         fprintf(err, "%s\n", e.text);
         return 1;
     }
-    cb_matcher *m = cb_matcher_new(kb, &e);
+    core_matcher *m = core_matcher_new(kb, &e);
     if (!m) {
         fprintf(err, "%s: %s\n", dir, e.text);
-        cb_kb_free(kb);
+        core_kb_free(kb);
         return 1;
     }
     int problems = 0;
     size_t examples = 0;
     for (size_t i = 0; i < kb->n_topics; i++) {
-        const cb_topic *t = &kb->topics[i];
+        const core_topic *t = &kb->topics[i];
         for (size_t x = 0; x < t->n_examples; x++, examples++) {
-            cb_match r;
+            core_match r;
             const char *q = t->examples[x];
             size_t len = 0;
             while (q[len])
                 len++;
-            cb_matcher_match(m, q, len, &r);
-            int ok = (r.kind == CB_MATCH_TOPIC || r.kind == CB_MATCH_TWO) && r.topic == t;
+            core_matcher_match(m, q, len, &r);
+            int ok = (r.kind == CORE_MATCH_TOPIC || r.kind == CORE_MATCH_TWO) && r.topic == t;
             if (ok)
                 continue;
             problems++;
@@ -59,7 +59,7 @@ int cb_kb_check(const char *dir, FILE *out, FILE *err)
     }
     fprintf(out, "%s: %zu topics, %zu examples replayed, %d problem%s\n", dir, kb->n_topics, examples,
             problems, problems == 1 ? "" : "s");
-    cb_matcher_free(m);
-    cb_kb_free(kb);
+    core_matcher_free(m);
+    core_kb_free(kb);
     return problems;
 }

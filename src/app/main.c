@@ -5,11 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bot.h"
-#include "config.h"
-#include "console.h"
-#include "kb_check.h"
-#include "runner.h"
+#include "careerbot/bot.h"
+#include "conf/conf.h"
+#include "console/console.h"
+#include "app/kb_check.h"
+#include "app/runner.h"
 
 #ifndef CAREERBOT_KNOWLEDGE_DIR
 #define CAREERBOT_KNOWLEDGE_DIR "knowledge"
@@ -23,7 +23,7 @@ typedef struct options {
     int check;
     int check_config;
     int console;
-    cb_format format;
+    console_format format;
 } options;
 
 static void usage(FILE *out)
@@ -77,9 +77,9 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (!strcmp(a, "--format")) {
             const char *f = argv[++i];
             if (!strcmp(f, "json"))
-                o->format = CB_FORMAT_JSON;
+                o->format = CONSOLE_FORMAT_JSON;
             else if (!strcmp(f, "text"))
-                o->format = CB_FORMAT_TEXT;
+                o->format = CONSOLE_FORMAT_TEXT;
             else {
                 fprintf(stderr, "careerbot: --format must be text or json, not \"%s\"\n", f);
                 return -1;
@@ -92,16 +92,16 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-static cb_bot *make_bot(const cb_config *cfg)
+static core_bot *make_bot(const conf_config *cfg)
 {
-    cb_kb *kb;
-    cb_error err;
-    if (cb_kb_load(cfg->knowledge, &kb, &err) != CB_OK) {
+    core_kb *kb;
+    base_error err;
+    if (core_kb_load(cfg->knowledge, &kb, &err) != BASE_OK) {
         fprintf(stderr, "careerbot: cannot load the knowledge base: %s\n", err.text);
         return NULL;
     }
-    cb_bot_options bo = {cfg->command_prefixes, cfg->max_conversations, cfg->conversation_ttl};
-    cb_bot *bot = cb_bot_new(kb, &bo, &err);
+    core_bot_options bo = {cfg->command_prefixes, cfg->max_conversations, cfg->conversation_ttl};
+    core_bot *bot = core_bot_new(kb, &bo, &err);
     if (!bot)
         fprintf(stderr, "careerbot: cannot start: %s\n", err.text);
     return bot;
@@ -115,43 +115,43 @@ int main(int argc, char **argv)
     const char *env_kb = getenv("CAREERBOT_KNOWLEDGE");
     const char *default_kb = o.knowledge ? o.knowledge : env_kb && *env_kb ? env_kb : CAREERBOT_KNOWLEDGE_DIR;
     if (o.check)
-        return cb_kb_check(o.check_dir ? o.check_dir : default_kb, stdout, stderr) == 0 ? 0 : 1;
+        return app_kb_check(o.check_dir ? o.check_dir : default_kb, stdout, stderr) == 0 ? 0 : 1;
 
-    cb_config cfg;
-    cb_error err;
-    if (cb_config_defaults(&cfg, default_kb, &err) != CB_OK) {
+    conf_config cfg;
+    base_error err;
+    if (conf_defaults(&cfg, default_kb, &err) != BASE_OK) {
         fprintf(stderr, "careerbot: %s\n", err.text);
         return 1;
     }
-    if (o.config && cb_config_load(&cfg, o.config, &err) != CB_OK) {
+    if (o.config && conf_load(&cfg, o.config, &err) != BASE_OK) {
         fprintf(stderr, "careerbot: %s\n", err.text);
-        cb_config_free(&cfg);
+        conf_free(&cfg);
         return 2;
     }
     if (o.check_config) {
-        int status = cb_runner_check(&cfg, stdout);
-        cb_config_free(&cfg);
+        int status = app_runner_check(&cfg, stdout);
+        conf_free(&cfg);
         return status;
     }
     if (o.knowledge) { /* the command line wins over the file */
         free(cfg.knowledge);
         cfg.knowledge = strdup(o.knowledge);
     }
-    cb_bot *bot = make_bot(&cfg);
+    core_bot *bot = make_bot(&cfg);
     if (!bot) {
-        cb_config_free(&cfg);
+        conf_free(&cfg);
         return 1;
     }
     int status;
     if (o.ask) {
-        status = cb_console_ask(bot, o.ask, stdout, o.format);
+        status = console_ask(bot, o.ask, stdout, o.format);
     } else if (cfg.n_sections > 0 && !o.console) {
-        status = cb_runner_run(&cfg, bot);
+        status = app_runner_run(&cfg, bot);
     } else {
         int tty = isatty(STDIN_FILENO);
-        status = cb_console_run(bot, stdin, stdout, o.format, tty && o.format == CB_FORMAT_TEXT);
+        status = console_run(bot, stdin, stdout, o.format, tty && o.format == CONSOLE_FORMAT_TEXT);
     }
-    cb_bot_free(bot);
-    cb_config_free(&cfg);
+    core_bot_free(bot);
+    conf_free(&cfg);
     return status;
 }

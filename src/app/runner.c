@@ -1,20 +1,20 @@
-#include "runner.h"
+#include "app/runner.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
-#include "irc_network.h"
-#include "log.h"
-#include "matrix_network.h"
+#include "irc/irc_network.h"
+#include "base/log.h"
+#include "matrix/matrix_network.h"
 
 #define STOP_GRACE_MS 5000
 
 typedef struct runner {
     uv_loop_t *loop;
-    const cb_config *cfg;
-    cb_bot *bot;
+    const conf_config *cfg;
+    core_bot *bot;
     irc_network **irc;
     size_t n_irc;
     matrix_network **matrix;
@@ -39,7 +39,7 @@ static void network_done(void *ctx)
 static void on_stop_timeout(uv_timer_t *t)
 {
     runner *r = t->data;
-    cb_log(CB_LOG_WARN, "careerbot", "networks did not close in time; exiting anyway");
+    base_log(BASE_LOG_WARN, "careerbot", "networks did not close in time; exiting anyway");
     close_all(r);
 }
 
@@ -57,7 +57,7 @@ static void stop(runner *r, const char *why)
     if (r->stopping)
         return;
     r->stopping = 1;
-    cb_log(CB_LOG_INFO, "careerbot", "%s: quitting", why);
+    base_log(BASE_LOG_INFO, "careerbot", "%s: quitting", why);
     uv_timer_start(&r->stop_timer, on_stop_timeout, STOP_GRACE_MS, 0);
     size_t n = r->n_irc;
     for (size_t i = 0; i < n; i++)
@@ -81,19 +81,19 @@ static void on_signal(uv_signal_t *s, int signum)
 {
     runner *r = s->data;
     if (signum == SIGHUP) {
-        cb_kb *kb;
-        cb_error err;
-        cb_log(CB_LOG_INFO, "careerbot", "SIGHUP: reloading the knowledge base from %s", r->cfg->knowledge);
-        if (cb_kb_load(r->cfg->knowledge, &kb, &err) != CB_OK) {
-            cb_log(CB_LOG_ERROR, "careerbot", "keeping the old knowledge base: %s", err.text);
+        core_kb *kb;
+        base_error err;
+        base_log(BASE_LOG_INFO, "careerbot", "SIGHUP: reloading the knowledge base from %s", r->cfg->knowledge);
+        if (core_kb_load(r->cfg->knowledge, &kb, &err) != BASE_OK) {
+            base_log(BASE_LOG_ERROR, "careerbot", "keeping the old knowledge base: %s", err.text);
             return;
         }
         size_t topics = kb->n_topics;
-        if (cb_bot_replace_kb(r->bot, kb, &err) != CB_OK) {
-            cb_log(CB_LOG_ERROR, "careerbot", "keeping the old knowledge base: %s", err.text);
+        if (core_bot_replace_kb(r->bot, kb, &err) != BASE_OK) {
+            base_log(BASE_LOG_ERROR, "careerbot", "keeping the old knowledge base: %s", err.text);
             return;
         }
-        cb_log(CB_LOG_INFO, "careerbot", "knowledge base reloaded: %zu topics", topics);
+        base_log(BASE_LOG_INFO, "careerbot", "knowledge base reloaded: %zu topics", topics);
         return;
     }
     stop(r, signum == SIGINT ? "SIGINT" : "SIGTERM");
@@ -108,35 +108,35 @@ static int read_networks(runner *r)
     if (!r->matrix)
         return -1;
     for (size_t i = 0; i < r->cfg->n_sections; i++) {
-        const cb_config_section *s = &r->cfg->sections[i];
-        cb_error err;
+        const conf_section *s = &r->cfg->sections[i];
+        base_error err;
         if (strcmp(s->kind, "irc") == 0) {
             irc_network_config nc;
-            if (irc_network_config_read(r->cfg, s, &nc, &err) != CB_OK) {
-                cb_log(CB_LOG_ERROR, "careerbot", "%s", err.text);
+            if (irc_network_config_read(r->cfg, s, &nc, &err) != BASE_OK) {
+                base_log(BASE_LOG_ERROR, "careerbot", "%s", err.text);
                 return -1;
             }
             irc_network *n = irc_network_new(r->loop, &nc, r->bot);
             if (!n) {
-                cb_log(CB_LOG_ERROR, "careerbot", "out of memory");
+                base_log(BASE_LOG_ERROR, "careerbot", "out of memory");
                 return -1;
             }
             r->irc[r->n_irc++] = n;
         } else if (strcmp(s->kind, "matrix") == 0) {
             matrix_network_config mc;
-            if (matrix_network_config_read(r->cfg, s, &mc, &err) != CB_OK) {
-                cb_log(CB_LOG_ERROR, "careerbot", "%s", err.text);
+            if (matrix_network_config_read(r->cfg, s, &mc, &err) != BASE_OK) {
+                base_log(BASE_LOG_ERROR, "careerbot", "%s", err.text);
                 return -1;
             }
             matrix_network *m = matrix_network_new(r->loop, &mc, r->bot);
             if (!m) {
-                cb_log(CB_LOG_ERROR, "careerbot", "cannot set up [matrix.%s]", s->name);
+                base_log(BASE_LOG_ERROR, "careerbot", "cannot set up [matrix.%s]", s->name);
                 return -1;
             }
             matrix_network_on_failure(m, network_failed, r);
             r->matrix[r->n_matrix++] = m;
         } else {
-            cb_log(CB_LOG_ERROR, "careerbot", "%s:%d: [%s.%s]: this build has no %s support", r->cfg->path,
+            base_log(BASE_LOG_ERROR, "careerbot", "%s:%d: [%s.%s]: this build has no %s support", r->cfg->path,
                    s->line, s->kind, s->name, s->kind);
             return -1;
         }
@@ -144,25 +144,25 @@ static int read_networks(runner *r)
     return 0;
 }
 
-int cb_runner_check(const cb_config *cfg, FILE *out)
+int app_runner_check(const conf_config *cfg, FILE *out)
 {
     size_t irc = 0, matrix = 0;
     for (size_t i = 0; i < cfg->n_sections; i++) {
-        const cb_config_section *s = &cfg->sections[i];
-        cb_error err;
-        int rc = CB_ERR;
+        const conf_section *s = &cfg->sections[i];
+        base_error err;
+        int rc = BASE_ERR;
         if (strcmp(s->kind, "irc") == 0) {
             irc_network_config nc;
-            if ((rc = irc_network_config_read(cfg, s, &nc, &err)) == CB_OK)
+            if ((rc = irc_network_config_read(cfg, s, &nc, &err)) == BASE_OK)
                 irc_network_config_free(&nc), irc++;
         } else if (strcmp(s->kind, "matrix") == 0) {
             matrix_network_config mc;
-            if ((rc = matrix_network_config_read(cfg, s, &mc, &err)) == CB_OK)
+            if ((rc = matrix_network_config_read(cfg, s, &mc, &err)) == BASE_OK)
                 matrix_network_config_free(&mc), matrix++;
         } else {
-            cb_error_set(&err, "%s:%d: [%s.%s]: unknown kind of network", cfg->path, s->line, s->kind, s->name);
+            base_error_set(&err, "%s:%d: [%s.%s]: unknown kind of network", cfg->path, s->line, s->kind, s->name);
         }
-        if (rc != CB_OK) {
+        if (rc != BASE_OK) {
             fprintf(out, "%s\n", err.text);
             return 2;
         }
@@ -189,7 +189,7 @@ static void close_walk(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
-int cb_runner_run(const cb_config *cfg, cb_bot *bot)
+int app_runner_run(const conf_config *cfg, core_bot *bot)
 {
     runner r;
     memset(&r, 0, sizeof r);
@@ -217,7 +217,7 @@ int cb_runner_run(const cb_config *cfg, cb_bot *bot)
     for (size_t i = 0; i < r.n_matrix; i++)
         matrix_network_start(r.matrix[i]);
     r.alive = r.running;
-    cb_log(CB_LOG_INFO, "careerbot", "running %zu network%s", r.running, r.running == 1 ? "" : "s");
+    base_log(BASE_LOG_INFO, "careerbot", "running %zu network%s", r.running, r.running == 1 ? "" : "s");
     uv_run(r.loop, UV_RUN_DEFAULT);
     /* Close what is left (handles of networks, signals, timers) and let the
      * close callbacks run, so memory is released before exit. */
@@ -229,6 +229,6 @@ int cb_runner_run(const cb_config *cfg, cb_bot *bot)
     uv_walk(r.loop, close_walk, NULL);
     uv_run(r.loop, UV_RUN_DEFAULT);
     uv_loop_close(r.loop);
-    cb_log(CB_LOG_INFO, "careerbot", "stopped");
+    base_log(BASE_LOG_INFO, "careerbot", "stopped");
     return r.status;
 }

@@ -1,26 +1,26 @@
-#include "answers.h"
+#include "core/answers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
+#include "base/strbuf.h"
 
 static void copy_id(char *dst, const char *src)
 {
-    snprintf(dst, CB_DIALOG_ID_MAX, "%s", src ? src : "");
+    snprintf(dst, CORE_DIALOG_ID_MAX, "%s", src ? src : "");
 }
 
-static int finish(cb_strbuf *b, int matched, const cb_topic *t, double score, cb_reply *out)
+static int finish(base_strbuf *b, int matched, const core_topic *t, double score, core_reply *out)
 {
-    out->text = cb_strbuf_take(b);
+    out->text = base_strbuf_take(b);
     out->matched = matched;
     out->topic = t ? t->id : NULL;
     out->score = score;
-    return out->text ? CB_OK : CB_ERR;
+    return out->text ? BASE_OK : BASE_ERR;
 }
 
-static void remember(cb_dialog_state *st, const cb_topic *t, double score, const char *evidence)
+static void remember(core_dialog_state *st, const core_topic *t, double score, const char *evidence)
 {
     if (!st)
         return;
@@ -31,97 +31,97 @@ static void remember(cb_dialog_state *st, const cb_topic *t, double score, const
     st->more_given = 0;
 }
 
-int cb_answer_text(const char *text, cb_reply *out)
+int core_answer_text(const char *text, core_reply *out)
 {
-    cb_strbuf b = {0};
-    cb_strbuf_add(&b, text);
+    base_strbuf b = {0};
+    base_strbuf_add(&b, text);
     return finish(&b, 0, NULL, 0, out);
 }
 
-int cb_answer_topic(const cb_kb *kb, cb_dialog_state *st, const cb_topic *t, double score,
-                    const char *evidence, cb_reply *out)
+int core_answer_topic(const core_kb *kb, core_dialog_state *st, const core_topic *t, double score,
+                    const char *evidence, core_reply *out)
 {
     (void)kb;
-    cb_strbuf b = {0};
-    cb_strbuf_add(&b, t->answer);
+    base_strbuf b = {0};
+    base_strbuf_add(&b, t->answer);
     remember(st, t, score, evidence);
     return finish(&b, 1, t, score, out);
 }
 
-int cb_answer_two(const cb_kb *kb, cb_dialog_state *st, const cb_topic *a, const cb_topic *c,
-                  double score, const char *evidence, cb_reply *out)
+int core_answer_two(const core_kb *kb, core_dialog_state *st, const core_topic *a, const core_topic *c,
+                  double score, const char *evidence, core_reply *out)
 {
     (void)kb;
-    cb_strbuf b = {0};
-    cb_strbuf_add(&b, a->answer);
-    cb_strbuf_add(&b, "\n");
-    cb_strbuf_add(&b, c->answer);
+    base_strbuf b = {0};
+    base_strbuf_add(&b, a->answer);
+    base_strbuf_add(&b, "\n");
+    base_strbuf_add(&b, c->answer);
     remember(st, a, score, evidence);
     return finish(&b, 1, a, score, out);
 }
 
-static const cb_topic *last_topic(const cb_kb *kb, const cb_dialog_state *st)
+static const core_topic *last_topic(const core_kb *kb, const core_dialog_state *st)
 {
-    return st && st->last_topic[0] ? cb_kb_find(kb, st->last_topic) : NULL;
+    return st && st->last_topic[0] ? core_kb_find(kb, st->last_topic) : NULL;
 }
 
-int cb_answer_next(const cb_kb *kb, cb_dialog_state *st, cb_reply *out)
+int core_answer_next(const core_kb *kb, core_dialog_state *st, core_reply *out)
 {
-    const cb_topic *last = last_topic(kb, st);
-    int steps = cb_kb_step_count(kb);
+    const core_topic *last = last_topic(kb, st);
+    int steps = core_kb_step_count(kb);
     char text[300];
     if (!last) {
         if (steps > 0) {
             snprintf(text, sizeof text,
                      "Next after what? Ask me a question first, or start with the steps: say \"step 1\" "
                      "or use the steps command.");
-            return cb_answer_text(text, out);
+            return core_answer_text(text, out);
         }
-        return cb_answer_text("Next after what? Ask me a question first.", out);
+        return core_answer_text("Next after what? Ask me a question first.", out);
     }
-    const cb_topic *next = NULL;
+    const core_topic *next = NULL;
     if (last->step > 0 && last->step < steps)
-        next = cb_kb_step(kb, last->step + 1);
+        next = core_kb_step(kb, last->step + 1);
     else if (last->step == 0 && strcmp(last->command, "steps") == 0 && steps > 0)
-        next = cb_kb_step(kb, 1);
+        next = core_kb_step(kb, 1);
     else if (last->step == 0 && last->n_related > 0)
-        next = cb_kb_find(kb, last->related[0]);
+        next = core_kb_find(kb, last->related[0]);
     if (!next) {
         if (last->step == steps && steps > 0) {
             snprintf(text, sizeof text,
                      "That was the last of the %d steps. Ask about anything else, or say \"step 1\" to "
                      "start over.", steps);
-            return cb_answer_text(text, out);
+            return core_answer_text(text, out);
         }
-        return cb_answer_text("There is nothing that follows that answer. Try /topics to see what "
+        return core_answer_text("There is nothing that follows that answer. Try /topics to see what "
                               "else I know.", out);
     }
-    return cb_answer_topic(kb, st, next, 1.0, "follows the previous answer", out);
+    return core_answer_topic(kb, st, next, 1.0, "follows the previous answer", out);
 }
 
-int cb_answer_more(const cb_kb *kb, cb_dialog_state *st, cb_reply *out)
+int core_answer_more(const core_kb *kb, core_dialog_state *st, core_reply *out)
 {
-    const cb_topic *last = last_topic(kb, st);
+    const core_topic *last = last_topic(kb, st);
     if (!last)
-        return cb_answer_text("More about what? Ask me a question first, or try /topics.", out);
+        return core_answer_text("More about what? Ask me a question first, or try /topics.", out);
     int given = st->more_given;
     /* First the topic's details, then its related topics one by one. */
     if (last->details && given == 0) {
-        cb_strbuf b = {0};
-        cb_strbuf_add(&b, last->details);
+        base_strbuf b = {0};
+        base_strbuf_add(&b, last->details);
         st->more_given++;
         return finish(&b, 1, last, st->last_score, out);
     }
     size_t rel = (size_t)(given - (last->details ? 1 : 0));
     if (rel < last->n_related) {
-        const cb_topic *r = cb_kb_find(kb, last->related[rel]);
+        const core_topic *r = core_kb_find(kb, last->related[rel]);
         if (r) {
-            cb_strbuf b = {0};
-            cb_strbuf_addf(&b, "Related: %s. ", r->title);
-            cb_strbuf_add(&b, r->answer);
+            base_strbuf b = {0};
+            base_strbuf_addf(&b, "Related: %s. ", r->title);
+            base_strbuf_add(&b, r->answer);
             st->more_given++;
             return finish(&b, 1, r, st->last_score, out);
         }
     }
-    return cb_answer_text("That is all I know on that. Try /topics to see what else I can tell you.", out);
+    return core_answer_text("That is all I know on that. Try /topics to see what else I can tell you.", out);
 }

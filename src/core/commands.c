@@ -6,58 +6,58 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "answers.h"
-#include "strbuf.h"
+#include "core/answers.h"
+#include "base/strbuf.h"
 
 #define MAX_LINE 380 /* list replies wrap before the ~400-byte chat line */
 
 typedef struct command_ctx {
-    const cb_kb *kb;
-    cb_dialog_state *st;
+    const core_kb *kb;
+    core_dialog_state *st;
     char prefix;
     const char *args;
 } command_ctx;
 
-static int finish(cb_strbuf *b, int matched, cb_reply *out)
+static int finish(base_strbuf *b, int matched, core_reply *out)
 {
-    out->text = cb_strbuf_take(b);
+    out->text = base_strbuf_take(b);
     out->matched = matched;
     out->topic = NULL;
     out->score = matched ? 1.0 : 0.0;
-    return out->text ? CB_OK : CB_ERR;
+    return out->text ? BASE_OK : BASE_ERR;
 }
 
 /* Appends item to a list reply, starting a new line before MAX_LINE. */
-static void add_item(cb_strbuf *b, size_t *line_start, const char *item)
+static void add_item(base_strbuf *b, size_t *line_start, const char *item)
 {
     size_t line_len = b->len - *line_start;
     if (line_len > 0 && line_len + strlen(item) + 2 > MAX_LINE) {
-        cb_strbuf_add(b, "\n");
+        base_strbuf_add(b, "\n");
         *line_start = b->len;
     } else if (line_len > 0) {
-        cb_strbuf_add(b, ", ");
+        base_strbuf_add(b, ", ");
     }
-    cb_strbuf_add(b, item);
+    base_strbuf_add(b, item);
 }
 
-static int cmd_help(const command_ctx *c, cb_reply *out)
+static int cmd_help(const command_ctx *c, core_reply *out)
 {
     char p = c->prefix;
-    cb_strbuf b = {0};
-    cb_strbuf_add(&b, c->kb->texts.help);
-    cb_strbuf_addf(&b, "\nCommands: %chelp, %ctopics, %csteps, %cstep N, %cnext, %csource, %cabout, %cwhy",
+    base_strbuf b = {0};
+    base_strbuf_add(&b, c->kb->texts.help);
+    base_strbuf_addf(&b, "\nCommands: %chelp, %ctopics, %csteps, %cstep N, %cnext, %csource, %cabout, %cwhy",
                    p, p, p, p, p, p, p, p);
-    cb_strbuf_addf(&b, "\nTopics:");
+    base_strbuf_addf(&b, "\nTopics:");
     size_t line_start = b.len - strlen("Topics:");
     int first = 1;
     for (size_t i = 0; i < c->kb->n_topics; i++) {
-        const cb_topic *t = &c->kb->topics[i];
+        const core_topic *t = &c->kb->topics[i];
         if (t->step || strcmp(t->command, "steps") == 0)
             continue;
         char item[80];
         snprintf(item, sizeof item, "%s%c%s", first ? " " : "", p, t->command);
         if (first) {
-            cb_strbuf_add(&b, item);
+            base_strbuf_add(&b, item);
             first = 0;
         } else {
             add_item(&b, &line_start, item);
@@ -66,43 +66,43 @@ static int cmd_help(const command_ctx *c, cb_reply *out)
     return finish(&b, 1, out);
 }
 
-static int cmd_topics(const command_ctx *c, cb_reply *out)
+static int cmd_topics(const command_ctx *c, core_reply *out)
 {
-    cb_strbuf b = {0};
+    base_strbuf b = {0};
     size_t line_start = 0;
-    cb_strbuf_add(&b, "I can tell you about:");
+    base_strbuf_add(&b, "I can tell you about:");
     for (size_t i = 0; i < c->kb->n_topics; i++) {
-        const cb_topic *t = &c->kb->topics[i];
+        const core_topic *t = &c->kb->topics[i];
         char item[200];
         snprintf(item, sizeof item, "%s%s (%c%s)", i == 0 ? " " : "", t->title, c->prefix, t->command);
         if (i == 0)
-            cb_strbuf_add(&b, item);
+            base_strbuf_add(&b, item);
         else
             add_item(&b, &line_start, item);
     }
     return finish(&b, 1, out);
 }
 
-static int cmd_steps(const command_ctx *c, cb_reply *out)
+static int cmd_steps(const command_ctx *c, core_reply *out)
 {
-    const cb_topic *overview = cb_kb_find_command(c->kb, "steps");
+    const core_topic *overview = core_kb_find_command(c->kb, "steps");
     if (overview)
-        return cb_answer_topic(c->kb, c->st, overview, 1.0, "the steps command", out);
-    int n = cb_kb_step_count(c->kb);
+        return core_answer_topic(c->kb, c->st, overview, 1.0, "the steps command", out);
+    int n = core_kb_step_count(c->kb);
     if (n == 0)
-        return cb_answer_text("This knowledge base has no ordered steps.", out);
-    cb_strbuf b = {0};
+        return core_answer_text("This knowledge base has no ordered steps.", out);
+    base_strbuf b = {0};
     for (int s = 1; s <= n; s++)
-        cb_strbuf_addf(&b, "%s%d. %s", s > 1 ? "\n" : "", s, cb_kb_step(c->kb, s)->title);
+        base_strbuf_addf(&b, "%s%d. %s", s > 1 ? "\n" : "", s, core_kb_step(c->kb, s)->title);
     return finish(&b, 1, out);
 }
 
-static int cmd_step(const command_ctx *c, cb_reply *out)
+static int cmd_step(const command_ctx *c, core_reply *out)
 {
-    int n = cb_kb_step_count(c->kb);
+    int n = core_kb_step_count(c->kb);
     char text[200];
     if (n == 0)
-        return cb_answer_text("This knowledge base has no ordered steps.", out);
+        return core_answer_text("This knowledge base has no ordered steps.", out);
     const char *a = c->args;
     while (isspace((unsigned char)*a))
         a++;
@@ -114,38 +114,38 @@ static int cmd_step(const command_ctx *c, cb_reply *out)
     if (end == a || *end || errno || want < 1 || want > n) {
         snprintf(text, sizeof text, "There are %d steps: use %cstep 1 to %cstep %d, or %csteps for all of them.",
                  n, c->prefix, c->prefix, n, c->prefix);
-        return cb_answer_text(text, out);
+        return core_answer_text(text, out);
     }
-    return cb_answer_topic(c->kb, c->st, cb_kb_step(c->kb, (int)want), 1.0, "the step command", out);
+    return core_answer_topic(c->kb, c->st, core_kb_step(c->kb, (int)want), 1.0, "the step command", out);
 }
 
-static int cmd_source(const command_ctx *c, cb_reply *out)
+static int cmd_source(const command_ctx *c, core_reply *out)
 {
-    const cb_topic *last = c->st && c->st->last_topic[0] ? cb_kb_find(c->kb, c->st->last_topic) : NULL;
-    cb_strbuf b = {0};
+    const core_topic *last = c->st && c->st->last_topic[0] ? core_kb_find(c->kb, c->st->last_topic) : NULL;
+    base_strbuf b = {0};
     if (last)
-        cb_strbuf_addf(&b, "My last answer (%s) comes from: %s", last->title, last->source);
+        base_strbuf_addf(&b, "My last answer (%s) comes from: %s", last->title, last->source);
     else
-        cb_strbuf_add(&b, c->kb->texts.sources);
+        base_strbuf_add(&b, c->kb->texts.sources);
     return finish(&b, 1, out);
 }
 
-static int cmd_why(const command_ctx *c, cb_reply *out)
+static int cmd_why(const command_ctx *c, core_reply *out)
 {
-    const cb_topic *last = c->st && c->st->last_topic[0] ? cb_kb_find(c->kb, c->st->last_topic) : NULL;
+    const core_topic *last = c->st && c->st->last_topic[0] ? core_kb_find(c->kb, c->st->last_topic) : NULL;
     if (!last)
-        return cb_answer_text("I have not answered anything in this conversation yet.", out);
-    cb_strbuf b = {0};
-    cb_strbuf_addf(&b, "My last answer came from the topic \"%s\" (%s), score %.2f", last->title, last->id,
+        return core_answer_text("I have not answered anything in this conversation yet.", out);
+    base_strbuf b = {0};
+    base_strbuf_addf(&b, "My last answer came from the topic \"%s\" (%s), score %.2f", last->title, last->id,
                    c->st->last_score);
     if (c->st->evidence[0])
-        cb_strbuf_addf(&b, ", chosen because of: %s", c->st->evidence);
-    cb_strbuf_add(&b, ".");
+        base_strbuf_addf(&b, ", chosen because of: %s", c->st->evidence);
+    base_strbuf_add(&b, ".");
     return finish(&b, 1, out);
 }
 
-int cb_command_run(const cb_kb *kb, cb_dialog_state *st, char prefix, const char *name, const char *args,
-                   cb_reply *out)
+int core_command_run(const core_kb *kb, core_dialog_state *st, char prefix, const char *name, const char *args,
+                   core_reply *out)
 {
     command_ctx c = {kb, st, prefix, args ? args : ""};
     if (strcmp(name, "help") == 0)
@@ -155,23 +155,23 @@ int cb_command_run(const cb_kb *kb, cb_dialog_state *st, char prefix, const char
     if (strcmp(name, "step") == 0)
         return cmd_step(&c, out);
     if (strcmp(name, "next") == 0)
-        return cb_answer_next(kb, st, out);
+        return core_answer_next(kb, st, out);
     if (strcmp(name, "source") == 0 || strcmp(name, "sources") == 0)
         return cmd_source(&c, out);
     if (strcmp(name, "about") == 0) {
-        cb_strbuf b = {0};
-        cb_strbuf_add(&b, kb->texts.about);
+        base_strbuf b = {0};
+        base_strbuf_add(&b, kb->texts.about);
         return finish(&b, 1, out);
     }
     if (strcmp(name, "why") == 0)
         return cmd_why(&c, out);
     if (strcmp(name, "steps") == 0)
         return cmd_steps(&c, out);
-    const cb_topic *t = cb_kb_find_command(kb, name);
+    const core_topic *t = core_kb_find_command(kb, name);
     if (t)
-        return cb_answer_topic(kb, st, t, 1.0, "its command", out);
+        return core_answer_topic(kb, st, t, 1.0, "its command", out);
     char text[200];
     snprintf(text, sizeof text, "I don't know the command %c%.40s. Try %chelp for the list.", prefix, name,
              prefix);
-    return cb_answer_text(text, out);
+    return core_answer_text(text, out);
 }

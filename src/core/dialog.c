@@ -1,60 +1,60 @@
-#include "dialog.h"
+#include "core/dialog.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "strmap.h"
+#include "base/strmap.h"
 
 typedef struct entry {
     char *key;
     double touched;
     int prev, next; /* LRU list, most recent at head */
-    cb_dialog_state state;
+    core_dialog_state state;
 } entry;
 
-struct cb_dialog {
+struct core_dialog {
     entry *entries;   /* grows on demand up to capacity: most bots see few conversations */
     size_t allocated;
     size_t capacity, used;
     double ttl;
-    cb_strmap *index; /* key -> entry */
+    base_strmap *index; /* key -> entry */
     int head, tail;
     int free_list;    /* unused entries chained through next */
 };
 
-cb_dialog *cb_dialog_new(size_t capacity, double ttl_seconds)
+core_dialog *core_dialog_new(size_t capacity, double ttl_seconds)
 {
     if (capacity == 0)
         capacity = 1;
-    cb_dialog *d = calloc(1, sizeof *d);
+    core_dialog *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    d->index = cb_strmap_new(capacity < 64 ? capacity : 64);
+    d->index = base_strmap_new(capacity < 64 ? capacity : 64);
     if (!d->index) {
-        cb_dialog_free(d);
+        core_dialog_free(d);
         return NULL;
     }
     d->capacity = capacity;
     d->ttl = ttl_seconds;
-    cb_dialog_clear(d);
+    core_dialog_clear(d);
     return d;
 }
 
-void cb_dialog_clear(cb_dialog *d)
+void core_dialog_clear(core_dialog *d)
 {
     for (size_t i = 0; i < d->allocated; i++) {
         free(d->entries[i].key);
         d->entries[i].key = NULL;
         d->entries[i].next = i + 1 < d->allocated ? (int)i + 1 : -1;
     }
-    cb_strmap_clear(d->index);
+    base_strmap_clear(d->index);
     d->used = 0;
     d->head = d->tail = -1;
     d->free_list = d->allocated ? 0 : -1;
 }
 
 /* Adds entries to the free list, doubling the table up to capacity. */
-static int grow(cb_dialog *d)
+static int grow(core_dialog *d)
 {
     size_t n = d->allocated ? d->allocated * 2 : 16;
     if (n > d->capacity)
@@ -73,18 +73,18 @@ static int grow(cb_dialog *d)
     return 0;
 }
 
-void cb_dialog_free(cb_dialog *d)
+void core_dialog_free(core_dialog *d)
 {
     if (!d)
         return;
     for (size_t i = 0; i < d->allocated; i++)
         free(d->entries[i].key);
     free(d->entries);
-    cb_strmap_free(d->index);
+    base_strmap_free(d->index);
     free(d);
 }
 
-static void unlink_entry(cb_dialog *d, int i)
+static void unlink_entry(core_dialog *d, int i)
 {
     entry *e = &d->entries[i];
     if (e->prev >= 0)
@@ -97,7 +97,7 @@ static void unlink_entry(cb_dialog *d, int i)
         d->tail = e->prev;
 }
 
-static void push_front(cb_dialog *d, int i)
+static void push_front(core_dialog *d, int i)
 {
     entry *e = &d->entries[i];
     e->prev = -1;
@@ -109,11 +109,11 @@ static void push_front(cb_dialog *d, int i)
         d->tail = i;
 }
 
-static void drop(cb_dialog *d, int i)
+static void drop(core_dialog *d, int i)
 {
     entry *e = &d->entries[i];
     unlink_entry(d, i);
-    cb_strmap_remove(d->index, e->key, strlen(e->key));
+    base_strmap_remove(d->index, e->key, strlen(e->key));
     free(e->key);
     e->key = NULL;
     e->next = d->free_list;
@@ -122,17 +122,17 @@ static void drop(cb_dialog *d, int i)
 }
 
 /* Expired conversations sit at the tail: the least recently touched. */
-static void expire(cb_dialog *d, double now)
+static void expire(core_dialog *d, double now)
 {
     while (d->tail >= 0 && now - d->entries[d->tail].touched > d->ttl)
         drop(d, d->tail);
 }
 
-cb_dialog_state *cb_dialog_peek(cb_dialog *d, const char *key, double now)
+core_dialog_state *core_dialog_peek(core_dialog *d, const char *key, double now)
 {
     expire(d, now);
     int i;
-    if (!cb_strmap_get(d->index, key, strlen(key), &i))
+    if (!base_strmap_get(d->index, key, strlen(key), &i))
         return NULL;
     unlink_entry(d, i);
     push_front(d, i);
@@ -140,9 +140,9 @@ cb_dialog_state *cb_dialog_peek(cb_dialog *d, const char *key, double now)
     return &d->entries[i].state;
 }
 
-cb_dialog_state *cb_dialog_get(cb_dialog *d, const char *key, double now)
+core_dialog_state *core_dialog_get(core_dialog *d, const char *key, double now)
 {
-    cb_dialog_state *s = cb_dialog_peek(d, key, now);
+    core_dialog_state *s = core_dialog_peek(d, key, now);
     if (s)
         return s;
     if (d->free_list < 0 && grow(d) != 0 && d->tail >= 0)
@@ -156,7 +156,7 @@ cb_dialog_state *cb_dialog_get(cb_dialog *d, const char *key, double now)
     if (!copy)
         return NULL;
     memcpy(copy, key, len + 1);
-    if (cb_strmap_put(d->index, key, len, i) != 0) {
+    if (base_strmap_put(d->index, key, len, i) != 0) {
         free(copy);
         return NULL;
     }
@@ -169,7 +169,7 @@ cb_dialog_state *cb_dialog_get(cb_dialog *d, const char *key, double now)
     return &e->state;
 }
 
-size_t cb_dialog_count(const cb_dialog *d)
+size_t core_dialog_count(const core_dialog *d)
 {
     return d->used;
 }

@@ -1,11 +1,11 @@
-#include "lexer.h"
+#include "core/lexer.h"
 
 #include <libstemmer.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "strmap.h"
+#include "base/strmap.h"
 
 /* Question words resolved at run time are cached; the cache is dropped when
  * it reaches this size, which bounds memory on a long-running bot. */
@@ -13,7 +13,7 @@
 #define MIN_TYPO_LEN 4
 #define MAX_ENTRY_LEN 40
 
-/* A surface entry packs (term + 1) above four CB_WORD_* bits. */
+/* A surface entry packs (term + 1) above four CORE_WORD_* bits. */
 #define PACK(term, wflags) ((((term) + 1) << 4) | (int)(wflags))
 #define PACK_TERM(v) (((v) >> 4) - 1)
 #define PACK_FLAGS(v) ((unsigned)(v) & 15u)
@@ -26,15 +26,15 @@ typedef struct variant {
     uint32_t word;
 } variant;
 
-struct cb_lexer {
+struct core_lexer {
     struct sb_stemmer *stemmer;
-    cb_strmap *terms;    /* canonical stem -> term */
+    base_strmap *terms;    /* canonical stem -> term */
     char **names;        /* term -> canonical stem */
-    unsigned *flags;     /* term -> CB_TERM_* */
+    unsigned *flags;     /* term -> CORE_TERM_* */
     size_t n_terms, cap_terms;
-    cb_strmap *synonyms; /* stem -> term of its group's first word */
-    cb_strmap *surface;  /* knowledge-base word -> packed entry */
-    cb_strmap *cache;    /* question word -> packed entry */
+    base_strmap *synonyms; /* stem -> term of its group's first word */
+    base_strmap *surface;  /* knowledge-base word -> packed entry */
+    base_strmap *cache;    /* question word -> packed entry */
     /* typo index: (hash of a delete-variant, vocabulary word), sorted */
     variant *variants;
     size_t n_variants, cap_variants;
@@ -59,7 +59,7 @@ static int grow_array(void **arr, size_t *cap, size_t need, size_t elem)
 }
 
 /* Stems word into out (NUL-terminated); returns the stem's length. */
-static size_t stem_word(cb_lexer *lex, const char *word, size_t len, char *out, size_t cap)
+static size_t stem_word(core_lexer *lex, const char *word, size_t len, char *out, size_t cap)
 {
     const sb_symbol *s = sb_stemmer_stem(lex->stemmer, (const sb_symbol *)word, (int)len);
     size_t n = s ? (size_t)sb_stemmer_length(lex->stemmer) : 0;
@@ -74,10 +74,10 @@ static size_t stem_word(cb_lexer *lex, const char *word, size_t len, char *out, 
     return n;
 }
 
-static int intern(cb_lexer *lex, const char *stem, size_t len)
+static int intern(core_lexer *lex, const char *stem, size_t len)
 {
     int term;
-    if (cb_strmap_get(lex->terms, stem, len, &term))
+    if (base_strmap_get(lex->terms, stem, len, &term))
         return term;
     size_t cap_names = lex->cap_terms, cap_flags = lex->cap_terms;
     if (grow_array((void **)&lex->names, &cap_names, lex->n_terms + 1, sizeof *lex->names) ||
@@ -90,7 +90,7 @@ static int intern(cb_lexer *lex, const char *stem, size_t len)
     memcpy(name, stem, len);
     name[len] = '\0';
     term = (int)lex->n_terms;
-    if (cb_strmap_put(lex->terms, stem, len, term) != 0) {
+    if (base_strmap_put(lex->terms, stem, len, term) != 0) {
         free(name);
         return -1;
     }
@@ -108,7 +108,7 @@ static int is_ascii_alpha_word(const char *w, size_t len)
     return 1;
 }
 
-static int add_vocab(cb_lexer *lex, const char *word, size_t len, int entry)
+static int add_vocab(core_lexer *lex, const char *word, size_t len, int entry)
 {
     if (len < 3 || len > MAX_ENTRY_LEN || !is_ascii_alpha_word(word, len))
         return 0;
@@ -135,19 +135,19 @@ static int add_vocab(cb_lexer *lex, const char *word, size_t len, int entry)
 /* correctable: a misspelling of this word may be corrected to it. Words
  * that only occur in answer texts are not: they would make the typo index
  * several times larger for little gain. */
-static int set_surface(cb_lexer *lex, const char *word, size_t len, int term, unsigned wflags, int correctable)
+static int set_surface(core_lexer *lex, const char *word, size_t len, int term, unsigned wflags, int correctable)
 {
     int old;
-    if (cb_strmap_get(lex->surface, word, len, &old)) {
+    if (base_strmap_get(lex->surface, word, len, &old)) {
         if (term < 0)
             term = PACK_TERM(old);
         wflags |= PACK_FLAGS(old);
     } else if (term >= 0 && correctable) {
         if (add_vocab(lex, word, len, 0) != 0)
             return -1;
-        wflags |= CB_WORD_CORRECTABLE;
+        wflags |= CORE_WORD_CORRECTABLE;
     }
-    return cb_strmap_put(lex->surface, word, len, PACK(term, wflags | CB_WORD_KNOWN));
+    return base_strmap_put(lex->surface, word, len, PACK(term, wflags | CORE_WORD_KNOWN));
 }
 
 /* Lower-cases a knowledge-base word into buf (the JSON may say "AHIMA"). */
@@ -161,44 +161,44 @@ static size_t fold_ascii(const char *word, size_t len, char *buf, size_t cap)
     return len;
 }
 
-int cb_lexer_define(cb_lexer *lex, const char *word, size_t len, unsigned flags)
+int core_lexer_define(core_lexer *lex, const char *word, size_t len, unsigned flags)
 {
     char folded[MAX_ENTRY_LEN + 1], stem[MAX_ENTRY_LEN + 1];
     len = fold_ascii(word, len, folded, sizeof folded);
     int term, entry;
-    if (cb_strmap_get(lex->surface, folded, len, &entry) && PACK_TERM(entry) >= 0) {
+    if (base_strmap_get(lex->surface, folded, len, &entry) && PACK_TERM(entry) >= 0) {
         /* Seen before (or an exact word, which keeps its own term whatever
          * its stem): no need to stem it again. */
         term = PACK_TERM(entry);
         lex->flags[term] |= flags;
-        if (flags != CB_TERM_PASSAGE && !(PACK_FLAGS(entry) & CB_WORD_CORRECTABLE)) {
+        if (flags != CORE_TERM_PASSAGE && !(PACK_FLAGS(entry) & CORE_WORD_CORRECTABLE)) {
             if (add_vocab(lex, folded, len, 0) != 0)
                 return -1;
-            return cb_strmap_put(lex->surface, folded, len, entry | CB_WORD_CORRECTABLE) == 0 ? term : -1;
+            return base_strmap_put(lex->surface, folded, len, entry | CORE_WORD_CORRECTABLE) == 0 ? term : -1;
         }
         return term;
     }
     size_t slen = stem_word(lex, folded, len, stem, sizeof stem);
-    if (!cb_strmap_get(lex->synonyms, stem, slen, &term) && (term = intern(lex, stem, slen)) < 0)
+    if (!base_strmap_get(lex->synonyms, stem, slen, &term) && (term = intern(lex, stem, slen)) < 0)
         return -1;
     lex->flags[term] |= flags;
-    if (set_surface(lex, folded, len, term, 0, flags != CB_TERM_PASSAGE) != 0)
+    if (set_surface(lex, folded, len, term, 0, flags != CORE_TERM_PASSAGE) != 0)
         return -1;
     return term;
 }
 
-static int define_synonyms(cb_lexer *lex, const cb_synonym_group *g)
+static int define_synonyms(core_lexer *lex, const core_synonym_group *g)
 {
     char folded[MAX_ENTRY_LEN + 1], stem[MAX_ENTRY_LEN + 1];
     size_t len = fold_ascii(g->words[0], strlen(g->words[0]), folded, sizeof folded);
     size_t slen = stem_word(lex, folded, len, stem, sizeof stem);
     int canon;
-    if (!cb_strmap_get(lex->synonyms, stem, slen, &canon) && (canon = intern(lex, stem, slen)) < 0)
+    if (!base_strmap_get(lex->synonyms, stem, slen, &canon) && (canon = intern(lex, stem, slen)) < 0)
         return -1;
     for (size_t i = 0; i < g->n; i++) {
         len = fold_ascii(g->words[i], strlen(g->words[i]), folded, sizeof folded);
         slen = stem_word(lex, folded, len, stem, sizeof stem);
-        if (cb_strmap_put(lex->synonyms, stem, slen, canon) != 0 ||
+        if (base_strmap_put(lex->synonyms, stem, slen, canon) != 0 ||
             set_surface(lex, folded, len, canon, 0, 1) != 0)
             return -1;
     }
@@ -208,7 +208,7 @@ static int define_synonyms(cb_lexer *lex, const cb_synonym_group *g)
 /* An exact group: its words form one term of their own, named "=first", so
  * "certificate" stays apart from "certification" although both stem to
  * "certif". Only these surface forms reach it. */
-static int define_exact(cb_lexer *lex, const cb_synonym_group *g)
+static int define_exact(core_lexer *lex, const core_synonym_group *g)
 {
     char name[MAX_ENTRY_LEN + 2], folded[MAX_ENTRY_LEN + 1];
     size_t len = fold_ascii(g->words[0], strlen(g->words[0]), folded, sizeof folded);
@@ -217,7 +217,7 @@ static int define_exact(cb_lexer *lex, const cb_synonym_group *g)
     int term = intern(lex, name, len + 1);
     if (term < 0)
         return -1;
-    lex->flags[term] |= CB_TERM_EXACT;
+    lex->flags[term] |= CORE_TERM_EXACT;
     for (size_t i = 0; i < g->n; i++) {
         len = fold_ascii(g->words[i], strlen(g->words[i]), folded, sizeof folded);
         if (set_surface(lex, folded, len, term, 0, 1) != 0)
@@ -226,13 +226,13 @@ static int define_exact(cb_lexer *lex, const cb_synonym_group *g)
     return 0;
 }
 
-static int define_list(cb_lexer *lex, const cb_string_list *l, unsigned term_flags, unsigned wflags)
+static int define_list(core_lexer *lex, const core_string_list *l, unsigned term_flags, unsigned wflags)
 {
     for (size_t i = 0; i < l->n; i++) {
         if (strchr(l->items[i], ' '))
             continue; /* a phrase: the matcher looks for it as a whole */
         if (term_flags) {
-            if (cb_lexer_define(lex, l->items[i], strlen(l->items[i]), term_flags) < 0)
+            if (core_lexer_define(lex, l->items[i], strlen(l->items[i]), term_flags) < 0)
                 return -1;
         } else {
             char folded[MAX_ENTRY_LEN + 1];
@@ -244,36 +244,36 @@ static int define_list(cb_lexer *lex, const cb_string_list *l, unsigned term_fla
     return 0;
 }
 
-cb_lexer *cb_lexer_new(const cb_lexicon *lx, cb_error *err)
+core_lexer *core_lexer_new(const core_lexicon *lx, base_error *err)
 {
-    cb_lexer *lex = calloc(1, sizeof *lex);
+    core_lexer *lex = calloc(1, sizeof *lex);
     if (!lex) {
-        cb_error_set(err, "out of memory");
+        base_error_set(err, "out of memory");
         return NULL;
     }
     lex->stemmer = sb_stemmer_new("english", NULL);
-    lex->terms = cb_strmap_new(1024);
-    lex->synonyms = cb_strmap_new(256);
-    lex->surface = cb_strmap_new(2048);
-    lex->cache = cb_strmap_new(1024);
+    lex->terms = base_strmap_new(1024);
+    lex->synonyms = base_strmap_new(256);
+    lex->surface = base_strmap_new(2048);
+    lex->cache = base_strmap_new(1024);
     int ok = lex->stemmer && lex->terms && lex->synonyms && lex->surface && lex->cache;
     for (size_t i = 0; ok && i < lx->n_exact; i++)
         ok = define_exact(lex, &lx->exact[i]) == 0;
     for (size_t i = 0; ok && i < lx->n_synonyms; i++)
         ok = define_synonyms(lex, &lx->synonyms[i]) == 0;
-    ok = ok && define_list(lex, &lx->domain, CB_TERM_DOMAIN, 0) == 0 &&
-         define_list(lex, &lx->offtopic, CB_TERM_OFFTOPIC, 0) == 0 &&
-         define_list(lex, &lx->stopwords, 0, CB_WORD_STOP) == 0 &&
-         define_list(lex, &lx->common, 0, CB_WORD_KNOWN) == 0;
+    ok = ok && define_list(lex, &lx->domain, CORE_TERM_DOMAIN, 0) == 0 &&
+         define_list(lex, &lx->offtopic, CORE_TERM_OFFTOPIC, 0) == 0 &&
+         define_list(lex, &lx->stopwords, 0, CORE_WORD_STOP) == 0 &&
+         define_list(lex, &lx->common, 0, CORE_WORD_KNOWN) == 0;
     if (!ok) {
-        cb_error_set(err, lex->stemmer ? "out of memory" : "the Snowball English stemmer is unavailable");
-        cb_lexer_free(lex);
+        base_error_set(err, lex->stemmer ? "out of memory" : "the Snowball English stemmer is unavailable");
+        core_lexer_free(lex);
         return NULL;
     }
     return lex;
 }
 
-void cb_lexer_free(cb_lexer *lex)
+void core_lexer_free(core_lexer *lex)
 {
     if (!lex)
         return;
@@ -288,10 +288,10 @@ void cb_lexer_free(cb_lexer *lex)
     free(lex->vocab);
     free(lex->vocab_entry);
     free(lex->variants);
-    cb_strmap_free(lex->terms);
-    cb_strmap_free(lex->synonyms);
-    cb_strmap_free(lex->surface);
-    cb_strmap_free(lex->cache);
+    base_strmap_free(lex->terms);
+    base_strmap_free(lex->synonyms);
+    base_strmap_free(lex->surface);
+    base_strmap_free(lex->cache);
     free(lex);
 }
 
@@ -360,32 +360,32 @@ static int each_deletion(const char *s, size_t len, int depth, size_t from, vari
 
 static int index_variant(void *ctx, const char *v, size_t len)
 {
-    cb_lexer *lex = ctx;
+    core_lexer *lex = ctx;
     if (grow_array((void **)&lex->variants, &lex->cap_variants, lex->n_variants + 1, sizeof *lex->variants))
         return -1;
     lex->variants[lex->n_variants++] = (variant){variant_hash(v, len), lex->n_vocab};
     return 0;
 }
 
-int cb_lexer_freeze(cb_lexer *lex, cb_error *err)
+int core_lexer_freeze(core_lexer *lex, base_error *err)
 {
     size_t n_vocab = lex->n_vocab;
     for (size_t i = 0; i < n_vocab; i++) {
         const char *w = lex->vocab[i];
         size_t len = strlen(w);
-        cb_strmap_get(lex->surface, w, len, &lex->vocab_entry[i]);
+        base_strmap_get(lex->surface, w, len, &lex->vocab_entry[i]);
         /* Two deletions are needed on this side only when the word itself
          * allows two typos: a longer question word reaches a shorter one by
          * deletions on its own side. */
         lex->n_vocab = i; /* index_variant tags variants with this word */
         if (each_deletion(w, len, max_typos(len), 0, index_variant, lex) != 0) {
             lex->n_vocab = n_vocab;
-            return cb_error_set(err, "out of memory");
+            return base_error_set(err, "out of memory");
         }
     }
     lex->n_vocab = n_vocab;
     if (sort_variants(lex->variants, lex->n_variants) != 0)
-        return cb_error_set(err, "out of memory");
+        return base_error_set(err, "out of memory");
     size_t out = 0; /* the same deletion reached twice, e.g. "aa" -> "a" */
     for (size_t i = 0; i < lex->n_variants; i++) {
         const variant *prev = out ? &lex->variants[out - 1] : NULL;
@@ -393,10 +393,10 @@ int cb_lexer_freeze(cb_lexer *lex, cb_error *err)
             lex->variants[out++] = lex->variants[i];
     }
     lex->n_variants = out;
-    return CB_OK;
+    return BASE_OK;
 }
 
-int cb_edit_distance(const char *a, size_t alen, const char *b, size_t blen, int max)
+int core_edit_distance(const char *a, size_t alen, const char *b, size_t blen, int max)
 {
     if (alen > MAX_ENTRY_LEN || blen > MAX_ENTRY_LEN)
         return max + 1;
@@ -431,7 +431,7 @@ int cb_edit_distance(const char *a, size_t alen, const char *b, size_t blen, int
 }
 
 typedef struct correct_ctx {
-    cb_lexer *lex;
+    core_lexer *lex;
     const char *word;
     size_t len;
     int max;
@@ -446,7 +446,7 @@ static int candidate_rank(const correct_ctx *c, int v)
     size_t wl = strlen(w);
     int term = PACK_TERM(c->lex->vocab_entry[v]);
     int rank = (w[0] != c->word[0]) * 4;
-    rank += (term < 0 || !(c->lex->flags[term] & CB_TERM_KEYWORD)) * 2;
+    rank += (term < 0 || !(c->lex->flags[term] & CORE_TERM_KEYWORD)) * 2;
     rank += wl != c->len;
     return rank;
 }
@@ -454,7 +454,7 @@ static int candidate_rank(const correct_ctx *c, int v)
 static void consider_word(correct_ctx *c, int v)
 {
     const char *w = c->lex->vocab[v];
-    int dist = cb_edit_distance(c->word, c->len, w, strlen(w), c->max);
+    int dist = core_edit_distance(c->word, c->len, w, strlen(w), c->max);
     if (dist > c->max)
         return;
     /* Short words keep their first letter: "bake" is not a typo of "make". */
@@ -487,7 +487,7 @@ static int consider_variant(void *ctx, const char *v, size_t len)
     return 0;
 }
 
-static int correct(cb_lexer *lex, const char *word, size_t len)
+static int correct(core_lexer *lex, const char *word, size_t len)
 {
     int max = max_typos(len);
     if (max == 0 || len > MAX_ENTRY_LEN || !is_ascii_alpha_word(word, len))
@@ -499,10 +499,10 @@ static int correct(cb_lexer *lex, const char *word, size_t len)
 
 /* ---- lookups -------------------------------------------------------------------- */
 
-static int resolve(cb_lexer *lex, const char *word, size_t len)
+static int resolve(core_lexer *lex, const char *word, size_t len)
 {
     int entry, known = 0;
-    if (cb_strmap_get(lex->surface, word, len, &entry)) {
+    if (base_strmap_get(lex->surface, word, len, &entry)) {
         if (PACK_TERM(entry) >= 0)
             return entry;
         known = 1; /* a stop or common word: never corrected, but its stem may be a term ("working") */
@@ -510,53 +510,53 @@ static int resolve(cb_lexer *lex, const char *word, size_t len)
     char stem[MAX_ENTRY_LEN + 1];
     size_t slen = stem_word(lex, word, len, stem, sizeof stem);
     int term;
-    if (cb_strmap_get(lex->synonyms, stem, slen, &term) || cb_strmap_get(lex->terms, stem, slen, &term))
-        return PACK(term, CB_WORD_KNOWN | (known ? PACK_FLAGS(entry) : 0));
+    if (base_strmap_get(lex->synonyms, stem, slen, &term) || base_strmap_get(lex->terms, stem, slen, &term))
+        return PACK(term, CORE_WORD_KNOWN | (known ? PACK_FLAGS(entry) : 0));
     if (known)
         return entry;
     /* A word whose stem is a stop or common word ("doing") is known too. */
-    if (cb_strmap_get(lex->surface, stem, slen, &entry) && PACK_TERM(entry) < 0)
+    if (base_strmap_get(lex->surface, stem, slen, &entry) && PACK_TERM(entry) < 0)
         return entry;
     entry = correct(lex, word, len);
     if (entry >= 0)
-        return PACK(PACK_TERM(entry), PACK_FLAGS(entry) | CB_WORD_CORRECTED);
+        return PACK(PACK_TERM(entry), PACK_FLAGS(entry) | CORE_WORD_CORRECTED);
     return PACK(-1, 0);
 }
 
-int cb_lexer_lookup(cb_lexer *lex, const char *word, size_t len, unsigned *word_flags)
+int core_lexer_lookup(core_lexer *lex, const char *word, size_t len, unsigned *word_flags)
 {
     int entry;
     if (len == 0 || len > MAX_ENTRY_LEN) {
         *word_flags = 0;
         return -1;
     }
-    if (!cb_strmap_get(lex->cache, word, len, &entry)) {
+    if (!base_strmap_get(lex->cache, word, len, &entry)) {
         entry = resolve(lex, word, len);
-        if (cb_strmap_count(lex->cache) >= RUNTIME_CACHE_MAX)
-            cb_strmap_clear(lex->cache);
-        cb_strmap_put(lex->cache, word, len, entry); /* a failed put only costs speed */
+        if (base_strmap_count(lex->cache) >= RUNTIME_CACHE_MAX)
+            base_strmap_clear(lex->cache);
+        base_strmap_put(lex->cache, word, len, entry); /* a failed put only costs speed */
     }
     *word_flags = PACK_FLAGS(entry);
     return PACK_TERM(entry);
 }
 
-int cb_lexer_is_stopword(const cb_lexer *lex, const char *word, size_t len)
+int core_lexer_is_stopword(const core_lexer *lex, const char *word, size_t len)
 {
     int entry;
-    return cb_strmap_get(lex->surface, word, len, &entry) && (PACK_FLAGS(entry) & CB_WORD_STOP);
+    return base_strmap_get(lex->surface, word, len, &entry) && (PACK_FLAGS(entry) & CORE_WORD_STOP);
 }
 
-unsigned cb_lexer_term_flags(const cb_lexer *lex, int term)
+unsigned core_lexer_term_flags(const core_lexer *lex, int term)
 {
     return term >= 0 && (size_t)term < lex->n_terms ? lex->flags[term] : 0;
 }
 
-const char *cb_lexer_term_name(const cb_lexer *lex, int term)
+const char *core_lexer_term_name(const core_lexer *lex, int term)
 {
     return term >= 0 && (size_t)term < lex->n_terms ? lex->names[term] : "";
 }
 
-size_t cb_lexer_term_count(const cb_lexer *lex)
+size_t core_lexer_term_count(const core_lexer *lex)
 {
     return lex->n_terms;
 }

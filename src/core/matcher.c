@@ -1,6 +1,6 @@
 /* Keyword scoring over an inverted index (term -> phrases starting with it),
  * so the cost of a question grows with its words, not with the topics. */
-#include "matcher.h"
+#include "core/matcher.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lexer.h"
-#include "text.h"
+#include "core/lexer.h"
+#include "core/text.h"
 
 #define MAX_PHRASE_TERMS 8
 #define MAX_HITS 256
@@ -40,14 +40,14 @@ typedef struct hit {
 } hit;
 
 typedef struct follow_phrase {
-    cb_follow kind;
+    core_follow kind;
     int n_terms;
     int terms[MAX_PHRASE_TERMS];
 } follow_phrase;
 
-struct cb_matcher {
-    const cb_kb *kb;
-    cb_lexer *lex;
+struct core_matcher {
+    const core_kb *kb;
+    core_lexer *lex;
     keyword_ref *keywords;
     size_t n_keywords;
     phrase *phrases;
@@ -67,21 +67,21 @@ struct cb_matcher {
     size_t n_touched;
     hit hits[MAX_HITS];
     size_t n_hits;
-    cb_words words;
-    int word_term[CB_MAX_WORDS];
+    core_words words;
+    int word_term[CORE_MAX_WORDS];
 };
 
 /* ---- building ------------------------------------------------------------ */
 
 /* Turns a phrase into terms with the question's own normalisation, so that
  * "what's" in a keyword and in a question end up the same. */
-static int phrase_terms(cb_matcher *m, const char *text, unsigned flags, int *terms, int max)
+static int phrase_terms(core_matcher *m, const char *text, unsigned flags, int *terms, int max)
 {
-    cb_words *w = &m->words;
-    cb_text_words(text, strlen(text), w);
+    core_words *w = &m->words;
+    core_text_words(text, strlen(text), w);
     int n = 0;
     for (size_t i = 0; i < w->n && n < max; i++) {
-        int t = cb_lexer_define(m->lex, w->word[i], w->len[i], flags);
+        int t = core_lexer_define(m->lex, w->word[i], w->len[i], flags);
         if (t < 0)
             return -1;
         terms[n++] = t;
@@ -89,9 +89,9 @@ static int phrase_terms(cb_matcher *m, const char *text, unsigned flags, int *te
     return n;
 }
 
-static int add_keywords(cb_matcher *m, cb_error *err)
+static int add_keywords(core_matcher *m, base_error *err)
 {
-    const cb_kb *kb = m->kb;
+    const core_kb *kb = m->kb;
     size_t n_kw = 0, n_ph = 0;
     for (size_t i = 0; i < kb->n_topics; i++) {
         n_kw += kb->topics[i].n_keywords;
@@ -101,11 +101,11 @@ static int add_keywords(cb_matcher *m, cb_error *err)
     m->keywords = calloc(n_kw + 1, sizeof *m->keywords);
     m->phrases = calloc(n_ph + 1, sizeof *m->phrases);
     if (!m->keywords || !m->phrases)
-        return cb_error_set(err, "out of memory");
+        return base_error_set(err, "out of memory");
     for (size_t i = 0; i < kb->n_topics; i++) {
-        const cb_topic *t = &kb->topics[i];
+        const core_topic *t = &kb->topics[i];
         for (size_t k = 0; k < t->n_keywords; k++) {
-            const cb_keyword *kw = &t->keywords[k];
+            const core_keyword *kw = &t->keywords[k];
             keyword_ref *ref = &m->keywords[m->n_keywords];
             ref->topic = (int)i;
             ref->weight = kw->weight;
@@ -113,27 +113,27 @@ static int add_keywords(cb_matcher *m, cb_error *err)
             for (size_t p = 0; p < kw->n_phrases; p++) {
                 phrase *ph = &m->phrases[m->n_phrases];
                 ph->keyword = (int)m->n_keywords;
-                ph->n_terms = phrase_terms(m, kw->phrases[p], CB_TERM_KEYWORD, ph->terms, MAX_PHRASE_TERMS);
+                ph->n_terms = phrase_terms(m, kw->phrases[p], CORE_TERM_KEYWORD, ph->terms, MAX_PHRASE_TERMS);
                 if (ph->n_terms < 0)
-                    return cb_error_set(err, "out of memory");
+                    return base_error_set(err, "out of memory");
                 if (ph->n_terms > 0)
                     m->n_phrases++;
             }
             m->n_keywords++;
         }
     }
-    return CB_OK;
+    return BASE_OK;
 }
 
 /* Phrases of the lexicon's off-topic list ("health insurance", "in the us")
  * are found like follow-up phrases and count as off-topic words. */
-#define OFFTOPIC_PHRASE ((cb_follow) - 1)
+#define OFFTOPIC_PHRASE ((core_follow) - 1)
 
-static int add_follows(cb_matcher *m, const cb_string_list *list, cb_follow kind, cb_error *err)
+static int add_follows(core_matcher *m, const core_string_list *list, core_follow kind, base_error *err)
 {
     follow_phrase *grown = realloc(m->follows, (m->n_follows + list->n + 1) * sizeof *grown);
     if (!grown)
-        return cb_error_set(err, "out of memory");
+        return base_error_set(err, "out of memory");
     m->follows = grown;
     for (size_t i = 0; i < list->n; i++) {
         if (kind == OFFTOPIC_PHRASE && !strchr(list->items[i], ' '))
@@ -142,39 +142,39 @@ static int add_follows(cb_matcher *m, const cb_string_list *list, cb_follow kind
         f->kind = kind;
         f->n_terms = phrase_terms(m, list->items[i], 0, f->terms, MAX_PHRASE_TERMS);
         if (f->n_terms < 0)
-            return cb_error_set(err, "out of memory");
+            return base_error_set(err, "out of memory");
         if (f->n_terms > 0)
             m->n_follows++;
     }
-    return CB_OK;
+    return BASE_OK;
 }
 
 /* Every content word of a topic's texts becomes a passage term. */
-static int define_passage_words(cb_matcher *m, const char *text)
+static int define_passage_words(core_matcher *m, const char *text)
 {
     if (!text)
         return 0;
-    cb_words *w = &m->words;
-    cb_text_words(text, strlen(text), w);
+    core_words *w = &m->words;
+    core_text_words(text, strlen(text), w);
     for (size_t i = 0; i < w->n; i++)
-        if (!cb_lexer_is_stopword(m->lex, w->word[i], w->len[i]) &&
-            cb_lexer_define(m->lex, w->word[i], w->len[i], CB_TERM_PASSAGE) < 0)
+        if (!core_lexer_is_stopword(m->lex, w->word[i], w->len[i]) &&
+            core_lexer_define(m->lex, w->word[i], w->len[i], CORE_TERM_PASSAGE) < 0)
             return -1;
     return 0;
 }
 
-static int define_passages(cb_matcher *m, cb_error *err)
+static int define_passages(core_matcher *m, base_error *err)
 {
     for (size_t i = 0; i < m->kb->n_topics; i++) {
-        const cb_topic *t = &m->kb->topics[i];
+        const core_topic *t = &m->kb->topics[i];
         int rc = define_passage_words(m, t->title) | define_passage_words(m, t->answer) |
                  define_passage_words(m, t->details);
         for (size_t e = 0; e < t->n_examples; e++)
             rc |= define_passage_words(m, t->examples[e]);
         if (rc != 0)
-            return cb_error_set(err, "out of memory");
+            return base_error_set(err, "out of memory");
     }
-    return CB_OK;
+    return BASE_OK;
 }
 
 /* Terms used by one topic's texts, each once. */
@@ -185,16 +185,16 @@ typedef struct term_set {
     size_t n, cap;
 } term_set;
 
-static int collect_text_terms(cb_matcher *m, const char *text, term_set *set)
+static int collect_text_terms(core_matcher *m, const char *text, term_set *set)
 {
     if (!text)
         return 0;
-    cb_words *w = &m->words;
-    cb_text_words(text, strlen(text), w);
+    core_words *w = &m->words;
+    core_text_words(text, strlen(text), w);
     for (size_t i = 0; i < w->n; i++) {
         unsigned wf;
-        int t = cb_lexer_lookup(m->lex, w->word[i], w->len[i], &wf);
-        if (t < 0 || (wf & CB_WORD_STOP) || set->seen[t] == set->stamp)
+        int t = core_lexer_lookup(m->lex, w->word[i], w->len[i], &wf);
+        if (t < 0 || (wf & CORE_WORD_STOP) || set->seen[t] == set->stamp)
             continue;
         if (set->n == set->cap) {
             size_t cap = set->cap ? set->cap * 2 : 256;
@@ -210,7 +210,7 @@ static int collect_text_terms(cb_matcher *m, const char *text, term_set *set)
     return 0;
 }
 
-static int collect_topic_terms(cb_matcher *m, const cb_topic *t, term_set *set, uint32_t stamp)
+static int collect_topic_terms(core_matcher *m, const core_topic *t, term_set *set, uint32_t stamp)
 {
     set->stamp = stamp;
     set->n = 0;
@@ -221,7 +221,7 @@ static int collect_topic_terms(cb_matcher *m, const cb_topic *t, term_set *set, 
     return rc;
 }
 
-static int build_passages(cb_matcher *m, cb_error *err)
+static int build_passages(core_matcher *m, base_error *err)
 {
     size_t nt = m->n_terms, n_topics = m->kb->n_topics;
     term_set set = {calloc(nt + 1, sizeof(uint32_t)), 0, NULL, 0, 0};
@@ -273,10 +273,10 @@ static int build_passages(cb_matcher *m, cb_error *err)
     free(fill);
     free(first);
     free(terms);
-    return ok ? CB_OK : cb_error_set(err, "out of memory");
+    return ok ? BASE_OK : base_error_set(err, "out of memory");
 }
 
-static int build_phrase_index(cb_matcher *m, cb_error *err)
+static int build_phrase_index(core_matcher *m, base_error *err)
 {
     size_t nt = m->n_terms;
     postings *p = &m->by_first_term;
@@ -285,7 +285,7 @@ static int build_phrase_index(cb_matcher *m, cb_error *err)
     int *fill = calloc(nt + 1, sizeof *fill);
     if (!p->start || !p->items || !fill) {
         free(fill);
-        return cb_error_set(err, "out of memory");
+        return base_error_set(err, "out of memory");
     }
     for (size_t i = 0; i < m->n_phrases; i++)
         p->start[m->phrases[i].terms[0] + 1]++;
@@ -296,10 +296,10 @@ static int build_phrase_index(cb_matcher *m, cb_error *err)
         p->items[p->start[t] + fill[t]++] = (int)i;
     }
     free(fill);
-    return CB_OK;
+    return BASE_OK;
 }
 
-static int alloc_scratch(cb_matcher *m, cb_error *err)
+static int alloc_scratch(core_matcher *m, base_error *err)
 {
     size_t nt = m->kb->n_topics;
     m->keyword_stamp = calloc(m->n_keywords + 1, sizeof *m->keyword_stamp);
@@ -308,41 +308,41 @@ static int alloc_scratch(cb_matcher *m, cb_error *err)
     m->positions = calloc(nt, sizeof *m->positions);
     m->touched = calloc(nt, sizeof *m->touched);
     if (!m->keyword_stamp || !m->topic_stamp || !m->score || !m->positions || !m->touched)
-        return cb_error_set(err, "out of memory");
-    return CB_OK;
+        return base_error_set(err, "out of memory");
+    return BASE_OK;
 }
 
-cb_matcher *cb_matcher_new(const cb_kb *kb, cb_error *err)
+core_matcher *core_matcher_new(const core_kb *kb, base_error *err)
 {
-    cb_matcher *m = calloc(1, sizeof *m);
+    core_matcher *m = calloc(1, sizeof *m);
     if (!m) {
-        cb_error_set(err, "out of memory");
+        base_error_set(err, "out of memory");
         return NULL;
     }
     m->kb = kb;
-    m->lex = cb_lexer_new(&kb->lexicon, err);
-    int ok = m->lex && add_keywords(m, err) == CB_OK &&
-             add_follows(m, &kb->lexicon.follow_next, CB_FOLLOW_NEXT, err) == CB_OK &&
-             add_follows(m, &kb->lexicon.follow_more, CB_FOLLOW_MORE, err) == CB_OK &&
-             add_follows(m, &kb->lexicon.offtopic, OFFTOPIC_PHRASE, err) == CB_OK &&
-             define_passages(m, err) == CB_OK && cb_lexer_freeze(m->lex, err) == CB_OK;
+    m->lex = core_lexer_new(&kb->lexicon, err);
+    int ok = m->lex && add_keywords(m, err) == BASE_OK &&
+             add_follows(m, &kb->lexicon.follow_next, CORE_FOLLOW_NEXT, err) == BASE_OK &&
+             add_follows(m, &kb->lexicon.follow_more, CORE_FOLLOW_MORE, err) == BASE_OK &&
+             add_follows(m, &kb->lexicon.offtopic, OFFTOPIC_PHRASE, err) == BASE_OK &&
+             define_passages(m, err) == BASE_OK && core_lexer_freeze(m->lex, err) == BASE_OK;
     if (ok) {
-        m->n_terms = cb_lexer_term_count(m->lex);
-        ok = build_phrase_index(m, err) == CB_OK && build_passages(m, err) == CB_OK &&
-             alloc_scratch(m, err) == CB_OK;
+        m->n_terms = core_lexer_term_count(m->lex);
+        ok = build_phrase_index(m, err) == BASE_OK && build_passages(m, err) == BASE_OK &&
+             alloc_scratch(m, err) == BASE_OK;
     }
     if (!ok) {
-        cb_matcher_free(m);
+        core_matcher_free(m);
         return NULL;
     }
     return m;
 }
 
-void cb_matcher_free(cb_matcher *m)
+void core_matcher_free(core_matcher *m)
 {
     if (!m)
         return;
-    cb_lexer_free(m->lex);
+    core_lexer_free(m->lex);
     free(m->keywords);
     free(m->phrases);
     free(m->by_first_term.start);
@@ -359,14 +359,14 @@ void cb_matcher_free(cb_matcher *m)
     free(m);
 }
 
-const cb_kb *cb_matcher_kb(const cb_matcher *m)
+const core_kb *core_matcher_kb(const core_matcher *m)
 {
     return m->kb;
 }
 
 /* ---- matching ------------------------------------------------------------- */
 
-static int phrase_at(const cb_matcher *m, const int *terms, int n_terms, size_t at)
+static int phrase_at(const core_matcher *m, const int *terms, int n_terms, size_t at)
 {
     if (at + (size_t)n_terms > m->words.n)
         return 0;
@@ -384,7 +384,7 @@ static uint64_t span_bits(size_t at, int n)
     return bits;
 }
 
-static void touch(cb_matcher *m, int topic)
+static void touch(core_matcher *m, int topic)
 {
     if (m->topic_stamp[topic] == m->stamp)
         return;
@@ -394,7 +394,7 @@ static void touch(cb_matcher *m, int topic)
     m->touched[m->n_touched++] = topic;
 }
 
-static void score_keywords(cb_matcher *m)
+static void score_keywords(core_matcher *m)
 {
     const postings *p = &m->by_first_term;
     for (size_t i = 0; i < m->words.n; i++) {
@@ -420,7 +420,7 @@ static void score_keywords(cb_matcher *m)
 }
 
 /* Score of topic from keywords that used no word of the `taken` positions. */
-static double own_score(const cb_matcher *m, int topic, uint64_t taken)
+static double own_score(const core_matcher *m, int topic, uint64_t taken)
 {
     double s = 0;
     for (size_t i = 0; i < m->n_hits; i++)
@@ -429,7 +429,7 @@ static double own_score(const cb_matcher *m, int topic, uint64_t taken)
     return s;
 }
 
-static void best_two(const cb_matcher *m, int *best, int *second)
+static void best_two(const core_matcher *m, int *best, int *second)
 {
     *best = *second = -1;
     for (size_t i = 0; i < m->n_touched; i++) {
@@ -446,14 +446,14 @@ static void best_two(const cb_matcher *m, int *best, int *second)
 
 /* The topic whose texts share the most (idf-weighted) words with the
  * question; *hits is how many distinct question words it shares. */
-static int passage_best(cb_matcher *m, double *score, uint64_t *hits)
+static int passage_best(core_matcher *m, double *score, uint64_t *hits)
 {
     /* Reuses the keyword scratch: passage scores replace keyword scores. */
     m->stamp++;
     m->n_touched = 0;
     for (size_t i = 0; i < m->words.n; i++) {
         int t = m->word_term[i];
-        if (t < 0 || (cb_lexer_term_flags(m->lex, t) & CB_TERM_DOMAIN))
+        if (t < 0 || (core_lexer_term_flags(m->lex, t) & CORE_TERM_DOMAIN))
             continue;
         int dup = 0;
         for (size_t j = 0; j < i && !dup; j++)
@@ -474,11 +474,11 @@ static int passage_best(cb_matcher *m, double *score, uint64_t *hits)
     return best;
 }
 
-static void find_follow(cb_matcher *m, cb_match *out)
+static void find_follow(core_matcher *m, core_match *out)
 {
     for (size_t f = 0; f < m->n_follows; f++) {
         const follow_phrase *ph = &m->follows[f];
-        if (ph->kind != OFFTOPIC_PHRASE && out->follow != CB_FOLLOW_NONE)
+        if (ph->kind != OFFTOPIC_PHRASE && out->follow != CORE_FOLLOW_NONE)
             continue;
         for (size_t i = 0; i < m->words.n; i++)
             if (phrase_at(m, ph->terms, ph->n_terms, i)) {
@@ -491,7 +491,7 @@ static void find_follow(cb_matcher *m, cb_match *out)
     }
 }
 
-static void write_evidence(const cb_matcher *m, int topic, char *buf, size_t cap)
+static void write_evidence(const core_matcher *m, int topic, char *buf, size_t cap)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -506,27 +506,27 @@ static void write_evidence(const cb_matcher *m, int topic, char *buf, size_t cap
     }
 }
 
-static void read_words(cb_matcher *m, const char *text, size_t len, cb_match *out)
+static void read_words(core_matcher *m, const char *text, size_t len, core_match *out)
 {
-    cb_text_words(text, len, &m->words);
+    core_text_words(text, len, &m->words);
     out->n_words = m->words.n;
     for (size_t i = 0; i < m->words.n; i++) {
         unsigned wf;
-        int t = cb_lexer_lookup(m->lex, m->words.word[i], m->words.len[i], &wf);
+        int t = core_lexer_lookup(m->lex, m->words.word[i], m->words.len[i], &wf);
         m->word_term[i] = t;
-        unsigned tf = cb_lexer_term_flags(m->lex, t);
-        if (tf & CB_TERM_DOMAIN)
+        unsigned tf = core_lexer_term_flags(m->lex, t);
+        if (tf & CORE_TERM_DOMAIN)
             out->has_domain = 1;
-        if (tf & CB_TERM_OFFTOPIC)
+        if (tf & CORE_TERM_OFFTOPIC)
             out->n_offtopic++;
-        if (t < 0 && !(wf & CB_WORD_KNOWN))
+        if (t < 0 && !(wf & CORE_WORD_KNOWN))
             out->n_unknown++;
     }
 }
 
-void cb_matcher_match(cb_matcher *m, const char *text, size_t len, cb_match *out)
+void core_matcher_match(core_matcher *m, const char *text, size_t len, core_match *out)
 {
-    const cb_lexicon *lx = &m->kb->lexicon;
+    const core_lexicon *lx = &m->kb->lexicon;
     memset(out, 0, sizeof *out);
     m->stamp++;
     m->n_touched = 0;
@@ -548,7 +548,7 @@ void cb_matcher_match(cb_matcher *m, const char *text, size_t len, cb_match *out
     /* A domain word backs a weak keyword: "coder pay?" is clear enough. */
     double needed = out->has_domain ? lx->threshold * 0.5 : lx->threshold;
     if (best >= 0 && top >= needed) {
-        out->kind = CB_MATCH_TOPIC;
+        out->kind = CORE_MATCH_TOPIC;
         out->topic = &m->kb->topics[best];
         out->score = top;
         write_evidence(m, best, out->evidence, sizeof out->evidence);
@@ -556,10 +556,10 @@ void cb_matcher_match(cb_matcher *m, const char *text, size_t len, cb_match *out
             double own_second = own_score(m, second, m->positions[best]);
             double own_best = own_score(m, best, m->positions[second]);
             if (own_second >= lx->threshold && own_best >= lx->threshold)
-                out->kind = CB_MATCH_TWO;
+                out->kind = CORE_MATCH_TWO;
             else if (next >= lx->clarify_ratio * top && own_second < lx->threshold)
-                out->kind = CB_MATCH_CLARIFY;
-            if (out->kind != CB_MATCH_TOPIC) {
+                out->kind = CORE_MATCH_CLARIFY;
+            if (out->kind != CORE_MATCH_TOPIC) {
                 out->second = &m->kb->topics[second];
                 out->second_score = next;
             }
@@ -573,27 +573,27 @@ void cb_matcher_match(cb_matcher *m, const char *text, size_t len, cb_match *out
         /* Without a domain word, two shared words are needed: one alone is
          * too often a coincidence ("best", "work"). */
         if (passage >= 0 && score > 0 && (out->has_domain || hits >= PASSAGE_MIN_WORDS)) {
-            out->kind = CB_MATCH_PASSAGE;
+            out->kind = CORE_MATCH_PASSAGE;
             out->topic = &m->kb->topics[passage];
             out->score = score;
             snprintf(out->evidence, sizeof out->evidence, "words of its text");
             return;
         }
         /* About the career, but about nothing in particular: "coders?" */
-        const cb_topic *fallback = lx->default_topic ? cb_kb_find(m->kb, lx->default_topic) : NULL;
+        const core_topic *fallback = lx->default_topic ? core_kb_find(m->kb, lx->default_topic) : NULL;
         if (fallback && out->has_domain) {
-            out->kind = CB_MATCH_PASSAGE;
+            out->kind = CORE_MATCH_PASSAGE;
             out->topic = fallback;
             out->score = lx->threshold * 0.5;
             snprintf(out->evidence, sizeof out->evidence, "a question about the career in general");
             return;
         }
     }
-    out->kind = CB_MATCH_NONE;
+    out->kind = CORE_MATCH_NONE;
     out->score = top > 0 ? top : 0;
 }
 
-double cb_matcher_last_score(const cb_matcher *m, const cb_topic *topic)
+double core_matcher_last_score(const core_matcher *m, const core_topic *topic)
 {
     size_t i = (size_t)(topic - m->kb->topics);
     if (i >= m->kb->n_topics || m->topic_stamp[i] != m->stamp)

@@ -1,8 +1,8 @@
-#include "text.h"
+#include "core/text.h"
 
 #include <string.h>
 
-size_t cb_utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
+size_t core_utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
 {
     unsigned c = s[0];
     *cp = c;
@@ -33,12 +33,12 @@ size_t cb_utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
     return need;
 }
 
-size_t cb_utf8_valid_prefix(const char *s, size_t len)
+size_t core_utf8_valid_prefix(const char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
         unsigned cp;
-        size_t n = cb_utf8_decode((const unsigned char *)s + i, len - i, &cp);
+        size_t n = core_utf8_decode((const unsigned char *)s + i, len - i, &cp);
         if (n == 0)
             break;
         i += n;
@@ -103,12 +103,12 @@ static size_t encode_utf8(unsigned cp, char *out)
     return 4;
 }
 
-int cb_text_has_word(const char *text, size_t len)
+int core_text_has_word(const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
     for (size_t i = 0; i < len;) {
         unsigned cp;
-        size_t n = cb_utf8_decode(s + i, len - i, &cp);
+        size_t n = core_utf8_decode(s + i, len - i, &cp);
         if (n > 0 && is_word_cp(cp))
             return 1;
         i += n ? n : 1;
@@ -116,19 +116,19 @@ int cb_text_has_word(const char *text, size_t len)
     return 0;
 }
 
-static void push(cb_words *out, const char *w, size_t len)
+static void push(core_words *out, const char *w, size_t len)
 {
-    if (out->n >= CB_MAX_WORDS || len == 0)
+    if (out->n >= CORE_MAX_WORDS || len == 0)
         return;
-    if (len > CB_MAX_WORD_LEN)
-        len = cb_utf8_valid_prefix(w, CB_MAX_WORD_LEN);
+    if (len > CORE_MAX_WORD_LEN)
+        len = core_utf8_valid_prefix(w, CORE_MAX_WORD_LEN);
     memcpy(out->word[out->n], w, len);
     out->word[out->n][len] = '\0';
     out->len[out->n] = (unsigned char)len;
     out->n++;
 }
 
-static void push_str(cb_words *out, const char *w)
+static void push_str(core_words *out, const char *w)
 {
     push(out, w, strlen(w));
 }
@@ -148,7 +148,7 @@ static const char *const shorthand[][3] = {
     {"yr", "year", NULL},        {"w/", "with", NULL},        {"hs", "high", "school"},
 };
 
-static int expand_shorthand(cb_words *out, const char *w, size_t len)
+static int expand_shorthand(core_words *out, const char *w, size_t len)
 {
     if (len > 8)
         return 0; /* no shorthand is longer: most words stop here */
@@ -176,7 +176,7 @@ static int s_means_is(const char *w, size_t len)
 
 /* w is a folded word that contained apostrophes, given as base (before the
  * first apostrophe) and suffix (after it, apostrophes removed). */
-static void push_contraction(cb_words *out, const char *base, size_t blen, const char *suf, size_t slen)
+static void push_contraction(core_words *out, const char *base, size_t blen, const char *suf, size_t slen)
 {
 #define SUFFIX(lit) (slen == sizeof(lit) - 1 && memcmp(suf, lit, slen) == 0)
     if (SUFFIX("t") && blen > 1 && base[blen - 1] == 'n') {
@@ -213,7 +213,7 @@ static void push_contraction(cb_words *out, const char *base, size_t blen, const
         push(out, base, blen); /* doctors' */
     } else {
         /* o'clock, rock'n'roll: keep it as one word */
-        char joined[2 * CB_MAX_WORD_LEN + 2];
+        char joined[2 * CORE_MAX_WORD_LEN + 2];
         memcpy(joined, base, blen);
         memcpy(joined + blen, suf, slen);
         push(out, joined, blen + slen);
@@ -221,17 +221,17 @@ static void push_contraction(cb_words *out, const char *base, size_t blen, const
 #undef SUFFIX
 }
 
-size_t cb_text_words(const char *text, size_t len, cb_words *out)
+size_t core_text_words(const char *text, size_t len, core_words *out)
 {
     const unsigned char *s = (const unsigned char *)text;
-    char word[CB_MAX_WORD_LEN + 8];
+    char word[CORE_MAX_WORD_LEN + 8];
     size_t wlen = 0, apos_at = 0; /* apos_at: wlen at the first apostrophe + 1 */
     out->n = 0;
-    for (size_t i = 0; i <= len && out->n < CB_MAX_WORDS;) {
+    for (size_t i = 0; i <= len && out->n < CORE_MAX_WORDS;) {
         unsigned cp = 0;
         size_t n = 1;
         if (i < len) {
-            n = cb_utf8_decode(s + i, len - i, &cp);
+            n = core_utf8_decode(s + i, len - i, &cp);
             if (n == 0) {
                 n = 1;
                 cp = ' '; /* invalid byte: a separator */
@@ -245,7 +245,7 @@ size_t cb_text_words(const char *text, size_t len, cb_words *out)
             } else {
                 char enc[4];
                 size_t elen = encode_utf8(fold_cp(cp), enc);
-                if (wlen + elen <= CB_MAX_WORD_LEN) { /* longer words are cut on a character */
+                if (wlen + elen <= CORE_MAX_WORD_LEN) { /* longer words are cut on a character */
                     memcpy(word + wlen, enc, elen);
                     wlen += elen;
                 }

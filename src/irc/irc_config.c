@@ -4,19 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "irc_network.h"
+#include "irc/irc_network.h"
 
-#include "cb_str.h"
+#include "base/str.h"
 
 typedef struct ctx {
-    const cb_config *cfg;
-    const cb_config_section *s;
-    cb_error *err;
+    const conf_config *cfg;
+    const conf_section *s;
+    base_error *err;
 } ctx;
 
-static int bad(const ctx *c, const cb_config_entry *e, const char *why)
+static int bad(const ctx *c, const conf_entry *e, const char *why)
 {
-    return cb_error_set(c->err, "%s:%d: [irc.%s] %s: %s", c->cfg->path ? c->cfg->path : "config",
+    return base_error_set(c->err, "%s:%d: [irc.%s] %s: %s", c->cfg->path ? c->cfg->path : "config",
                         e ? e->line : c->s->line, c->s->name, e ? e->key : "", why);
 }
 
@@ -31,17 +31,17 @@ static int valid_word(const char *v)
     return 1;
 }
 
-static int read_channels(const ctx *c, const cb_config_entry *e, irc_network_config *o)
+static int read_channels(const ctx *c, const conf_entry *e, irc_network_config *o)
 {
     char **items = NULL;
     size_t n = 0;
-    if (cb_config_split_list(e->value, 0, &items, &n) != 0) {
-        cb_strv_free(items, n);
+    if (conf_split_list(e->value, 0, &items, &n) != 0) {
+        base_strv_free(items, n);
         return bad(c, e, "out of memory");
     }
     o->channels = calloc(n ? n : 1, sizeof *o->channels);
-    int rc = o->channels ? CB_OK : bad(c, e, "out of memory");
-    for (size_t i = 0; rc == CB_OK && i < n; i++) {
+    int rc = o->channels ? BASE_OK : bad(c, e, "out of memory");
+    for (size_t i = 0; rc == BASE_OK && i < n; i++) {
         char *name = items[i], *space = strchr(name, ' ');
         char *key = NULL;
         if (space) {
@@ -55,33 +55,33 @@ static int read_channels(const ctx *c, const cb_config_entry *e, irc_network_con
             rc = bad(c, e, "each channel is \"#name\" or \"#name key\", separated by commas");
             break;
         }
-        o->channels[i].name = cb_strdup(name);
-        o->channels[i].key = key ? cb_strdup(key) : NULL;
+        o->channels[i].name = base_strdup(name);
+        o->channels[i].key = key ? base_strdup(key) : NULL;
         o->n_channels++;
     }
-    cb_strv_free(items, n);
+    base_strv_free(items, n);
     return rc;
 }
 
-static int read_key(const ctx *c, const cb_config_entry *e, irc_network_config *o)
+static int read_key(const ctx *c, const conf_entry *e, irc_network_config *o)
 {
     const char *k = e->key, *v = e->value;
     double d;
 #define STR(name, field)                                  \
     if (strcmp(k, name) == 0) {                           \
         free(o->field);                                   \
-        o->field = cb_strdup(v);                        \
-        return o->field ? CB_OK : bad(c, e, "out of memory"); \
+        o->field = base_strdup(v);                        \
+        return o->field ? BASE_OK : bad(c, e, "out of memory"); \
     }
 #define BOOL(name, field)                                                        \
     if (strcmp(k, name) == 0)                                                    \
-        return cb_config_parse_bool(v, &o->field) == 0 ? CB_OK : bad(c, e, "must be yes or no");
+        return conf_parse_bool(v, &o->field) == 0 ? BASE_OK : bad(c, e, "must be yes or no");
 #define NUM(name, field, lo, hi)                                                 \
     if (strcmp(k, name) == 0) {                                                  \
-        if (cb_config_parse_number(v, lo, hi, &d) != 0)                                    \
+        if (conf_parse_number(v, lo, hi, &d) != 0)                                    \
             return bad(c, e, "must be a number from " #lo " to " #hi);           \
         o->field = d;                                                            \
-        return CB_OK;                                                            \
+        return BASE_OK;                                                            \
     }
     STR("host", host)
     BOOL("tls", tls)
@@ -110,49 +110,49 @@ static int read_key(const ctx *c, const cb_config_entry *e, irc_network_config *
 #undef BOOL
 #undef NUM
     if (strcmp(k, "port") == 0) {
-        if (cb_config_parse_number(v, 1, 65535, &d) != 0 || d != (int)d)
+        if (conf_parse_number(v, 1, 65535, &d) != 0 || d != (int)d)
             return bad(c, e, "must be a port number from 1 to 65535");
         o->port = (int)d;
-        return CB_OK;
+        return BASE_OK;
     }
     if (strcmp(k, "queue_max") == 0) {
-        if (cb_config_parse_number(v, 1, 100000, &d) != 0 || d != (size_t)d)
+        if (conf_parse_number(v, 1, 100000, &d) != 0 || d != (size_t)d)
             return bad(c, e, "must be a whole number from 1 to 100000");
         o->queue_max = (size_t)d;
-        return CB_OK;
+        return BASE_OK;
     }
     if (strcmp(k, "nick") == 0) {
         if (!valid_word(v) || strlen(v) > 30)
             return bad(c, e, "must be one word of at most 30 characters");
         free(o->nick);
-        o->nick = cb_strdup(v);
-        return o->nick ? CB_OK : bad(c, e, "out of memory");
+        o->nick = base_strdup(v);
+        return o->nick ? BASE_OK : bad(c, e, "out of memory");
     }
     if (strcmp(k, "command_prefixes") == 0) {
         if (!*v || strlen(v) > 8)
             return bad(c, e, "must be 1-8 punctuation characters, e.g. /!");
         free(o->command_prefixes);
-        o->command_prefixes = cb_strdup(v);
-        return CB_OK;
+        o->command_prefixes = base_strdup(v);
+        return BASE_OK;
     }
     if (strcmp(k, "channels") == 0)
         return read_channels(c, e, o);
     if (strcmp(k, "alt_nicks") == 0)
-        return cb_config_split_list(v, 0, &o->alt_nicks, &o->n_alt_nicks) == 0 ? CB_OK : bad(c, e, "out of memory");
+        return conf_split_list(v, 0, &o->alt_nicks, &o->n_alt_nicks) == 0 ? BASE_OK : bad(c, e, "out of memory");
     if (strcmp(k, "listen") == 0)
-        return cb_config_split_list(v, 0, &o->listen, &o->n_listen) == 0 ? CB_OK : bad(c, e, "out of memory");
+        return conf_split_list(v, 0, &o->listen, &o->n_listen) == 0 ? BASE_OK : bad(c, e, "out of memory");
     if (strcmp(k, "ignore") == 0)
-        return cb_config_split_list(v, 0, &o->ignore, &o->n_ignore) == 0 ? CB_OK : bad(c, e, "out of memory");
+        return conf_split_list(v, 0, &o->ignore, &o->n_ignore) == 0 ? BASE_OK : bad(c, e, "out of memory");
     return bad(c, e, "unknown key (see config.example.ini for the [irc.NAME] keys)");
 }
 
-int irc_network_config_read(const cb_config *cfg, const cb_config_section *s, irc_network_config *o,
-                            cb_error *err)
+int irc_network_config_read(const conf_config *cfg, const conf_section *s, irc_network_config *o,
+                            base_error *err)
 {
     ctx c = {cfg, s, err};
     memset(o, 0, sizeof *o);
-    o->name = cb_strdup(s->name);
-    o->nick = cb_strdup(cfg->nick);
+    o->name = base_strdup(s->name);
+    o->nick = base_strdup(cfg->nick);
     o->tls = 1;
     o->tls_verify = 1;
     o->sasl_required = 1;
@@ -170,30 +170,30 @@ int irc_network_config_read(const cb_config *cfg, const cb_config_section *s, ir
     o->regain_interval = 60;
     if (!o->name || !o->nick) {
         irc_network_config_free(o);
-        return cb_error_set(err, "out of memory");
+        return base_error_set(err, "out of memory");
     }
     for (size_t i = 0; i < s->n_entries; i++)
-        if (read_key(&c, &s->entries[i], o) != CB_OK) {
+        if (read_key(&c, &s->entries[i], o) != BASE_OK) {
             irc_network_config_free(o);
-            return CB_ERR;
+            return BASE_ERR;
         }
-    int rc = CB_OK;
+    int rc = BASE_OK;
     if (!o->host)
         rc = bad(&c, NULL, "host is required");
     else if ((o->sasl_user == NULL) != (o->sasl_password == NULL))
-        rc = bad(&c, cb_config_find(s, o->sasl_user ? "sasl_user" : "sasl_password"),
+        rc = bad(&c, conf_find(s, o->sasl_user ? "sasl_user" : "sasl_password"),
                  "sasl_user and sasl_password go together");
     else if (!o->tls && (o->tls_ca_file || o->tls_fingerprint))
-        rc = bad(&c, cb_config_find(s, o->tls_ca_file ? "tls_ca_file" : "tls_fingerprint"),
+        rc = bad(&c, conf_find(s, o->tls_ca_file ? "tls_ca_file" : "tls_fingerprint"),
                  "needs tls = yes");
-    if (rc == CB_OK && o->tls_ca_file) {
-        char *resolved = cb_config_resolve(cfg, o->tls_ca_file);
+    if (rc == BASE_OK && o->tls_ca_file) {
+        char *resolved = conf_resolve(cfg, o->tls_ca_file);
         free(o->tls_ca_file);
         o->tls_ca_file = resolved;
     }
-    if (rc == CB_OK && o->port == 0)
+    if (rc == BASE_OK && o->port == 0)
         o->port = o->tls ? 6697 : 6667;
-    if (rc != CB_OK)
+    if (rc != BASE_OK)
         irc_network_config_free(o);
     return rc;
 }
@@ -208,7 +208,7 @@ void irc_network_config_free(irc_network_config *o)
     free(o->username);
     free(o->realname);
     free(o->password);
-    cb_strv_free(o->alt_nicks, o->n_alt_nicks);
+    base_strv_free(o->alt_nicks, o->n_alt_nicks);
     free(o->sasl_user);
     free(o->sasl_password);
     free(o->nickserv_password);
@@ -217,8 +217,8 @@ void irc_network_config_free(irc_network_config *o)
         free((char *)o->channels[i].key);
     }
     free(o->channels);
-    cb_strv_free(o->listen, o->n_listen);
-    cb_strv_free(o->ignore, o->n_ignore);
+    base_strv_free(o->listen, o->n_listen);
+    base_strv_free(o->ignore, o->n_ignore);
     free(o->command_prefixes);
     memset(o, 0, sizeof *o);
 }

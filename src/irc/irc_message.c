@@ -1,7 +1,7 @@
-/* IRC message parser and formatter. The rules are documented in include/irc_message.h;
+/* IRC message parser and formatter. The rules are documented in irc_message.h;
  * this file is the short, careful implementation: one pass over a private copy of the
  * line that cuts it into NUL-terminated pieces in place. */
-#include "irc_message.h"
+#include "irc/irc_message.h"
 
 #include <stdint.h>
 #include <stdlib.h>

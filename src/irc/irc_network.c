@@ -1,6 +1,6 @@
 /* The glue between one IRC connection and the bot: who gets an answer, how
  * answers are cut to fit the line limit, and how fast they go out. */
-#include "irc_network.h"
+#include "irc/irc_network.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chat_text.h"
-#include "irc_message.h"
-#include "line_conn.h"
-#include "log.h"
-#include "ratelimit.h"
-#include "strbuf.h"
+#include "chat/chat_text.h"
+#include "irc/irc_message.h"
+#include "net/line_conn.h"
+#include "base/log.h"
+#include "base/ratelimit.h"
+#include "base/strbuf.h"
 
 #define BACKOFF_FIRST 2.0
 #define STABLE_AFTER 60.0   /* a connection that lasted this long resets the backoff */
@@ -29,9 +29,9 @@ typedef struct out_line {
 struct irc_network {
     uv_loop_t *loop;
     irc_network_config cfg;
-    cb_bot *bot;
+    core_bot *bot;
     irc_session *session;
-    cb_line_conn *conn;
+    net_line_conn *conn;
     uv_timer_t tick;        /* once a second: session timeouts */
     uv_timer_t drain;       /* sends queued chat lines as the bucket allows */
     uv_timer_t reconnect;
@@ -39,12 +39,12 @@ struct irc_network {
     char who[80];           /* "irc.NAME" for log lines */
     out_line *head, *tail;  /* chat lines waiting for the flood bucket */
     size_t queued;
-    cb_bucket bucket;
-    cb_user_limits *users;
+    base_bucket bucket;
+    base_limits *users;
     double backoff;
     double connected_at;
-    cb_user_limits *notices; /* "give me a moment" notices, per person */
-    cb_bucket notice_bucket; /* and for everyone together */
+    base_limits *notices; /* "give me a moment" notices, per person */
+    base_bucket notice_bucket; /* and for everyone together */
     size_t shed;            /* lines dropped since the last log about it */
     int stopping;
     void (*done_cb)(void *ctx);
@@ -59,7 +59,7 @@ static double now_s(const irc_network *n)
 static void log_hook(void *ctx, int level, const char *text)
 {
     irc_network *n = ctx;
-    cb_log(level, n->who, "%s", text);
+    base_log(level, n->who, "%s", text);
 }
 
 /* ---- output --------------------------------------------------------------- */
@@ -67,8 +67,8 @@ static void log_hook(void *ctx, int level, const char *text)
 static void send_now(void *ctx, const char *line)
 {
     irc_network *n = ctx;
-    if (cb_line_conn_send(n->conn, line, strlen(line)) != 0)
-        cb_log(CB_LOG_DEBUG, n->who, "not connected; a line was not sent");
+    if (net_line_conn_send(n->conn, line, strlen(line)) != 0)
+        base_log(BASE_LOG_DEBUG, n->who, "not connected; a line was not sent");
 }
 
 /* Long lines cost more: servers count bytes as well as lines. */
@@ -93,10 +93,10 @@ static void on_drain(uv_timer_t *t);
 /* Sends the queued lines the bucket allows, all in one write. */
 static void drain(irc_network *n)
 {
-    cb_strbuf batch = {0};
-    while (n->head && cb_line_conn_is_open(n->conn)) {
+    base_strbuf batch = {0};
+    while (n->head && net_line_conn_is_open(n->conn)) {
         if (n->cfg.flood_control) {
-            double wait = cb_bucket_take(&n->bucket, line_cost(n->head->len), now_s(n));
+            double wait = base_bucket_take(&n->bucket, line_cost(n->head->len), now_s(n));
             if (wait > 0) {
                 uv_timer_start(&n->drain, on_drain, (uint64_t)(wait * 1000) + 1, 0);
                 break;
@@ -107,15 +107,15 @@ static void drain(irc_network *n)
         if (!n->head)
             n->tail = NULL;
         n->queued--;
-        cb_strbuf_addn(&batch, l->text, l->len);
-        cb_strbuf_add(&batch, "\r\n");
+        base_strbuf_addn(&batch, l->text, l->len);
+        base_strbuf_add(&batch, "\r\n");
         free(l);
     }
-    if (batch.len > 0 && cb_line_conn_write(n->conn, batch.data, batch.len) != 0)
-        cb_log(CB_LOG_WARN, n->who, "could not send %zu bytes of replies", batch.len);
+    if (batch.len > 0 && net_line_conn_write(n->conn, batch.data, batch.len) != 0)
+        base_log(BASE_LOG_WARN, n->who, "could not send %zu bytes of replies", batch.len);
     if (batch.failed)
-        cb_log(CB_LOG_ERROR, n->who, "out of memory sending replies");
-    cb_strbuf_free(&batch);
+        base_log(BASE_LOG_ERROR, n->who, "out of memory sending replies");
+    base_strbuf_free(&batch);
 }
 
 static void on_drain(uv_timer_t *t)
@@ -127,12 +127,12 @@ static int enqueue(irc_network *n, const char *line, size_t len)
 {
     if (n->queued >= n->cfg.queue_max) {
         if (n->shed++ == 0)
-            cb_log(CB_LOG_WARN, n->who, "output queue full (%zu lines): dropping replies until it drains",
+            base_log(BASE_LOG_WARN, n->who, "output queue full (%zu lines): dropping replies until it drains",
                    n->cfg.queue_max);
         return -1;
     }
     if (n->shed) {
-        cb_log(CB_LOG_WARN, n->who, "output queue draining again; %zu lines were dropped", n->shed);
+        base_log(BASE_LOG_WARN, n->who, "output queue draining again; %zu lines were dropped", n->shed);
         n->shed = 0;
     }
     out_line *l = malloc(sizeof *l + len + 1);
@@ -178,7 +178,7 @@ static int send_reply(irc_network *n, const char *verb, const char *target, cons
     size_t overhead = irc_session_relay_overhead(n->session, target, verb) + strlen(prefix);
     size_t max = overhead < 512 - 64 ? 512 - overhead : 64;
     reply_ctx r = {n, verb, target, prefix, 0};
-    cb_split_lines(text, strlen(text), max, queue_line, &r);
+    chat_split_lines(text, strlen(text), max, queue_line, &r);
     drain(n);
     return r.failed ? -1 : 0;
 }
@@ -196,10 +196,10 @@ static int in_list(char **items, size_t count, const char *name)
 static void busy(irc_network *n, const char *to, const char *why)
 {
     double t = now_s(n);
-    cb_log(CB_LOG_INFO, n->who, "not answering %s: %s", to, why);
+    base_log(BASE_LOG_INFO, n->who, "not answering %s: %s", to, why);
     /* Each person hears it at most once a minute, and everyone together at
      * most a few times a minute: the notices must not become a flood. */
-    if (cb_user_limits_take(n->notices, to, 1.0, t) > 0 || cb_bucket_take(&n->notice_bucket, 1.0, t) > 0)
+    if (base_limits_take(n->notices, to, 1.0, t) > 0 || base_bucket_take(&n->notice_bucket, 1.0, t) > 0)
         return;
     char text[200];
     snprintf(text, sizeof text, "%s, please give me a moment: %s", to, why);
@@ -214,9 +214,9 @@ static void on_privmsg(void *ctx, const irc_privmsg *pm)
     const char *nick = irc_session_nick(n->session);
     const char *text = pm->text;
     size_t len = strlen(text), rest_len;
-    const char *rest = cb_addressed_to(text, len, nick, &rest_len);
+    const char *rest = chat_addressed_to(text, len, nick, &rest_len);
     const char *prefixes = n->cfg.command_prefixes;
-    int command = cb_bot_is_command(n->bot, prefixes, rest ? rest : text, rest ? rest_len : len);
+    int command = core_bot_is_command(n->bot, prefixes, rest ? rest : text, rest ? rest_len : len);
     int listen = !pm->direct && in_list(n->cfg.listen, n->cfg.n_listen, pm->target);
     if (!pm->direct && !rest && !command && !listen)
         return;
@@ -230,7 +230,7 @@ static void on_privmsg(void *ctx, const irc_privmsg *pm)
     int asked = pm->direct || rest || command;
     double t = now_s(n);
     /* flood_control = no turns every limit off: private servers and benchmarks. */
-    if (n->cfg.flood_control && cb_user_limits_take(n->users, pm->from, 1.0, t) > 0) {
+    if (n->cfg.flood_control && base_limits_take(n->users, pm->from, 1.0, t) > 0) {
         if (asked)
             busy(n, pm->from, "you are asking faster than I answer");
         return;
@@ -241,10 +241,10 @@ static void on_privmsg(void *ctx, const irc_privmsg *pm)
         return;
     }
     /* Each person in each channel is a conversation of their own. */
-    cb_request req = {n->cfg.name, pm->direct ? pm->from : pm->target, pm->from, t, text, len, prefixes};
-    cb_reply reply;
-    if (cb_bot_reply(n->bot, &req, &reply) != CB_OK) {
-        cb_log(CB_LOG_ERROR, n->who, "out of memory answering %s", pm->from);
+    core_request req = {n->cfg.name, pm->direct ? pm->from : pm->target, pm->from, t, text, len, prefixes};
+    core_reply reply;
+    if (core_bot_reply(n->bot, &req, &reply) != BASE_OK) {
+        base_log(BASE_LOG_ERROR, n->who, "out of memory answering %s", pm->from);
         return;
     }
     int confident = reply.matched && reply.topic && reply.score >= n->cfg.listen_min_score;
@@ -255,7 +255,7 @@ static void on_privmsg(void *ctx, const irc_privmsg *pm)
         snprintf(prefix, sizeof prefix, "%s: ", pm->from);
         send_reply(n, "PRIVMSG", pm->target, prefix, reply.text);
     }
-    cb_reply_clear(&reply);
+    core_reply_clear(&reply);
 }
 
 /* ---- connection lifecycle --------------------------------------------------- */
@@ -272,7 +272,7 @@ static void schedule_reconnect(irc_network *n)
     /* Exponential backoff with jitter, so many bots do not return in step. */
     double delay = n->backoff * (0.75 + 0.5 * ((double)rand() / RAND_MAX));
     n->backoff = n->backoff * 2 > n->cfg.reconnect_max ? n->cfg.reconnect_max : n->backoff * 2;
-    cb_log(CB_LOG_INFO, n->who, "reconnecting in %.1f s", delay);
+    base_log(BASE_LOG_INFO, n->who, "reconnecting in %.1f s", delay);
     uv_timer_start(&n->reconnect, on_reconnect_timer, (uint64_t)(delay * 1000), 0);
 }
 
@@ -280,8 +280,8 @@ static void on_connected(void *ctx)
 {
     irc_network *n = ctx;
     n->connected_at = now_s(n);
-    cb_log(CB_LOG_INFO, n->who, "connected to %s:%d%s", n->cfg.host, n->cfg.port, n->cfg.tls ? " (TLS)" : "");
-    cb_bucket_init(&n->bucket, n->cfg.flood_burst, n->cfg.flood_rate, now_s(n));
+    base_log(BASE_LOG_INFO, n->who, "connected to %s:%d%s", n->cfg.host, n->cfg.port, n->cfg.tls ? " (TLS)" : "");
+    base_bucket_init(&n->bucket, n->cfg.flood_burst, n->cfg.flood_rate, now_s(n));
     irc_session_connected(n->session, now_s(n));
 }
 
@@ -294,10 +294,10 @@ static void on_line(void *ctx, const char *line, size_t len)
 static void on_closed(void *ctx, const char *reason)
 {
     irc_network *n = ctx;
-    cb_log(n->stopping ? CB_LOG_INFO : CB_LOG_WARN, n->who, "disconnected: %s", reason);
+    base_log(n->stopping ? BASE_LOG_INFO : BASE_LOG_WARN, n->who, "disconnected: %s", reason);
     irc_session_disconnected(n->session);
     if (n->queued)
-        cb_log(CB_LOG_INFO, n->who, "dropping %zu unsent lines", n->queued);
+        base_log(BASE_LOG_INFO, n->who, "dropping %zu unsent lines", n->queued);
     clear_queue(n);
     if (n->stopping) {
         if (n->done_cb) {
@@ -317,21 +317,21 @@ static void connect_now(irc_network *n)
 {
     if (n->stopping)
         return;
-    cb_tls_options tls = {
+    net_tls_options tls = {
         .server_name = n->cfg.host,
         .verify = n->cfg.tls_verify,
         .ca_file = n->cfg.tls_ca_file,
         .pin_sha256 = n->cfg.tls_fingerprint,
     };
-    cb_log(CB_LOG_INFO, n->who, "connecting to %s:%d", n->cfg.host, n->cfg.port);
-    if (cb_line_conn_open(n->conn, n->cfg.host, n->cfg.port, n->cfg.tls ? &tls : NULL, n->cfg.connect_timeout) != 0)
+    base_log(BASE_LOG_INFO, n->who, "connecting to %s:%d", n->cfg.host, n->cfg.port);
+    if (net_line_conn_open(n->conn, n->cfg.host, n->cfg.port, n->cfg.tls ? &tls : NULL, n->cfg.connect_timeout) != 0)
         schedule_reconnect(n);
 }
 
 static void on_reconnect_request(void *ctx, const char *reason)
 {
     irc_network *n = ctx;
-    cb_line_conn_close(n->conn, 0, reason);
+    net_line_conn_close(n->conn, 0, reason);
 }
 
 static void on_registered(void *ctx)
@@ -346,7 +346,7 @@ static void on_tick(uv_timer_t *t)
     irc_session_tick(n->session, now_s(n));
 }
 
-irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, cb_bot *bot)
+irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_bot *bot)
 {
     irc_network *n = calloc(1, sizeof *n);
     if (!n) {
@@ -387,12 +387,12 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, cb_bot
         .ping_timeout = n->cfg.ping_timeout,
     };
     irc_session_hooks sh = {n, send_now, on_privmsg, log_hook, on_reconnect_request, on_registered};
-    cb_line_conn_hooks ch = {n, on_connected, on_line, on_closed, log_hook};
+    net_line_conn_hooks ch = {n, on_connected, on_line, on_closed, log_hook};
     n->session = irc_session_new(&sc, &sh);
-    n->conn = cb_line_conn_new(loop, &ch, IRC_LINE_MAX);
-    n->users = cb_user_limits_new(USERS_REMEMBERED, n->cfg.user_burst, n->cfg.user_rate);
-    n->notices = cb_user_limits_new(USERS_REMEMBERED, 1, 1.0 / BUSY_NOTICE_EVERY);
-    cb_bucket_init(&n->notice_bucket, 3, 3.0 / BUSY_NOTICE_EVERY, 0);
+    n->conn = net_line_conn_new(loop, &ch, IRC_LINE_MAX);
+    n->users = base_limits_new(USERS_REMEMBERED, n->cfg.user_burst, n->cfg.user_rate);
+    n->notices = base_limits_new(USERS_REMEMBERED, 1, 1.0 / BUSY_NOTICE_EVERY);
+    base_bucket_init(&n->notice_bucket, 3, 3.0 / BUSY_NOTICE_EVERY, 0);
     if (!n->session || !n->conn || !n->users || !n->notices) {
         irc_network_free(n);
         return NULL;
@@ -419,8 +419,8 @@ void irc_network_stop(irc_network *n, const char *message, void (*done_cb)(void 
     uv_timer_stop(&n->tick);
     uv_timer_stop(&n->drain);
     uv_timer_stop(&n->reconnect);
-    if (!cb_line_conn_is_open(n->conn)) {
-        cb_line_conn_close(n->conn, 0, "shutting down"); /* no-op when idle */
+    if (!net_line_conn_is_open(n->conn)) {
+        net_line_conn_close(n->conn, 0, "shutting down"); /* no-op when idle */
         if (n->done_cb) {
             n->done_cb = NULL;
             done_cb(ctx);
@@ -428,7 +428,7 @@ void irc_network_stop(irc_network *n, const char *message, void (*done_cb)(void 
         return;
     }
     irc_session_quit(n->session, message);
-    cb_line_conn_close(n->conn, 1, "quit");
+    net_line_conn_close(n->conn, 1, "quit");
 }
 
 static void on_timer_closed(uv_handle_t *h)
@@ -443,10 +443,10 @@ void irc_network_free(irc_network *n)
     if (!n)
         return;
     clear_queue(n);
-    cb_line_conn_free(n->conn);
+    net_line_conn_free(n->conn);
     irc_session_free(n->session);
-    cb_user_limits_free(n->users);
-    cb_user_limits_free(n->notices);
+    base_limits_free(n->users);
+    base_limits_free(n->notices);
     irc_network_config_free(&n->cfg);
     if (!n->timers_open) {
         free(n);

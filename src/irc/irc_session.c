@@ -1,6 +1,7 @@
-#include "irc_session.h"
+#include "irc/irc_session.h"
 
-#include "cb_str.h"
+#include "base/str.h"
+#include "base/log.h"
 
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -8,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "irc_message.h"
-#include "ratelimit.h"
+#include "irc/irc_message.h"
+#include "base/ratelimit.h"
 
 #define MAX_CHANNELS 64
 #define MAX_NICK 64
@@ -68,7 +69,7 @@ struct irc_session {
     size_t nick_attempt;
     char bot_mode;        /* the BOT ISUPPORT mode letter, 0 when not offered */
     size_t own_prefix_len; /* len("nick!user@host") once seen, 0 while unknown */
-    cb_bucket ctcp_bucket; /* CTCP replies bypass the chat queue: they have a bucket of their own */
+    base_bucket ctcp_bucket; /* CTCP replies bypass the chat queue: they have a bucket of their own */
     char **ignore;         /* nicks whose messages, CTCP included, get nothing */
     size_t n_ignore;
 };
@@ -94,7 +95,7 @@ static void send_cmd(irc_session *s, const char *verb, const char *const *params
     char line[IRC_FORMAT_MAX];
     int rc = irc_format_command(line, sizeof line, verb, params, n);
     if (rc < 0) {
-        logf_(s, IRC_LOG_WARN, "not sending %s: %s", verb, irc_strerror(rc));
+        logf_(s, BASE_LOG_WARN, "not sending %s: %s", verb, irc_strerror(rc));
         return;
     }
     s->hooks.send(s->hooks.ctx, line);
@@ -161,14 +162,14 @@ irc_session *irc_session_new(const irc_session_config *c, const irc_session_hook
     if (!s)
         return NULL;
     s->hooks = *hooks;
-    s->nick = cb_strdup(c->nick);
-    s->username = cb_strdup(c->username ? c->username : c->nick);
-    s->realname = cb_strdup(c->realname ? c->realname : c->nick);
-    s->password = cb_strdup(c->password);
-    s->sasl_user = cb_strdup(c->sasl_user);
-    s->sasl_password = cb_strdup(c->sasl_password);
-    s->nickserv_password = cb_strdup(c->nickserv_password);
-    s->version = cb_strdup(c->version ? c->version : "careerbot");
+    s->nick = base_strdup(c->nick);
+    s->username = base_strdup(c->username ? c->username : c->nick);
+    s->realname = base_strdup(c->realname ? c->realname : c->nick);
+    s->password = base_strdup(c->password);
+    s->sasl_user = base_strdup(c->sasl_user);
+    s->sasl_password = base_strdup(c->sasl_password);
+    s->nickserv_password = base_strdup(c->nickserv_password);
+    s->version = base_strdup(c->version ? c->version : "careerbot");
     s->sasl_required = c->sasl_required;
     s->sasl_timeout = c->sasl_timeout > 0 ? c->sasl_timeout : 20;
     s->register_timeout = c->register_timeout > 0 ? c->register_timeout : 60;
@@ -182,17 +183,17 @@ irc_session *irc_session_new(const irc_session_config *c, const irc_session_hook
         s->alt_nicks = calloc(c->n_alt_nicks, sizeof *s->alt_nicks);
         ok = s->alt_nicks != NULL;
         for (size_t i = 0; ok && i < c->n_alt_nicks; i++, s->n_alt_nicks++)
-            ok = (s->alt_nicks[i] = cb_strdup(c->alt_nicks[i])) != NULL;
+            ok = (s->alt_nicks[i] = base_strdup(c->alt_nicks[i])) != NULL;
     }
     if (ok && c->n_ignore) {
         s->ignore = calloc(c->n_ignore, sizeof *s->ignore);
         ok = s->ignore != NULL;
         for (size_t i = 0; ok && i < c->n_ignore; i++, s->n_ignore++)
-            ok = (s->ignore[i] = cb_strdup(c->ignore[i])) != NULL;
+            ok = (s->ignore[i] = base_strdup(c->ignore[i])) != NULL;
     }
     for (size_t i = 0; ok && i < c->n_channels && i < MAX_CHANNELS; i++, s->n_channels++) {
-        s->channels[i].name = cb_strdup(c->channels[i].name);
-        s->channels[i].key = cb_strdup(c->channels[i].key);
+        s->channels[i].name = base_strdup(c->channels[i].name);
+        s->channels[i].key = base_strdup(c->channels[i].key);
         ok = s->channels[i].name && (!c->channels[i].key || s->channels[i].key);
         s->channels[i].backoff = REJOIN_FIRST;
     }
@@ -201,7 +202,7 @@ irc_session *irc_session_new(const irc_session_config *c, const irc_session_hook
         return NULL;
     }
     snprintf(s->current_nick, sizeof s->current_nick, "%s", s->nick);
-    cb_bucket_init(&s->ctcp_bucket, CTCP_BURST, 1.0 / CTCP_EVERY, 0);
+    base_bucket_init(&s->ctcp_bucket, CTCP_BURST, 1.0 / CTCP_EVERY, 0);
     return s;
 }
 
@@ -329,7 +330,7 @@ static void request_caps(irc_session *s, double now)
         strcat(req, wanted_caps[i].name);
     }
     if (s->sasl_user && !(s->caps_offered & CAP_SASL))
-        logf_(s, s->sasl_required ? IRC_LOG_ERROR : IRC_LOG_WARN, "the server does not offer SASL%s",
+        logf_(s, s->sasl_required ? BASE_LOG_ERROR : BASE_LOG_WARN, "the server does not offer SASL%s",
               s->sasl_required ? "; sasl_required is set, giving up this connection" : "; going on without it");
     if (s->sasl_user && !(s->caps_offered & CAP_SASL) && s->sasl_required) {
         s->hooks.reconnect(s->hooks.ctx, "SASL not offered");
@@ -343,7 +344,7 @@ static void request_caps(irc_session *s, double now)
 
 static void sasl_failed(irc_session *s, const char *why, double now)
 {
-    logf_(s, IRC_LOG_ERROR, "SASL login as %s failed: %s%s", s->sasl_user ? s->sasl_user : "?", why,
+    logf_(s, BASE_LOG_ERROR, "SASL login as %s failed: %s%s", s->sasl_user ? s->sasl_user : "?", why,
           s->sasl_required ? "; sasl_required is set, giving up this connection" : "; going on without it");
     if (s->sasl_required) {
         s->hooks.reconnect(s->hooks.ctx, "SASL failed");
@@ -410,7 +411,7 @@ static void on_cap(irc_session *s, const irc_message *m, double now)
             cap_end(s, now);
         }
     } else if (strcmp(sub, "NAK") == 0) {
-        logf_(s, IRC_LOG_WARN, "the server refused capabilities: %s", list);
+        logf_(s, BASE_LOG_WARN, "the server refused capabilities: %s", list);
         if (s->phase == PH_CAP) {
             if (s->sasl_user && s->sasl_required)
                 sasl_failed(s, "the sasl capability was refused", now);
@@ -436,13 +437,13 @@ static void on_welcome(irc_session *s, const irc_message *m, double now)
         snprintf(s->current_nick, sizeof s->current_nick, "%s", m->params[0]);
     set_phase(s, PH_ONLINE, now);
     s->last_regain = now;
-    logf_(s, IRC_LOG_INFO, "registered as %s", s->current_nick);
+    logf_(s, BASE_LOG_INFO, "registered as %s", s->current_nick);
     if (s->nickserv_password && !s->sasl_done) {
         char identify[300];
         snprintf(identify, sizeof identify, "IDENTIFY %s", s->nickserv_password);
         send2(s, "PRIVMSG", "NickServ", identify);
         OPENSSL_cleanse(identify, sizeof identify);
-        logf_(s, IRC_LOG_INFO, "identifying to NickServ");
+        logf_(s, BASE_LOG_INFO, "identifying to NickServ");
     }
     if (s->hooks.registered)
         s->hooks.registered(s->hooks.ctx);
@@ -472,7 +473,7 @@ static void next_nick(irc_session *s, const char *why)
         /* Out of alternatives: the wanted nick with a number, which keeps it recognisable. */
         snprintf(s->current_nick, sizeof s->current_nick, "%.20s%zu", s->nick, k - s->n_alt_nicks + 1);
     }
-    logf_(s, IRC_LOG_WARN, "nick unavailable (%s); trying %s", why, s->current_nick);
+    logf_(s, BASE_LOG_WARN, "nick unavailable (%s); trying %s", why, s->current_nick);
     send1(s, "NICK", s->current_nick);
 }
 
@@ -484,7 +485,7 @@ static void on_nick_error(irc_session *s, const irc_message *m)
         return;
     }
     /* Online, this answers our regain attempt: keep the nick we have. */
-    logf_(s, IRC_LOG_DEBUG, "wanted nick %s still unavailable: %s", s->nick, why);
+    logf_(s, BASE_LOG_DEBUG, "wanted nick %s still unavailable: %s", s->nick, why);
 }
 
 static void try_regain(irc_session *s, double now)
@@ -502,7 +503,7 @@ static void on_nick(irc_session *s, const irc_message *m, const char *from, doub
     if (is_me(s, from)) {
         snprintf(s->current_nick, sizeof s->current_nick, "%s", m->params[0]);
         s->own_prefix_len = 0;
-        logf_(s, IRC_LOG_INFO, "now known as %s", s->current_nick);
+        logf_(s, BASE_LOG_INFO, "now known as %s", s->current_nick);
     } else if (irc_nick_equal(from, s->nick) && s->phase == PH_ONLINE) {
         try_regain(s, now); /* whoever had our nick just left it */
     }
@@ -512,7 +513,7 @@ static void schedule_rejoin(irc_session *s, channel *c, double now, double delay
 {
     c->joined = 0;
     c->retry_at = now + delay;
-    logf_(s, IRC_LOG_INFO, "will try to join %s again in %.0f s", c->name, delay);
+    logf_(s, BASE_LOG_INFO, "will try to join %s again in %.0f s", c->name, delay);
 }
 
 static void on_join(irc_session *s, const irc_message *m, const char *from, double now)
@@ -527,7 +528,7 @@ static void on_join(irc_session *s, const irc_message *m, const char *from, doub
     c->joined = 1;
     c->retry_at = 0;
     c->joined_at = now;
-    logf_(s, IRC_LOG_INFO, "joined %s", c->name);
+    logf_(s, BASE_LOG_INFO, "joined %s", c->name);
 }
 
 static void on_kick(irc_session *s, const irc_message *m, const char *from, double now)
@@ -535,7 +536,7 @@ static void on_kick(irc_session *s, const irc_message *m, const char *from, doub
     if (m->n_params < 2 || !is_me(s, m->params[1]))
         return;
     channel *c = find_channel(s, m->params[0]);
-    logf_(s, IRC_LOG_WARN, "kicked from %s by %s: %s", m->params[0], from,
+    logf_(s, BASE_LOG_WARN, "kicked from %s by %s: %s", m->params[0], from,
           m->n_params > 2 ? m->params[2] : "");
     if (!c)
         return;
@@ -549,7 +550,7 @@ static void on_join_error(irc_session *s, const irc_message *m, double now)
     if (m->n_params < 2)
         return;
     channel *c = find_channel(s, m->params[1]);
-    logf_(s, IRC_LOG_WARN, "cannot join %s: %s", m->params[1], m->params[m->n_params - 1]);
+    logf_(s, BASE_LOG_WARN, "cannot join %s: %s", m->params[1], m->params[m->n_params - 1]);
     if (!c)
         return;
     schedule_rejoin(s, c, now, c->backoff * 6 > REJOIN_MAX ? REJOIN_MAX : c->backoff * 6);
@@ -562,11 +563,11 @@ static void on_invite(irc_session *s, const irc_message *m, const char *from)
         return;
     channel *c = find_channel(s, m->params[1]);
     if (!c) {
-        logf_(s, IRC_LOG_INFO, "ignoring invite from %s to %s (not a configured channel)", from, m->params[1]);
+        logf_(s, BASE_LOG_INFO, "ignoring invite from %s to %s (not a configured channel)", from, m->params[1]);
         return;
     }
     if (!c->joined) {
-        logf_(s, IRC_LOG_INFO, "invited to %s by %s; joining", c->name, from);
+        logf_(s, BASE_LOG_INFO, "invited to %s by %s; joining", c->name, from);
         c->retry_at = 0;
         join(s, c);
     }
@@ -582,8 +583,8 @@ static void on_ctcp(irc_session *s, const char *from, const irc_ctcp *ctcp, doub
                  ctcp->args);
     else
         return; /* ACTION and the rest need no answer */
-    if (cb_bucket_take(&s->ctcp_bucket, 1.0, now) > 0) {
-        logf_(s, IRC_LOG_DEBUG, "not answering CTCP %.*s from %s: too many CTCP requests", (int)ctcp->verb_len,
+    if (base_bucket_take(&s->ctcp_bucket, 1.0, now) > 0) {
+        logf_(s, BASE_LOG_DEBUG, "not answering CTCP %.*s from %s: too many CTCP requests", (int)ctcp->verb_len,
               ctcp->verb, from);
         return;
     }
@@ -644,10 +645,10 @@ static void dispatch(irc_session *s, const irc_message *m, double now)
         if (s->phase == PH_SASL && m->n_params && strcmp(m->params[0], "+") == 0)
             send_sasl_plain(s);
     } else if (!strcmp(v, "900")) {
-        logf_(s, IRC_LOG_INFO, "logged in as %s", m->n_params > 2 ? m->params[2] : "?");
+        logf_(s, BASE_LOG_INFO, "logged in as %s", m->n_params > 2 ? m->params[2] : "?");
     } else if (!strcmp(v, "903")) {
         s->sasl_done = 1;
-        logf_(s, IRC_LOG_INFO, "SASL login succeeded");
+        logf_(s, BASE_LOG_INFO, "SASL login succeeded");
         if (s->phase == PH_SASL)
             cap_end(s, now);
     } else if (!strcmp(v, "902") || !strcmp(v, "904") || !strcmp(v, "905") || !strcmp(v, "906") ||
@@ -681,7 +682,7 @@ static void dispatch(irc_session *s, const irc_message *m, double now)
     } else if (verb_is(m, "PRIVMSG")) {
         on_privmsg(s, m, from, now);
     } else if (verb_is(m, "ERROR")) {
-        logf_(s, IRC_LOG_WARN, "server says: %s", m->n_params ? m->params[0] : "ERROR");
+        logf_(s, BASE_LOG_WARN, "server says: %s", m->n_params ? m->params[0] : "ERROR");
     } else if (!strcmp(v, "396")) {
         /* our displayed host changed: relearn it from the next JOIN */
         s->own_prefix_len = 0;
@@ -697,7 +698,7 @@ void irc_session_line(irc_session *s, const char *line, size_t len, double now)
     int rc = irc_message_parse(line, len, &m);
     if (rc < 0) {
         if (rc != IRC_ERR_EMPTY)
-            logf_(s, IRC_LOG_DEBUG, "ignoring a malformed line from the server: %s", irc_strerror(rc));
+            logf_(s, BASE_LOG_DEBUG, "ignoring a malformed line from the server: %s", irc_strerror(rc));
         return;
     }
     dispatch(s, &m, now);
@@ -715,12 +716,12 @@ void irc_session_tick(irc_session *s, double now)
     }
     if (s->phase != PH_ONLINE && now - s->phase_since > s->register_timeout &&
         s->phase != PH_SASL) {
-        logf_(s, IRC_LOG_WARN, "registration did not finish within %.0f s", s->register_timeout);
+        logf_(s, BASE_LOG_WARN, "registration did not finish within %.0f s", s->register_timeout);
         s->hooks.reconnect(s->hooks.ctx, "registration timeout");
         return;
     }
     if (s->ping_sent > 0 && now - s->ping_sent > s->ping_timeout) {
-        logf_(s, IRC_LOG_WARN, "no answer to PING for %.0f s; reconnecting", s->ping_timeout);
+        logf_(s, BASE_LOG_WARN, "no answer to PING for %.0f s; reconnecting", s->ping_timeout);
         s->hooks.reconnect(s->hooks.ctx, "ping timeout");
         return;
     }

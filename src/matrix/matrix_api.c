@@ -1,5 +1,5 @@
 /* JSON bodies of the requests the bot sends. */
-#include "matrix_api.h"
+#include "matrix/matrix_api.h"
 
 #include <jansson.h>
 #include <stdlib.h>

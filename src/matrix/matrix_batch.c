@@ -2,15 +2,15 @@
  * allowed inviters ask for, and answer the messages meant for the bot.
  * Replies go to the outbox; next_batch moves on in the same state write, so
  * a batch is never answered twice and never lost (see matrix_state.h). */
-#include "matrix_internal.h"
+#include "matrix/matrix_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "matrix_format.h"
-#include "matrix_policy.h"
+#include "base/log.h"
+#include "matrix/matrix_format.h"
+#include "matrix/matrix_policy.h"
 
 #define BUSY_NOTICE_EVERY 60.0
 
@@ -34,16 +34,16 @@ static int queue(matrix_network *n, const char *room_id, char kind, const char *
         return 0; /* this batch came again after a restart: already queued */
     if (n->state.outbox.n >= n->cfg.queue_max) {
         if (n->shed++ == 0)
-            cb_log(CB_LOG_WARN, n->who, "send queue full (%zu replies): not answering until it drains",
+            base_log(BASE_LOG_WARN, n->who, "send queue full (%zu replies): not answering until it drains",
                    n->cfg.queue_max);
         return 0;
     }
     if (n->shed) {
-        cb_log(CB_LOG_WARN, n->who, "send queue draining again; %zu answers were dropped", n->shed);
+        base_log(BASE_LOG_WARN, n->who, "send queue draining again; %zu answers were dropped", n->shed);
         n->shed = 0;
     }
     if (mx_queue_send(n, room_id, txn, content) < 0) {
-        cb_log(CB_LOG_ERROR, n->who, "out of memory queueing a reply to %s", room_id);
+        base_log(BASE_LOG_ERROR, n->who, "out of memory queueing a reply to %s", room_id);
         return 0;
     }
     return 1;
@@ -64,7 +64,7 @@ static void handle_invites(matrix_network *n, const matrix_sync *s)
     for (size_t i = 0; i < s->n_invites; i++) {
         const matrix_invite *inv = &s->invites[i];
         if (!matrix_inviter_allowed(n->cfg.allowed_inviters, n->cfg.n_allowed_inviters, inv->inviter)) {
-            cb_log(CB_LOG_INFO, n->who, "ignoring the invite to %s from %s: not in allowed_inviters", inv->room_id,
+            base_log(BASE_LOG_INFO, n->who, "ignoring the invite to %s from %s: not in allowed_inviters", inv->room_id,
                    inv->inviter);
             continue;
         }
@@ -72,7 +72,7 @@ static void handle_invites(matrix_network *n, const matrix_sync *s)
             matrix_strset_add(&n->state.direct_invites, inv->room_id);
         if (inv->encrypted)
             matrix_strset_add(&n->state.encrypted, inv->room_id);
-        cb_log(CB_LOG_INFO, n->who, "%s invites me to %s%s; joining", inv->inviter, inv->room_id,
+        base_log(BASE_LOG_INFO, n->who, "%s invites me to %s%s; joining", inv->inviter, inv->room_id,
                inv->is_direct ? " (direct chat)" : "");
         mx_add_task(n, MX_TASK_JOIN, inv->room_id);
     }
@@ -83,7 +83,7 @@ static void handle_encryption(matrix_network *n, const matrix_sync *s, int live)
     for (size_t i = 0; i < s->n_encrypted_rooms; i++) {
         const char *room = s->encrypted_rooms[i];
         if (matrix_strset_add(&n->state.encrypted, room) > 0)
-            cb_log(CB_LOG_INFO, n->who, "%s is encrypted: I cannot read it", room);
+            base_log(BASE_LOG_INFO, n->who, "%s is encrypted: I cannot read it", room);
         /* Said once per room, ever (told_encrypted is saved), and only in a
          * live batch: the first sync answers nothing. */
         if (!live || matrix_strset_has(&n->state.told_encrypted, room))
@@ -98,7 +98,7 @@ static void handle_encryption(matrix_network *n, const matrix_sync *s, int live)
 static void busy(matrix_network *n, const matrix_message *m, const char *why)
 {
     double now = mx_now(n);
-    cb_log(CB_LOG_INFO, n->who, "not answering %s in %s: %s", m->sender, m->room_id, why);
+    base_log(BASE_LOG_INFO, n->who, "not answering %s in %s: %s", m->sender, m->room_id, why);
     if (n->last_busy_notice > 0 && now - n->last_busy_notice < BUSY_NOTICE_EVERY)
         return;
     n->last_busy_notice = now;
@@ -114,7 +114,7 @@ static void answer(matrix_network *n, const matrix_message *m, const matrix_iden
 {
     const char *ignored = matrix_ignore_reason(m, me->user_id, 1);
     if (ignored) {
-        cb_log(CB_LOG_DEBUG, n->who, "skipping %s in %s: %s", m->event_id, m->room_id, ignored);
+        base_log(BASE_LOG_DEBUG, n->who, "skipping %s in %s: %s", m->event_id, m->room_id, ignored);
         return;
     }
     int direct = is_direct(n, m->room_id);
@@ -127,27 +127,27 @@ static void answer(matrix_network *n, const matrix_message *m, const matrix_iden
     /* In a listen room only a confident answer costs the asker anything;
      * addressed questions are counted before the bot thinks. */
     if (a.action == MATRIX_ANSWER) {
-        if (cb_user_limits_take(n->users, m->sender, 1.0, now) > 0) {
+        if (base_limits_take(n->users, m->sender, 1.0, now) > 0) {
             busy(n, m, "you are asking faster than I answer");
             return;
         }
-        if (cb_user_limits_take(n->rooms, m->room_id, 1.0, now) > 0) {
-            cb_log(CB_LOG_INFO, n->who, "not answering %s in %s: this room is asking faster than I answer",
+        if (base_limits_take(n->rooms, m->room_id, 1.0, now) > 0) {
+            base_log(BASE_LOG_INFO, n->who, "not answering %s in %s: this room is asking faster than I answer",
                    m->sender, m->room_id);
             return;
         }
     }
-    cb_request req = {n->cfg.name, m->room_id, m->sender, now, a.text, a.len, n->cfg.command_prefixes};
-    cb_reply reply;
-    if (cb_bot_reply(n->bot, &req, &reply) != CB_OK) {
-        cb_log(CB_LOG_ERROR, n->who, "out of memory answering %s", m->sender);
+    core_request req = {n->cfg.name, m->room_id, m->sender, now, a.text, a.len, n->cfg.command_prefixes};
+    core_reply reply;
+    if (core_bot_reply(n->bot, &req, &reply) != BASE_OK) {
+        base_log(BASE_LOG_ERROR, n->who, "out of memory answering %s", m->sender);
         return;
     }
     int go = 1;
     if (a.action == MATRIX_ANSWER_IF_CONFIDENT) {
         go = reply.matched && reply.topic && reply.score >= n->cfg.listen_min_score &&
-             cb_user_limits_take(n->users, m->sender, 1.0, now) == 0 &&
-             cb_user_limits_take(n->rooms, m->room_id, 1.0, now) == 0;
+             base_limits_take(n->users, m->sender, 1.0, now) == 0 &&
+             base_limits_take(n->rooms, m->room_id, 1.0, now) == 0;
     }
     if (go && reply.text && *reply.text) {
         /* In a group room the answer quotes the question and pings the
@@ -155,13 +155,13 @@ static void answer(matrix_network *n, const matrix_message *m, const matrix_iden
         char *content = matrix_reply_content(reply.text, direct ? NULL : m->event_id, direct ? NULL : m->sender,
                                              m->thread_root);
         if (!content)
-            cb_log(CB_LOG_ERROR, n->who, "out of memory formatting a reply");
+            base_log(BASE_LOG_ERROR, n->who, "out of memory formatting a reply");
         else if (queue(n, m->room_id, 'r', m->event_id, content))
-            cb_log(CB_LOG_INFO, n->who, "answering %s in %s (%s%s%s)", m->sender, m->room_id, a.why,
+            base_log(BASE_LOG_INFO, n->who, "answering %s in %s (%s%s%s)", m->sender, m->room_id, a.why,
                    reply.topic ? ": " : "", reply.topic ? reply.topic : "");
         free(content);
     }
-    cb_reply_clear(&reply);
+    core_reply_clear(&reply);
 }
 
 void mx_handle_batch(matrix_network *n, const matrix_sync *s, int live)
@@ -171,15 +171,15 @@ void mx_handle_batch(matrix_network *n, const matrix_sync *s, int live)
     handle_invites(n, s);
     handle_encryption(n, s, live);
     for (size_t i = 0; live && i < s->n_limited_rooms; i++)
-        cb_log(CB_LOG_WARN, n->who, "%s: more messages arrived than one sync returns; the older ones are not "
+        base_log(BASE_LOG_WARN, n->who, "%s: more messages arrived than one sync returns; the older ones are not "
                "answered", s->limited_rooms[i]);
     for (size_t i = 0; i < s->n_left_rooms; i++)
-        cb_log(CB_LOG_INFO, n->who, "left %s", s->left_rooms[i]);
+        base_log(BASE_LOG_INFO, n->who, "left %s", s->left_rooms[i]);
     for (size_t i = 0; live && i < s->n_messages; i++)
         answer(n, &s->messages[i], &me);
     char *next = strdup(s->next_batch);
     if (!next) {
-        cb_log(CB_LOG_ERROR, n->who, "out of memory keeping the sync position");
+        base_log(BASE_LOG_ERROR, n->who, "out of memory keeping the sync position");
         return;
     }
     free(n->state.next_batch);

@@ -1,34 +1,34 @@
 /* [matrix.NAME] sections: every key, its default and its check. */
-#include "matrix_config.h"
+#include "matrix/matrix_config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cb_str.h"
+#include "base/str.h"
 
 #define TOKEN_FILE_MAX 4096
 
 typedef struct ctx {
-    const cb_config *cfg;
-    const cb_config_section *s;
-    cb_error *err;
+    const conf_config *cfg;
+    const conf_section *s;
+    base_error *err;
 } ctx;
 
-static int bad(const ctx *c, const cb_config_entry *e, const char *why)
+static int bad(const ctx *c, const conf_entry *e, const char *why)
 {
-    return cb_error_set(c->err, "%s:%d: [matrix.%s] %s: %s", c->cfg->path ? c->cfg->path : "config",
+    return base_error_set(c->err, "%s:%d: [matrix.%s] %s: %s", c->cfg->path ? c->cfg->path : "config",
                         e ? e->line : c->s->line, c->s->name, e ? e->key : "", why);
 }
 
 /* Like bad() for a key given by name (NULL entry when the key is absent). */
 static int bad_key(const ctx *c, const char *key, const char *why)
 {
-    const cb_config_entry *e = cb_config_find(c->s, key);
+    const conf_entry *e = conf_find(c->s, key);
     if (e)
         return bad(c, e, why);
-    return cb_error_set(c->err, "%s:%d: [matrix.%s] %s: %s", c->cfg->path ? c->cfg->path : "config", c->s->line,
+    return base_error_set(c->err, "%s:%d: [matrix.%s] %s: %s", c->cfg->path ? c->cfg->path : "config", c->s->line,
                         c->s->name, key, why);
 }
 
@@ -102,7 +102,7 @@ static int is_loopback_host(const char *host, size_t len)
 
 /* https://host[:port][/path]; plain http only on loopback, where nobody can
  * read the access token on the wire. */
-static int read_homeserver(const ctx *c, const cb_config_entry *e, matrix_network_config *o)
+static int read_homeserver(const ctx *c, const conf_entry *e, matrix_network_config *o)
 {
     const char *v = e->value, *host;
     int plain = 0;
@@ -122,28 +122,28 @@ static int read_homeserver(const ctx *c, const cb_config_entry *e, matrix_networ
     if (plain && !is_loopback_host(host, name_len))
         return bad(c, e, "plain http:// is allowed only on loopback (localhost, 127.0.0.1, [::1]); use https://");
     free(o->homeserver);
-    o->homeserver = cb_strdup(v);
+    o->homeserver = base_strdup(v);
     if (!o->homeserver)
         return bad(c, e, "out of memory");
     size_t n = strlen(o->homeserver);
     while (n > 0 && o->homeserver[n - 1] == '/')
         o->homeserver[--n] = '\0';
-    return CB_OK;
+    return BASE_OK;
 }
 
-static int set_token(const ctx *c, const cb_config_entry *e, matrix_network_config *o, const char *token)
+static int set_token(const ctx *c, const conf_entry *e, matrix_network_config *o, const char *token)
 {
     if (!printable_word(token))
         return bad(c, e, "the access token must be one word of printable ASCII");
     free(o->access_token);
-    o->access_token = cb_strdup(token);
-    return o->access_token ? CB_OK : bad(c, e, "out of memory");
+    o->access_token = base_strdup(token);
+    return o->access_token ? BASE_OK : bad(c, e, "out of memory");
 }
 
 /* The token on the file's first line; trailing spaces and newlines dropped. */
-static int read_token_file(const ctx *c, const cb_config_entry *e, matrix_network_config *o)
+static int read_token_file(const ctx *c, const conf_entry *e, matrix_network_config *o)
 {
-    char *path = cb_config_resolve(c->cfg, e->value);
+    char *path = conf_resolve(c->cfg, e->value);
     if (!path)
         return bad(c, e, "out of memory");
     FILE *f = fopen(path, "r");
@@ -169,7 +169,7 @@ static int read_token_file(const ctx *c, const cb_config_entry *e, matrix_networ
     return rc;
 }
 
-static int read_token_env(const ctx *c, const cb_config_entry *e, matrix_network_config *o)
+static int read_token_env(const ctx *c, const conf_entry *e, matrix_network_config *o)
 {
     if (!printable_word(e->value))
         return bad(c, e, "must name an environment variable");
@@ -194,16 +194,16 @@ static int valid_prefixes(const char *v)
     return 1;
 }
 
-static int read_key(const ctx *c, const cb_config_entry *e, matrix_network_config *o)
+static int read_key(const ctx *c, const conf_entry *e, matrix_network_config *o)
 {
     const char *k = e->key, *v = e->value;
     double d;
 #define NUM(name, field, lo, hi)                                                 \
     if (strcmp(k, name) == 0) {                                                  \
-        if (cb_config_parse_number(v, lo, hi, &d) != 0)                                    \
+        if (conf_parse_number(v, lo, hi, &d) != 0)                                    \
             return bad(c, e, "must be a number from " #lo " to " #hi);           \
         o->field = d;                                                            \
-        return CB_OK;                                                            \
+        return BASE_OK;                                                            \
     }
     NUM("listen_min_score", listen_min_score, 0, 100)
     NUM("user_burst", user_burst, 1, 1000)
@@ -218,7 +218,7 @@ static int read_key(const ctx *c, const cb_config_entry *e, matrix_network_confi
         if (!valid_matrix_id(v, '@'))
             return bad(c, e, "must be a full user id like @careerbot:example.org");
         free(o->user_id);
-        return (o->user_id = cb_strdup(v)) ? CB_OK : bad(c, e, "out of memory");
+        return (o->user_id = base_strdup(v)) ? BASE_OK : bad(c, e, "out of memory");
     }
     if (strcmp(k, "access_token") == 0)
         return set_token(c, e, o, v);
@@ -230,57 +230,57 @@ static int read_key(const ctx *c, const cb_config_entry *e, matrix_network_confi
         if (!*v)
             return bad(c, e, "must not be empty");
         free(o->password);
-        return (o->password = cb_strdup(v)) ? CB_OK : bad(c, e, "out of memory");
+        return (o->password = base_strdup(v)) ? BASE_OK : bad(c, e, "out of memory");
     }
     if (strcmp(k, "device_id") == 0) {
         if (!printable_word(v) || strlen(v) > 128)
             return bad(c, e, "must be one word of printable ASCII");
         free(o->device_id);
-        return (o->device_id = cb_strdup(v)) ? CB_OK : bad(c, e, "out of memory");
+        return (o->device_id = base_strdup(v)) ? BASE_OK : bad(c, e, "out of memory");
     }
     if (strcmp(k, "state_dir") == 0 || strcmp(k, "ca_file") == 0) {
         if (!*v)
             return bad(c, e, k[0] == 's' ? "must name a directory" : "must name a file");
         char **slot = k[0] == 's' ? &o->state_dir : &o->ca_file;
         free(*slot);
-        return (*slot = cb_config_resolve(c->cfg, v)) ? CB_OK : bad(c, e, "out of memory");
+        return (*slot = conf_resolve(c->cfg, v)) ? BASE_OK : bad(c, e, "out of memory");
     }
     if (strcmp(k, "command_prefixes") == 0) {
         if (!valid_prefixes(v))
             return bad(c, e, "must be 1-8 punctuation characters, e.g. !");
         free(o->command_prefixes);
-        return (o->command_prefixes = cb_strdup(v)) ? CB_OK : bad(c, e, "out of memory");
+        return (o->command_prefixes = base_strdup(v)) ? BASE_OK : bad(c, e, "out of memory");
     }
     if (strcmp(k, "allowed_inviters") == 0) {
-        if (cb_config_split_list(v, 1, &o->allowed_inviters, &o->n_allowed_inviters) != 0)
+        if (conf_split_list(v, 1, &o->allowed_inviters, &o->n_allowed_inviters) != 0)
             return bad(c, e, "out of memory");
         for (size_t i = 0; i < o->n_allowed_inviters; i++) {
             const char *item = o->allowed_inviters[i];
             if (item[0] == '@' ? !valid_matrix_id(item, '@') : !valid_server_name(item))
                 return bad(c, e, "each item is a user (@name:example.org) or a server (example.org)");
         }
-        return CB_OK;
+        return BASE_OK;
     }
     if (strcmp(k, "listen") == 0) {
-        if (cb_config_split_list(v, 1, &o->listen, &o->n_listen) != 0)
+        if (conf_split_list(v, 1, &o->listen, &o->n_listen) != 0)
             return bad(c, e, "out of memory");
         for (size_t i = 0; i < o->n_listen; i++)
             if (!valid_matrix_id(o->listen[i], '!') && !valid_matrix_id(o->listen[i], '#'))
                 return bad(c, e, "each item is a room id (!abc:example.org) or an alias (#room:example.org)");
-        return CB_OK;
+        return BASE_OK;
     }
     if (strcmp(k, "queue_max") == 0) {
-        if (cb_config_parse_number(v, 1, 100000, &d) != 0 || d != (double)(size_t)d)
+        if (conf_parse_number(v, 1, 100000, &d) != 0 || d != (double)(size_t)d)
             return bad(c, e, "must be a whole number from 1 to 100000");
         o->queue_max = (size_t)d;
-        return CB_OK;
+        return BASE_OK;
     }
     if (strcmp(k, "display_name") == 0) {
         size_t n = strlen(v);
         if (n == 0 || n > 255 || strpbrk(v, "\r\n\t"))
             return bad(c, e, "must be 1-255 bytes on one line");
         free(o->display_name);
-        return (o->display_name = cb_strdup(v)) ? CB_OK : bad(c, e, "out of memory");
+        return (o->display_name = base_strdup(v)) ? BASE_OK : bad(c, e, "out of memory");
     }
     return bad(c, e, "unknown key (see config.example.ini for the [matrix.NAME] keys)");
 }
@@ -297,16 +297,16 @@ static int valid_section_name(const char *v)
 }
 
 /* Checks that need the whole section: required keys and combinations. */
-static int check(const ctx *c, const cb_config *cfg, matrix_network_config *o)
+static int check(const ctx *c, const conf_config *cfg, matrix_network_config *o)
 {
-    int token_sources = !!cb_config_find(c->s, "access_token") + !!cb_config_find(c->s, "access_token_file") +
-                        !!cb_config_find(c->s, "access_token_env");
+    int token_sources = !!conf_find(c->s, "access_token") + !!conf_find(c->s, "access_token_file") +
+                        !!conf_find(c->s, "access_token_env");
     if (!o->homeserver)
         return bad_key(c, "homeserver", "is required (the homeserver's URL, e.g. https://matrix.example.org)");
     if (!o->user_id)
         return bad_key(c, "user_id", "is required (the bot's full user id, e.g. @careerbot:example.org)");
     if (token_sources > 1)
-        return bad_key(c, cb_config_find(c->s, "access_token_env") ? "access_token_env" : "access_token_file",
+        return bad_key(c, conf_find(c->s, "access_token_env") ? "access_token_env" : "access_token_file",
                        "give only one of access_token, access_token_file and access_token_env");
     if (!o->access_token && !o->password)
         return bad_key(c, "access_token", "an access token (access_token, access_token_file or "
@@ -325,22 +325,22 @@ static int check(const ctx *c, const cb_config *cfg, matrix_network_config *o)
     if (o->n_allowed_inviters == 0) {
         const char *own = matrix_user_server(o->user_id);
         if (!(o->allowed_inviters = malloc(sizeof *o->allowed_inviters)) ||
-            !(o->allowed_inviters[0] = cb_strdup(own)))
+            !(o->allowed_inviters[0] = base_strdup(own)))
             return bad(c, NULL, "out of memory");
         o->n_allowed_inviters = 1;
     }
-    return CB_OK;
+    return BASE_OK;
 }
 
-int matrix_network_config_read(const cb_config *cfg, const cb_config_section *s, matrix_network_config *o,
-                               cb_error *err)
+int matrix_network_config_read(const conf_config *cfg, const conf_section *s, matrix_network_config *o,
+                               base_error *err)
 {
     ctx c = {cfg, s, err};
     memset(o, 0, sizeof *o);
     if (!valid_section_name(s->name))
         return bad(&c, NULL, "the section name may hold only letters, digits, - and _");
-    o->name = cb_strdup(s->name);
-    o->command_prefixes = cb_strdup("!");
+    o->name = base_strdup(s->name);
+    o->command_prefixes = base_strdup("!");
     o->listen_min_score = 1.5;
     o->user_burst = 5;
     o->user_rate = 0.2;
@@ -350,14 +350,14 @@ int matrix_network_config_read(const cb_config *cfg, const cb_config_section *s,
     o->sync_timeout = 30;
     if (!o->name || !o->command_prefixes) {
         matrix_network_config_free(o);
-        return cb_error_set(err, "out of memory");
+        return base_error_set(err, "out of memory");
     }
-    int rc = CB_OK;
-    for (size_t i = 0; rc == CB_OK && i < s->n_entries; i++)
+    int rc = BASE_OK;
+    for (size_t i = 0; rc == BASE_OK && i < s->n_entries; i++)
         rc = read_key(&c, &s->entries[i], o);
-    if (rc == CB_OK)
+    if (rc == BASE_OK)
         rc = check(&c, cfg, o);
-    if (rc != CB_OK)
+    if (rc != BASE_OK)
         matrix_network_config_free(o);
     return rc;
 }
@@ -383,8 +383,8 @@ void matrix_network_config_free(matrix_network_config *o)
     free(o->device_id);
     free(o->state_dir);
     free(o->command_prefixes);
-    cb_strv_free(o->allowed_inviters, o->n_allowed_inviters);
-    cb_strv_free(o->listen, o->n_listen);
+    base_strv_free(o->allowed_inviters, o->n_allowed_inviters);
+    base_strv_free(o->listen, o->n_listen);
     free(o->ca_file);
     free(o->display_name);
     memset(o, 0, sizeof *o);

@@ -1,5 +1,5 @@
 /* Reply contents for Matrix: plain body, HTML formatted_body, relations. */
-#include "matrix_format.h"
+#include "matrix/matrix_format.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
+#include "base/strbuf.h"
 
 /* Length of the valid UTF-8 sequence at s (at most len bytes), or 0. */
 static size_t utf8_seq(const unsigned char *s, size_t len)
@@ -39,44 +39,44 @@ static size_t utf8_seq(const unsigned char *s, size_t len)
 
 char *matrix_clean_text(const char *text, size_t len)
 {
-    cb_strbuf b = {0};
+    base_strbuf b = {0};
     const unsigned char *s = (const unsigned char *)text;
     for (size_t i = 0; i < len;) {
         size_t n = utf8_seq(s + i, len - i);
         if (n == 0) {
-            cb_strbuf_add(&b, "\xEF\xBF\xBD"); /* U+FFFD */
+            base_strbuf_add(&b, "\xEF\xBF\xBD"); /* U+FFFD */
             i++;
         } else if (n == 1 && s[i] == '\t') {
-            cb_strbuf_addn(&b, " ", 1), i++;
+            base_strbuf_addn(&b, " ", 1), i++;
         } else if (n == 1 && ((s[i] < 0x20 && s[i] != '\n') || s[i] == 0x7f)) {
             i++;
         } else {
-            cb_strbuf_addn(&b, text + i, n);
+            base_strbuf_addn(&b, text + i, n);
             i += n;
         }
     }
-    return cb_strbuf_take(&b);
+    return base_strbuf_take(&b);
 }
 
-static void add_escaped(cb_strbuf *b, const char *text, size_t len)
+static void add_escaped(base_strbuf *b, const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         switch (text[i]) {
-        case '&': cb_strbuf_add(b, "&amp;"); break;
-        case '<': cb_strbuf_add(b, "&lt;"); break;
-        case '>': cb_strbuf_add(b, "&gt;"); break;
-        case '"': cb_strbuf_add(b, "&quot;"); break;
-        case '\'': cb_strbuf_add(b, "&#39;"); break;
-        default: cb_strbuf_addn(b, text + i, 1);
+        case '&': base_strbuf_add(b, "&amp;"); break;
+        case '<': base_strbuf_add(b, "&lt;"); break;
+        case '>': base_strbuf_add(b, "&gt;"); break;
+        case '"': base_strbuf_add(b, "&quot;"); break;
+        case '\'': base_strbuf_add(b, "&#39;"); break;
+        default: base_strbuf_addn(b, text + i, 1);
         }
     }
 }
 
 char *matrix_html_escape(const char *text, size_t len)
 {
-    cb_strbuf b = {0};
+    base_strbuf b = {0};
     add_escaped(&b, text, len);
-    return cb_strbuf_take(&b);
+    return base_strbuf_take(&b);
 }
 
 /* "12. rest": the item number (1-999) and where the rest starts, or 0. */
@@ -130,7 +130,7 @@ static line next_line(const char *text, size_t *pos)
 
 char *matrix_reply_html(const char *text)
 {
-    cb_strbuf b = {0};
+    base_strbuf b = {0};
     size_t pos = 0, rest;
     line cur = next_line(text, &pos);
     int in_list = 0;
@@ -140,36 +140,36 @@ char *matrix_reply_html(const char *text)
         if (number) {
             if (!in_list) {
                 if (number == 1)
-                    cb_strbuf_add(&b, "<ol>");
+                    base_strbuf_add(&b, "<ol>");
                 else
-                    cb_strbuf_addf(&b, "<ol start=\"%d\">", number);
+                    base_strbuf_addf(&b, "<ol start=\"%d\">", number);
                 in_list = 1;
             }
-            cb_strbuf_add(&b, "<li>");
+            base_strbuf_add(&b, "<li>");
             add_escaped(&b, cur.s + rest, cur.len - rest);
-            cb_strbuf_add(&b, "</li>");
+            base_strbuf_add(&b, "</li>");
         } else {
             if (in_list)
-                cb_strbuf_add(&b, "</ol>");
+                base_strbuf_add(&b, "</ol>");
             in_list = 0;
             size_t label = step_label(cur.s, cur.len);
             int title = cur.s[cur.len - 1] == ':' && next.len && list_number(next.s, next.len, &rest);
             if (title)
                 label = cur.len;
-            cb_strbuf_add(&b, "<p>");
+            base_strbuf_add(&b, "<p>");
             if (label) {
-                cb_strbuf_add(&b, "<strong>");
+                base_strbuf_add(&b, "<strong>");
                 add_escaped(&b, cur.s, label);
-                cb_strbuf_add(&b, "</strong>");
+                base_strbuf_add(&b, "</strong>");
             }
             add_escaped(&b, cur.s + label, cur.len - label);
-            cb_strbuf_add(&b, "</p>");
+            base_strbuf_add(&b, "</p>");
         }
         cur = next;
     }
     if (in_list)
-        cb_strbuf_add(&b, "</ol>");
-    return cb_strbuf_take(&b);
+        base_strbuf_add(&b, "</ol>");
+    return base_strbuf_take(&b);
 }
 
 /* Serialises content and releases it. */

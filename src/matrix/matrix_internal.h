@@ -2,21 +2,21 @@
  * matrix_network.c runs the account (login, sync, stop), matrix_batch.c
  * turns a sync batch into joins and replies, matrix_sender.c sends them and
  * keeps the state file. */
-#ifndef CB_MATRIX_INTERNAL_H
-#define CB_MATRIX_INTERNAL_H
+#ifndef MATRIX_INTERNAL_H
+#define MATRIX_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
-#include "bot.h"
-#include "http_uv.h"
-#include "matrix_config.h"
-#include "matrix_network.h"
-#include "matrix_retry.h"
-#include "matrix_state.h"
-#include "matrix_sync.h"
-#include "ratelimit.h"
+#include "careerbot/bot.h"
+#include "net/http_uv.h"
+#include "matrix/matrix_config.h"
+#include "matrix/matrix_network.h"
+#include "matrix/matrix_retry.h"
+#include "matrix/matrix_state.h"
+#include "matrix/matrix_sync.h"
+#include "base/ratelimit.h"
 
 enum mx_phase {
     MX_IDLE,   /* not started */
@@ -41,8 +41,8 @@ typedef struct mx_task {
 struct matrix_network {
     uv_loop_t *loop;
     matrix_network_config cfg;
-    cb_bot *bot;
-    cb_http *http;
+    core_bot *bot;
+    net_http *http;
     char who[96];                 /* "matrix.NAME" for log lines */
     char *token;                  /* the access token in use: only ever in the Authorization header */
     char *display_name;           /* the account's display name, for "Name: question" */
@@ -52,7 +52,7 @@ struct matrix_network {
 
     int phase;
     uint64_t phase_seq;           /* bumped whenever the phase's request is abandoned */
-    uint64_t phase_req;           /* cb_http id of the phase's request in flight, 0 none */
+    uint64_t phase_req;           /* net_http id of the phase's request in flight, 0 none */
     int attempt;                  /* failures in a row in this phase */
     int authorized;               /* the token is known good: sends and joins may go */
     uint64_t token_gen;           /* bumped by every login: tells a stale 401 from a fresh one */
@@ -67,13 +67,13 @@ struct matrix_network {
     uv_work_t write_work;
     char *write_data;
     int write_rc;
-    cb_error write_err;
+    base_error write_err;
 
     mx_task *tasks;
     size_t n_tasks;
     matrix_strset listen_rooms;   /* room ids of cfg.listen, aliases once resolved */
     size_t sends_in_flight;
-    cb_user_limits *users, *rooms;
+    base_limits *users, *rooms;
     double last_busy_notice;
     size_t shed;                  /* replies dropped since the last log about it */
 

@@ -4,17 +4,17 @@
  * anywhere leads back to a login when there is a password, or stops this
  * account (only) when there is none. Stop lets replies in flight finish,
  * tears down HTTP, and writes the state one last time. */
-#include "matrix_internal.h"
+#include "matrix/matrix_internal.h"
 
-#include "cb_str.h"
+#include "base/str.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "matrix_api.h"
+#include "base/log.h"
+#include "matrix/matrix_api.h"
 
 #define REQUEST_TIMEOUT 30.0   /* seconds, for everything but /sync */
 #define SYNC_MARGIN 30.0       /* a long-poll may take this much over its timeout */
@@ -49,12 +49,12 @@ static void free_secret(char *s)
 
 char *mx_escape(const char *s)
 {
-    return cb_http_escape(s);
+    return net_http_escape(s);
 }
 
 /* ---- requests ---------------------------------------------------------------- */
 
-static void on_http_done(void *ctx, const cb_http_response *resp)
+static void on_http_done(void *ctx, const net_http_response *resp)
 {
     mx_request *rq = ctx;
     matrix_network *n = rq->n;
@@ -75,12 +75,12 @@ uint64_t mx_call(matrix_network *n, const char *method, const char *path, const 
     size_t url_len = strlen(n->cfg.homeserver) + strlen(path) + 32;
     char *url = malloc(url_len);
     mx_request *rq = calloc(1, sizeof *rq);
-    if (!url || !rq || (data && !(rq->data = cb_strdup(data)))) {
+    if (!url || !rq || (data && !(rq->data = base_strdup(data)))) {
         free(url);
         if (rq)
             free(rq->data);
         free(rq);
-        cb_log(CB_LOG_ERROR, n->who, "out of memory starting a request");
+        base_log(BASE_LOG_ERROR, n->who, "out of memory starting a request");
         return 0;
     }
     snprintf(url, url_len, "%s/_matrix/client/v3%s", n->cfg.homeserver, path);
@@ -88,12 +88,12 @@ uint64_t mx_call(matrix_network *n, const char *method, const char *path, const 
     rq->done = done;
     rq->seq = n->phase_seq;
     rq->token_gen = n->token_gen;
-    cb_http_request req = {method, url, n->token, body ? "application/json" : NULL, body, body ? strlen(body) : 0,
+    net_http_request req = {method, url, n->token, body ? "application/json" : NULL, body, body ? strlen(body) : 0,
                            timeout};
-    uint64_t id = cb_http_send(n->http, &req, on_http_done, rq);
+    uint64_t id = net_http_send(n->http, &req, on_http_done, rq);
     if (id == 0) {
         /* The path is safe to log: ids only, never the token. */
-        cb_log(CB_LOG_ERROR, n->who, "could not start %s %s", method, path);
+        base_log(BASE_LOG_ERROR, n->who, "could not start %s %s", method, path);
         free(rq->data);
         free(rq);
     }
@@ -116,12 +116,12 @@ void mx_fail(matrix_network *n, const char *why)
 {
     if (n->phase == MX_FAILED)
         return;
-    cb_log(CB_LOG_ERROR, n->who, "%s; this Matrix account stops (other networks keep running)", why);
+    base_log(BASE_LOG_ERROR, n->who, "%s; this Matrix account stops (other networks keep running)", why);
     n->phase = MX_FAILED;
     n->phase_seq++;
     n->authorized = 0;
     if (n->phase_req)
-        cb_http_cancel(n->http, n->phase_req);
+        net_http_cancel(n->http, n->phase_req);
     n->phase_req = 0;
     uv_timer_stop(&n->pump_timer);
     /* Tell the runner from a fresh loop turn, not from inside a callback. */
@@ -148,7 +148,7 @@ static void retry_phase(matrix_network *n, const matrix_result *r, const char *w
 {
     double delay = matrix_retry_delay(r, n->attempt, mx_jitter());
     n->attempt++;
-    cb_log(r->kind == MATRIX_RATE_LIMITED ? CB_LOG_INFO : CB_LOG_WARN, n->who, "%s: %s%s%s; retrying in %.1f s",
+    base_log(r->kind == MATRIX_RATE_LIMITED ? BASE_LOG_INFO : BASE_LOG_WARN, n->who, "%s: %s%s%s; retrying in %.1f s",
            what, r->errcode, r->errcode[0] ? " " : "", r->error, delay);
     uv_timer_start(&n->phase_timer, on_phase_timer, (uint64_t)(delay * 1000), 0);
 }
@@ -228,11 +228,11 @@ static void on_login(matrix_network *n, const mx_request *rq, const matrix_resul
         return;
     }
     free_secret(n->token);
-    n->token = cb_strdup(token);
+    n->token = base_strdup(token);
     n->token_gen++;
     if (device && (!n->state.device_id || strcmp(device, n->state.device_id) != 0)) {
         free(n->state.device_id);
-        n->state.device_id = cb_strdup(device);
+        n->state.device_id = base_strdup(device);
         mx_save_state(n);
     }
     json_decref(root);
@@ -240,7 +240,7 @@ static void on_login(matrix_network *n, const mx_request *rq, const matrix_resul
         mx_fail(n, "out of memory");
         return;
     }
-    cb_log(CB_LOG_INFO, n->who, "logged in as %s (device %s)", n->cfg.user_id,
+    base_log(BASE_LOG_INFO, n->who, "logged in as %s (device %s)", n->cfg.user_id,
            n->state.device_id ? n->state.device_id : "?");
     after_authorized(n);
 }
@@ -287,11 +287,11 @@ static void on_whoami(matrix_network *n, const mx_request *rq, const matrix_resu
     }
     if (device && (!n->state.device_id || strcmp(device, n->state.device_id) != 0)) {
         free(n->state.device_id);
-        n->state.device_id = cb_strdup(device);
+        n->state.device_id = base_strdup(device);
         mx_save_state(n);
     }
     json_decref(root);
-    cb_log(CB_LOG_INFO, n->who, "access token checked: %s", n->cfg.user_id);
+    base_log(BASE_LOG_INFO, n->who, "access token checked: %s", n->cfg.user_id);
     after_authorized(n);
 }
 
@@ -301,7 +301,7 @@ static void on_filter(matrix_network *n, const mx_request *rq, const matrix_resu
         return;
     if (r->kind == MATRIX_FAILED) {
         /* A server without filter storage still takes the filter inline. */
-        cb_log(CB_LOG_WARN, n->who, "cannot create a sync filter (%s %s); sending it with each sync",
+        base_log(BASE_LOG_WARN, n->who, "cannot create a sync filter (%s %s); sending it with each sync",
                r->errcode, r->error);
         enter(n, MX_SYNC);
         return;
@@ -316,7 +316,7 @@ static void on_filter(matrix_network *n, const mx_request *rq, const matrix_resu
         return;
     }
     free(n->filter_id);
-    n->filter_id = cb_strdup(id);
+    n->filter_id = base_strdup(id);
     json_decref(root);
     enter(n, MX_SYNC);
 }
@@ -337,19 +337,19 @@ static void on_sync(matrix_network *n, const mx_request *rq, const matrix_result
     if (phase_error(n, rq, r, "sync"))
         return;
     matrix_sync s;
-    cb_error err;
-    if (matrix_sync_parse(body, len, n->cfg.user_id, &s, &err) != CB_OK) {
+    base_error err;
+    if (matrix_sync_parse(body, len, n->cfg.user_id, &s, &err) != BASE_OK) {
         matrix_result bad = {.kind = MATRIX_TRANSIENT, .retry_after = -1};
         snprintf(bad.error, sizeof bad.error, "response skipped: %.170s", err.text);
         retry_phase(n, &bad, "sync");
         return;
     }
     if (s.skipped)
-        cb_log(CB_LOG_WARN, n->who, "sync: left out %zu malformed part%s (first: %s)", s.skipped,
+        base_log(BASE_LOG_WARN, n->who, "sync: left out %zu malformed part%s (first: %s)", s.skipped,
                s.skipped == 1 ? "" : "s", s.first_skip);
     n->attempt = 0;
     if (!n->sync_live)
-        cb_log(CB_LOG_INFO, n->who, "first sync: %zu room%s; answering new messages from now on", s.n_joined_rooms,
+        base_log(BASE_LOG_INFO, n->who, "first sync: %zu room%s; answering new messages from now on", s.n_joined_rooms,
                s.n_joined_rooms == 1 ? "" : "s");
     mx_handle_batch(n, &s, n->sync_live);
     matrix_sync_free(&s);
@@ -429,7 +429,7 @@ static void on_displayname_set(matrix_network *n, const mx_request *rq, const ma
                                size_t len)
 {
     if (r->kind != MATRIX_OK)
-        cb_log(CB_LOG_WARN, n->who, "cannot set the display name: %s %s", r->errcode, r->error);
+        base_log(BASE_LOG_WARN, n->who, "cannot set the display name: %s %s", r->errcode, r->error);
 }
 
 static void on_displayname(matrix_network *n, const mx_request *rq, const matrix_result *r, const char *body,
@@ -450,7 +450,7 @@ static void on_displayname(matrix_network *n, const mx_request *rq, const matrix
         free(user);
     } else if (!n->cfg.display_name && current_name && *current_name) {
         free(n->display_name);
-        n->display_name = cb_strdup(current_name);
+        n->display_name = base_strdup(current_name);
     }
     json_decref(root);
 }
@@ -460,7 +460,7 @@ static void after_authorized(matrix_network *n)
     n->authorized = 1;
     if (!n->state.user_id) {
         /* From now on this state directory belongs to this account. */
-        n->state.user_id = cb_strdup(n->cfg.user_id);
+        n->state.user_id = base_strdup(n->cfg.user_id);
         mx_save_state(n);
     }
     if (!n->profile_checked) {
@@ -487,7 +487,7 @@ int mx_unauthorized(matrix_network *n, const mx_request *rq, const matrix_result
     n->authorized = 0;
     n->phase_seq++;
     if (n->phase_req)
-        cb_http_cancel(n->http, n->phase_req);
+        net_http_cancel(n->http, n->phase_req);
     n->phase_req = 0;
     uv_timer_stop(&n->phase_timer);
     if (!n->cfg.password) {
@@ -499,7 +499,7 @@ int mx_unauthorized(matrix_network *n, const mx_request *rq, const matrix_result
         mx_fail(n, why);
         return 0;
     }
-    cb_log(CB_LOG_WARN, n->who, "the access token was rejected (%s%s); logging in again with the password",
+    base_log(BASE_LOG_WARN, n->who, "the access token was rejected (%s%s); logging in again with the password",
            r->errcode, r->soft_logout ? ", soft logout" : "");
     enter(n, MX_LOGIN);
     return 0;
@@ -507,7 +507,7 @@ int mx_unauthorized(matrix_network *n, const mx_request *rq, const matrix_result
 
 /* ---- the object ----------------------------------------------------------------- */
 
-matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *config, cb_bot *bot)
+matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *config, core_bot *bot)
 {
     matrix_network *n = calloc(1, sizeof *n);
     if (!n) {
@@ -519,16 +519,16 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
     memset(config, 0, sizeof *config);
     n->bot = bot;
     snprintf(n->who, sizeof n->who, "matrix.%s", n->cfg.name);
-    n->users = cb_user_limits_new(USERS_REMEMBERED, n->cfg.user_burst, n->cfg.user_rate);
-    n->rooms = cb_user_limits_new(ROOMS_REMEMBERED, n->cfg.room_burst, n->cfg.room_rate);
+    n->users = base_limits_new(USERS_REMEMBERED, n->cfg.user_burst, n->cfg.user_rate);
+    n->rooms = base_limits_new(ROOMS_REMEMBERED, n->cfg.room_burst, n->cfg.room_rate);
     if (n->cfg.access_token)
-        n->token = cb_strdup(n->cfg.access_token);
+        n->token = base_strdup(n->cfg.access_token);
     if (n->cfg.display_name)
-        n->display_name = cb_strdup(n->cfg.display_name);
+        n->display_name = base_strdup(n->cfg.display_name);
     char err[256] = "";
-    n->http = cb_http_new(loop, n->cfg.ca_file, err, sizeof err);
+    n->http = net_http_new(loop, n->cfg.ca_file, err, sizeof err);
     if (!n->http)
-        cb_log(CB_LOG_ERROR, n->who, "cannot start HTTP: %s", err);
+        base_log(BASE_LOG_ERROR, n->who, "cannot start HTTP: %s", err);
     if (!n->users || !n->rooms || !n->http || (n->cfg.access_token && !n->token) ||
         (n->cfg.display_name && !n->display_name)) {
         matrix_network_free(n);
@@ -550,9 +550,9 @@ void matrix_network_on_failure(matrix_network *n, void (*failed_cb)(void *ctx), 
 
 void matrix_network_start(matrix_network *n)
 {
-    cb_error err;
-    if (matrix_state_dir_create(n->cfg.state_dir, &err) != CB_OK ||
-        matrix_state_load(n->cfg.state_dir, &n->state, &err) != CB_OK) {
+    base_error err;
+    if (matrix_state_dir_create(n->cfg.state_dir, &err) != BASE_OK ||
+        matrix_state_load(n->cfg.state_dir, &n->state, &err) != BASE_OK) {
         mx_fail(n, err.text);
         return;
     }
@@ -571,10 +571,10 @@ void matrix_network_start(matrix_network *n)
         else
             mx_add_task(n, MX_TASK_RESOLVE, n->cfg.listen[i]);
     }
-    cb_log(CB_LOG_INFO, n->who, "starting as %s on %s%s", n->cfg.user_id, n->cfg.homeserver,
+    base_log(BASE_LOG_INFO, n->who, "starting as %s on %s%s", n->cfg.user_id, n->cfg.homeserver,
            n->state.next_batch ? "" : " (first run: old messages will not be answered)");
     if (n->state.outbox.n)
-        cb_log(CB_LOG_INFO, n->who, "%zu repl%s from the last run still to send", n->state.outbox.n,
+        base_log(BASE_LOG_INFO, n->who, "%zu repl%s from the last run still to send", n->state.outbox.n,
                n->state.outbox.n == 1 ? "y" : "ies");
     enter(n, n->token ? MX_WHOAMI : MX_LOGIN);
 }
@@ -587,7 +587,7 @@ static void finish_stop(matrix_network *n)
         return;
     void (*cb)(void *) = n->done_cb;
     n->done_cb = NULL;
-    cb_log(CB_LOG_INFO, n->who, "stopped");
+    base_log(BASE_LOG_INFO, n->who, "stopped");
     cb(n->done_ctx);
 }
 
@@ -604,8 +604,8 @@ static void release(matrix_network *n)
         free(n->tasks[i].target);
     free(n->tasks);
     matrix_strset_free(&n->listen_rooms);
-    cb_user_limits_free(n->users);
-    cb_user_limits_free(n->rooms);
+    base_limits_free(n->users);
+    base_limits_free(n->rooms);
     free(n->write_data);
     free(n);
 }
@@ -627,14 +627,14 @@ static void close_http(matrix_network *n)
         return;
     n->http_closing = 1;
     n->pending++;
-    cb_http_free(n->http, on_http_closed, n);
+    net_http_free(n->http, on_http_closed, n);
 }
 
 static void on_grace_timer(uv_timer_t *t)
 {
     matrix_network *n = t->data;
     if (n->sends_in_flight)
-        cb_log(CB_LOG_INFO, n->who, "%zu repl%s still in flight; they go out after the restart", n->sends_in_flight,
+        base_log(BASE_LOG_INFO, n->who, "%zu repl%s still in flight; they go out after the restart", n->sends_in_flight,
                n->sends_in_flight == 1 ? "y" : "ies");
     close_http(n);
 }
@@ -650,7 +650,7 @@ void matrix_network_stop(matrix_network *n, void (*done_cb)(void *ctx), void *ct
     uv_timer_stop(&n->phase_timer);
     uv_timer_stop(&n->pump_timer);
     if (n->phase_req && n->http)
-        cb_http_cancel(n->http, n->phase_req);
+        net_http_cancel(n->http, n->phase_req);
     n->phase_req = 0;
     if (n->sends_in_flight && n->http)
         uv_timer_start(&n->grace_timer, on_grace_timer, STOP_GRACE_MS, 0);

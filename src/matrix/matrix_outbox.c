@@ -1,7 +1,7 @@
 /* The ordered send queue: per-room heads, nothing else. */
-#include "matrix_outbox.h"
+#include "matrix/matrix_outbox.h"
 
-#include "cb_str.h"
+#include "base/str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,7 @@ int matrix_outbox_add(matrix_outbox *o, const char *room_id, const char *txn_id,
         o->items = grown;
         o->cap = cap;
     }
-    matrix_outbox_item it = {cb_strdup(room_id), cb_strdup(txn_id), cb_strdup(content), gen, 0, 0, 0};
+    matrix_outbox_item it = {base_strdup(room_id), base_strdup(txn_id), base_strdup(content), gen, 0, 0, 0};
     if (!it.room_id || !it.txn_id || !it.content) {
         item_free(&it);
         return -1;

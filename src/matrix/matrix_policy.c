@@ -1,5 +1,5 @@
 /* Which Matrix messages the bot answers, and what text it is asked. */
-#include "matrix_policy.h"
+#include "matrix/matrix_policy.h"
 
 #include <string.h>
 
@@ -143,7 +143,7 @@ static const char *localpart(const char *user_id, char *buf, size_t cap)
     return buf;
 }
 
-void matrix_address(const matrix_message *m, const matrix_identity *me, int direct, int listen, const cb_bot *bot,
+void matrix_address(const matrix_message *m, const matrix_identity *me, int direct, int listen, const core_bot *bot,
                     const char *prefixes, matrix_addressing *out)
 {
     size_t len, rest_len = 0;
@@ -161,7 +161,7 @@ void matrix_address(const matrix_message *m, const matrix_identity *me, int dire
     out->action = MATRIX_ANSWER;
     if (direct)
         out->why = "direct chat";
-    else if (cb_bot_is_command(bot, prefixes, text, len))
+    else if (core_bot_is_command(bot, prefixes, text, len))
         out->why = "command";
     else if (rest || matrix_mentions_user(m, me->user_id))
         out->why = "mention";

@@ -1,5 +1,5 @@
 /* Homeserver answers sorted into what to do next. */
-#include "matrix_retry.h"
+#include "matrix/matrix_retry.h"
 
 #include <jansson.h>
 #include <stdio.h>

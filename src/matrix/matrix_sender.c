@@ -7,16 +7,16 @@
  * (item->gen <= durable_gen): see matrix_state.h for why. Its transaction
  * id never changes, so a retry after a timeout, a 429 or a restart posts it
  * at most once. */
-#include "matrix_internal.h"
+#include "matrix/matrix_internal.h"
 
-#include "cb_str.h"
+#include "base/str.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "base/log.h"
 
 #define REQUEST_TIMEOUT 30.0
 #define TASK_ATTEMPTS 10         /* a join or lookup gives up after this many failures */
@@ -47,10 +47,10 @@ static void write_done(uv_work_t *w, int status)
         mx_write_finished(n);
         return;
     }
-    if (status == 0 && n->write_rc == CB_OK) {
+    if (status == 0 && n->write_rc == BASE_OK) {
         n->durable_gen = n->writing_gen;
     } else {
-        cb_log(CB_LOG_ERROR, n->who, "cannot save the state: %s; replies wait until it can be saved (retrying in "
+        base_log(BASE_LOG_ERROR, n->who, "cannot save the state: %s; replies wait until it can be saved (retrying in "
                "%.0f s)", status ? uv_strerror(status) : n->write_err.text, WRITE_RETRY);
         n->write_again = 1;
         n->write_retry_at = mx_now(n) + WRITE_RETRY;
@@ -64,7 +64,7 @@ static void start_write(matrix_network *n)
 {
     char *data = matrix_state_to_json(&n->state);
     if (!data) {
-        cb_log(CB_LOG_ERROR, n->who, "out of memory saving the state");
+        base_log(BASE_LOG_ERROR, n->who, "out of memory saving the state");
         n->write_again = 1;
         n->write_retry_at = mx_now(n) + WRITE_RETRY;
         return;
@@ -100,10 +100,10 @@ int mx_flush_state(matrix_network *n)
     if (n->writing)
         return 0; /* write_done calls back */
     if (n->state_loaded && (n->write_again || n->state_gen != n->durable_gen)) {
-        cb_error err;
+        base_error err;
         /* Shutting down: blocking here is fine, and the last word counts. */
-        if (matrix_state_save(n->cfg.state_dir, &n->state, &err) != CB_OK)
-            cb_log(CB_LOG_ERROR, n->who, "cannot save the state on shutdown: %s", err.text);
+        if (matrix_state_save(n->cfg.state_dir, &n->state, &err) != BASE_OK)
+            base_log(BASE_LOG_ERROR, n->who, "cannot save the state on shutdown: %s", err.text);
         else
             n->durable_gen = n->state_gen;
         n->write_again = 0;
@@ -131,12 +131,12 @@ static void on_sent(matrix_network *n, const mx_request *rq, const matrix_result
     if (r->kind == MATRIX_OK) {
         json_t *root = json_loadb(body, len, 0, NULL);
         const char *event_id = json_string_value(json_object_get(root, "event_id"));
-        cb_log(CB_LOG_INFO, n->who, "sent to %s: %s (txn %s)", it->room_id, event_id ? event_id : "?", it->txn_id);
+        base_log(BASE_LOG_INFO, n->who, "sent to %s: %s (txn %s)", it->room_id, event_id ? event_id : "?", it->txn_id);
         json_decref(root);
         matrix_outbox_remove(&n->state.outbox, rq->data);
         mx_save_state(n);
     } else if (r->kind == MATRIX_FAILED) {
-        cb_log(CB_LOG_ERROR, n->who, "cannot send to %s: %s %s; this reply is dropped", it->room_id, r->errcode,
+        base_log(BASE_LOG_ERROR, n->who, "cannot send to %s: %s %s; this reply is dropped", it->room_id, r->errcode,
                r->error);
         matrix_outbox_remove(&n->state.outbox, rq->data);
         mx_save_state(n);
@@ -145,7 +145,7 @@ static void on_sent(matrix_network *n, const mx_request *rq, const matrix_result
     } else {
         double delay = matrix_retry_delay(r, it->attempts++, mx_jitter());
         it->next_try = mx_now(n) + delay;
-        cb_log(r->kind == MATRIX_RATE_LIMITED ? CB_LOG_INFO : CB_LOG_WARN, n->who,
+        base_log(r->kind == MATRIX_RATE_LIMITED ? BASE_LOG_INFO : BASE_LOG_WARN, n->who,
                "sending to %s: %s%s%s; retrying in %.1f s (same txn %s)", it->room_id, r->errcode,
                r->errcode[0] ? " " : "", r->error, delay, it->txn_id);
     }
@@ -182,12 +182,12 @@ void mx_add_task(matrix_network *n, int kind, const char *target)
         if (n->tasks[i].kind == kind && strcmp(n->tasks[i].target, target) == 0)
             return;
     mx_task *grown = realloc(n->tasks, (n->n_tasks + 1) * sizeof *grown);
-    char *copy = cb_strdup(target);
+    char *copy = base_strdup(target);
     if (!grown || !copy) {
         free(copy);
         if (grown)
             n->tasks = grown;
-        cb_log(CB_LOG_ERROR, n->who, "out of memory queueing %s", target);
+        base_log(BASE_LOG_ERROR, n->who, "out of memory queueing %s", target);
         return;
     }
     n->tasks = grown;
@@ -222,24 +222,24 @@ static void on_task_done(matrix_network *n, const mx_request *rq, const matrix_r
         json_t *root = json_loadb(body, len, 0, NULL);
         const char *room_id = json_string_value(json_object_get(root, "room_id"));
         if (t->kind == MX_TASK_JOIN) {
-            cb_log(CB_LOG_INFO, n->who, "joined %s", t->target);
+            base_log(BASE_LOG_INFO, n->who, "joined %s", t->target);
         } else if (room_id && room_id[0] == '!') {
-            cb_log(CB_LOG_INFO, n->who, "listen room %s is %s", t->target, room_id);
+            base_log(BASE_LOG_INFO, n->who, "listen room %s is %s", t->target, room_id);
             matrix_strset_add(&n->listen_rooms, room_id);
         } else {
-            cb_log(CB_LOG_WARN, n->who, "looking up %s: no room_id in the answer", t->target);
+            base_log(BASE_LOG_WARN, n->who, "looking up %s: no room_id in the answer", t->target);
         }
         json_decref(root);
         remove_task(n, t);
     } else if (r->kind == MATRIX_UNAUTHORIZED) {
         mx_unauthorized(n, rq, r);
     } else if (r->kind == MATRIX_FAILED || t->attempts + 1 >= TASK_ATTEMPTS) {
-        cb_log(CB_LOG_WARN, n->who, "%s %s failed: %s %s; giving up", what, t->target, r->errcode, r->error);
+        base_log(BASE_LOG_WARN, n->who, "%s %s failed: %s %s; giving up", what, t->target, r->errcode, r->error);
         remove_task(n, t);
     } else {
         double delay = matrix_retry_delay(r, t->attempts++, mx_jitter());
         t->next_try = mx_now(n) + delay;
-        cb_log(CB_LOG_INFO, n->who, "%s %s: %s%s%s; retrying in %.1f s", what, t->target, r->errcode,
+        base_log(BASE_LOG_INFO, n->who, "%s %s: %s%s%s; retrying in %.1f s", what, t->target, r->errcode,
                r->errcode[0] ? " " : "", r->error, delay);
     }
     if (!n->stopping)

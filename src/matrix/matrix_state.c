@@ -1,8 +1,8 @@
 /* The state file of a Matrix account: JSON in, JSON out, and an atomic,
  * durable replace. */
-#include "matrix_state.h"
+#include "matrix/matrix_state.h"
 
-#include "cb_str.h"
+#include "base/str.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +32,7 @@ int matrix_strset_add(matrix_strset *s, const char *item)
     if (!grown)
         return -1;
     s->items = grown;
-    if (!(grown[s->n] = cb_strdup(item)))
+    if (!(grown[s->n] = base_strdup(item)))
         return -1;
     s->n++;
     return 1;
@@ -119,98 +119,98 @@ char *matrix_state_to_json(const matrix_state *s)
     return text;
 }
 
-static int read_opt_string(const json_t *root, const char *key, char **out, cb_error *err)
+static int read_opt_string(const json_t *root, const char *key, char **out, base_error *err)
 {
     const json_t *v = json_object_get(root, key);
     if (!v || json_is_null(v))
-        return CB_OK;
+        return BASE_OK;
     if (!json_is_string(v) || json_string_length(v) == 0)
-        return cb_error_set(err, "%s is not a string", key);
-    return (*out = cb_strdup(json_string_value(v))) ? CB_OK : cb_error_set(err, "out of memory");
+        return base_error_set(err, "%s is not a string", key);
+    return (*out = base_strdup(json_string_value(v))) ? BASE_OK : base_error_set(err, "out of memory");
 }
 
-static int read_list(const json_t *root, const char *key, matrix_strset *set, cb_error *err)
+static int read_list(const json_t *root, const char *key, matrix_strset *set, base_error *err)
 {
     const json_t *list = json_object_get(root, key);
     size_t i;
     const json_t *v;
     if (!list)
-        return CB_OK;
+        return BASE_OK;
     if (!json_is_array(list))
-        return cb_error_set(err, "%s is not a list", key);
+        return base_error_set(err, "%s is not a list", key);
     json_array_foreach(list, i, v) {
         if (!json_is_string(v))
-            return cb_error_set(err, "%s[%zu] is not a string", key, i);
+            return base_error_set(err, "%s[%zu] is not a string", key, i);
         if (matrix_strset_add(set, json_string_value(v)) < 0)
-            return cb_error_set(err, "out of memory");
+            return base_error_set(err, "out of memory");
     }
-    return CB_OK;
+    return BASE_OK;
 }
 
-static int read_outbox(const json_t *root, matrix_outbox *o, cb_error *err)
+static int read_outbox(const json_t *root, matrix_outbox *o, base_error *err)
 {
     const json_t *list = json_object_get(root, "outbox");
     size_t i;
     const json_t *v;
     if (!list)
-        return CB_OK;
+        return BASE_OK;
     if (!json_is_array(list))
-        return cb_error_set(err, "outbox is not a list");
+        return base_error_set(err, "outbox is not a list");
     json_array_foreach(list, i, v) {
         const char *room = json_string_value(json_object_get(v, "room_id"));
         const char *txn = json_string_value(json_object_get(v, "txn_id"));
         const json_t *content = json_object_get(v, "content");
         if (!room || !txn || !*txn || !json_is_object(content))
-            return cb_error_set(err, "outbox[%zu] needs room_id, txn_id and content", i);
+            return base_error_set(err, "outbox[%zu] needs room_id, txn_id and content", i);
         char *text = json_dumps(content, JSON_COMPACT);
         int rc = text ? matrix_outbox_add(o, room, txn, text, 0) : -1;
         free(text);
         if (rc < 0)
-            return cb_error_set(err, "out of memory");
+            return base_error_set(err, "out of memory");
     }
-    return CB_OK;
+    return BASE_OK;
 }
 
-int matrix_state_from_json(const char *text, size_t len, matrix_state *s, cb_error *err)
+int matrix_state_from_json(const char *text, size_t len, matrix_state *s, base_error *err)
 {
     memset(s, 0, sizeof *s);
     json_error_t jerr;
     json_t *root = json_loadb(text, len, 0, &jerr);
     if (!root)
-        return cb_error_set(err, "not JSON (line %d: %s)", jerr.line, jerr.text);
-    int rc = CB_OK;
+        return base_error_set(err, "not JSON (line %d: %s)", jerr.line, jerr.text);
+    int rc = BASE_OK;
     const json_t *version = json_object_get(root, "version");
     if (!json_is_object(root) || !json_is_integer(version) || json_integer_value(version) != STATE_VERSION)
-        rc = cb_error_set(err, "not a version %d state file", STATE_VERSION);
-    if (rc == CB_OK)
+        rc = base_error_set(err, "not a version %d state file", STATE_VERSION);
+    if (rc == BASE_OK)
         rc = read_opt_string(root, "user_id", &s->user_id, err);
-    if (rc == CB_OK)
+    if (rc == BASE_OK)
         rc = read_opt_string(root, "device_id", &s->device_id, err);
-    if (rc == CB_OK)
+    if (rc == BASE_OK)
         rc = read_opt_string(root, "next_batch", &s->next_batch, err);
-    if (rc == CB_OK)
+    if (rc == BASE_OK)
         rc = read_list(root, "encrypted", &s->encrypted, err);
-    if (rc == CB_OK)
+    if (rc == BASE_OK)
         rc = read_list(root, "told_encrypted", &s->told_encrypted, err);
-    if (rc == CB_OK)
+    if (rc == BASE_OK)
         rc = read_list(root, "direct_invites", &s->direct_invites, err);
-    if (rc == CB_OK)
+    if (rc == BASE_OK)
         rc = read_list(root, "direct_account", &s->direct_account, err);
-    if (rc == CB_OK)
+    if (rc == BASE_OK)
         rc = read_outbox(root, &s->outbox, err);
     json_decref(root);
-    if (rc != CB_OK)
+    if (rc != BASE_OK)
         matrix_state_free(s);
     return rc;
 }
 
 /* ---- files ----------------------------------------------------------------- */
 
-int matrix_state_dir_create(const char *dir, cb_error *err)
+int matrix_state_dir_create(const char *dir, base_error *err)
 {
-    char *path = cb_strdup(dir);
+    char *path = base_strdup(dir);
     if (!path)
-        return cb_error_set(err, "out of memory");
+        return base_error_set(err, "out of memory");
     for (char *p = path + 1;; p++) {
         if (*p != '/' && *p != '\0')
             continue;
@@ -218,7 +218,7 @@ int matrix_state_dir_create(const char *dir, cb_error *err)
         *p = '\0';
         if (mkdir(path, 0700) != 0 && errno != EEXIST) {
             int e = errno;
-            int rc = cb_error_set(err, "cannot create the state directory %s: %s", path, strerror(e));
+            int rc = base_error_set(err, "cannot create the state directory %s: %s", path, strerror(e));
             free(path);
             return rc;
         }
@@ -229,30 +229,30 @@ int matrix_state_dir_create(const char *dir, cb_error *err)
     free(path);
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return cb_error_set(err, "the state directory %s is not a directory", dir);
+        return base_error_set(err, "the state directory %s is not a directory", dir);
     if (access(dir, W_OK | X_OK) != 0)
-        return cb_error_set(err, "cannot write in the state directory %s: %s", dir, strerror(errno));
-    return CB_OK;
+        return base_error_set(err, "cannot write in the state directory %s: %s", dir, strerror(errno));
+    return BASE_OK;
 }
 
-int matrix_state_load(const char *dir, matrix_state *s, cb_error *err)
+int matrix_state_load(const char *dir, matrix_state *s, base_error *err)
 {
     memset(s, 0, sizeof *s);
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, MATRIX_STATE_FILE) >= sizeof path)
-        return cb_error_set(err, "state directory path too long");
+        return base_error_set(err, "state directory path too long");
     FILE *f = fopen(path, "rb");
     if (!f)
-        return errno == ENOENT ? CB_OK : cb_error_set(err, "cannot read %s: %s", path, strerror(errno));
+        return errno == ENOENT ? BASE_OK : base_error_set(err, "cannot read %s: %s", path, strerror(errno));
     char *text = NULL;
     size_t len = 0, cap = 0;
-    int rc = CB_OK;
+    int rc = BASE_OK;
     for (;;) {
         if (len + 4096 + 1 > cap) {
             cap = cap ? cap * 2 : 8192;
             char *grown = cap <= STATE_FILE_MAX ? realloc(text, cap) : NULL;
             if (!grown) {
-                rc = cb_error_set(err, "%s is too large", path);
+                rc = base_error_set(err, "%s is too large", path);
                 break;
             }
             text = grown;
@@ -262,13 +262,13 @@ int matrix_state_load(const char *dir, matrix_state *s, cb_error *err)
         if (got == 0)
             break;
     }
-    if (rc == CB_OK && ferror(f))
-        rc = cb_error_set(err, "cannot read %s", path);
+    if (rc == BASE_OK && ferror(f))
+        rc = base_error_set(err, "cannot read %s", path);
     fclose(f);
-    if (rc == CB_OK) {
-        cb_error inner;
-        if (matrix_state_from_json(text, len, s, &inner) != CB_OK)
-            rc = cb_error_set(err, "%s is damaged (%s); move it away to start over (the bot then skips the "
+    if (rc == BASE_OK) {
+        base_error inner;
+        if (matrix_state_from_json(text, len, s, &inner) != BASE_OK)
+            rc = base_error_set(err, "%s is damaged (%s); move it away to start over (the bot then skips the "
                               "messages sent while it was away)", path, inner.text);
     }
     free(text);
@@ -289,46 +289,46 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-int matrix_state_write_file(const char *dir, const char *name, const char *data, size_t len, cb_error *err)
+int matrix_state_write_file(const char *dir, const char *name, const char *data, size_t len, base_error *err)
 {
     char path[4096], tmp[4200];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path ||
         (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= sizeof tmp)
-        return cb_error_set(err, "state path too long");
+        return base_error_set(err, "state path too long");
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
-        return cb_error_set(err, "cannot create %s: %s", tmp, strerror(errno));
+        return base_error_set(err, "cannot create %s: %s", tmp, strerror(errno));
     /* The data must be on disk before the rename makes it the state. */
     if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlink(tmp);
-        return cb_error_set(err, "cannot write %s: %s", tmp, strerror(e));
+        return base_error_set(err, "cannot write %s: %s", tmp, strerror(e));
     }
     if (close(fd) != 0) {
         int e = errno;
         unlink(tmp);
-        return cb_error_set(err, "cannot write %s: %s", tmp, strerror(e));
+        return base_error_set(err, "cannot write %s: %s", tmp, strerror(e));
     }
     if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        return cb_error_set(err, "cannot replace %s: %s", path, strerror(e));
+        return base_error_set(err, "cannot replace %s: %s", path, strerror(e));
     }
     /* And the rename itself must survive a power cut: sync the directory. */
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
-        return cb_error_set(err, "cannot open %s to sync it: %s", dir, strerror(errno));
-    int rc = fsync(dfd) == 0 ? CB_OK : cb_error_set(err, "cannot sync %s: %s", dir, strerror(errno));
+        return base_error_set(err, "cannot open %s to sync it: %s", dir, strerror(errno));
+    int rc = fsync(dfd) == 0 ? BASE_OK : base_error_set(err, "cannot sync %s: %s", dir, strerror(errno));
     close(dfd);
     return rc;
 }
 
-int matrix_state_save(const char *dir, const matrix_state *s, cb_error *err)
+int matrix_state_save(const char *dir, const matrix_state *s, base_error *err)
 {
     char *text = matrix_state_to_json(s);
     if (!text)
-        return cb_error_set(err, "out of memory");
+        return base_error_set(err, "out of memory");
     int rc = matrix_state_write_file(dir, MATRIX_STATE_FILE, text, strlen(text), err);
     free(text);
     return rc;

@@ -1,7 +1,7 @@
 /* Reading a /sync response into plain structs. Every field is checked for
  * its type before use; a malformed room, event or invite is skipped (and
  * counted) so one bad event never costs the rest of the batch. */
-#include "matrix_sync.h"
+#include "matrix/matrix_sync.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -343,7 +343,7 @@ static void read_rooms(parser *p, const json_t *rooms)
     }
 }
 
-int matrix_sync_parse(const char *json, size_t len, const char *own_user_id, matrix_sync *out, cb_error *err)
+int matrix_sync_parse(const char *json, size_t len, const char *own_user_id, matrix_sync *out, base_error *err)
 {
     memset(out, 0, sizeof *out);
     json_error_t jerr;
@@ -352,12 +352,12 @@ int matrix_sync_parse(const char *json, size_t len, const char *own_user_id, mat
      * same reason (C strings simply end there). */
     json_t *root = json_loadb(json, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr);
     if (!root)
-        return cb_error_set(err, "not JSON (line %d, column %d: %s)", jerr.line, jerr.column, jerr.text);
+        return base_error_set(err, "not JSON (line %d, column %d: %s)", jerr.line, jerr.column, jerr.text);
     parser p = {out, own_user_id ? own_user_id : "", 0};
     const char *next = json_is_object(root) ? str_at(root, "next_batch", MAX_BATCH_TOKEN) : NULL;
     if (!next || !*next) {
         json_decref(root);
-        return cb_error_set(err, "no next_batch string in the response");
+        return base_error_set(err, "no next_batch string in the response");
     }
     out->next_batch = dup_str(&p, next);
     read_rooms(&p, json_object_get(root, "rooms"));
@@ -370,9 +370,9 @@ int matrix_sync_parse(const char *json, size_t len, const char *own_user_id, mat
     json_decref(root);
     if (p.oom) {
         matrix_sync_free(out);
-        return cb_error_set(err, "out of memory reading a sync response");
+        return base_error_set(err, "out of memory reading a sync response");
     }
-    return CB_OK;
+    return BASE_OK;
 }
 
 static void free_list(char **items, size_t n)

@@ -1,4 +1,4 @@
-#include "curl_api.h"
+#include "net/curl_api.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 /* Debian's libcurl4 (OpenSSL flavour) and libcurl3-gnutls share the soname. */
 static const char *const library_names[] = {"libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so"};
 
-static cb_curl_api api;
+static net_curl_api api;
 static int loaded;
 
 /* dlsym hands back an object pointer; POSIX guarantees it converts to a
@@ -23,7 +23,7 @@ static int bind_symbol(void *lib, const char *name, void *slot, char *err, size_
     return 0;
 }
 
-int cb_curl_load(char *err, size_t errlen)
+int net_curl_load(char *err, size_t errlen)
 {
     if (loaded)
         return 0;
@@ -34,7 +34,7 @@ int cb_curl_load(char *err, size_t errlen)
         snprintf(err, errlen, "http: cannot load libcurl (install libcurl4): %s", dlerror());
         return -1;
     }
-    cb_curl_api a;
+    net_curl_api a;
     if (bind_symbol(lib, "curl_global_init", &a.global_init, err, errlen) ||
         bind_symbol(lib, "curl_easy_init", &a.easy_init, err, errlen) ||
         bind_symbol(lib, "curl_easy_setopt", &a.easy_setopt, err, errlen) ||
@@ -66,7 +66,7 @@ int cb_curl_load(char *err, size_t errlen)
     return 0;
 }
 
-const cb_curl_api *cb_curl(void)
+const net_curl_api *net_curl(void)
 {
     return &api;
 }

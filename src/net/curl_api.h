@@ -6,13 +6,13 @@
  * Include this instead of <curl/curl.h>: the curl_* names used by the HTTP
  * client are redirected to the loaded functions, so the code reads as
  * ordinary libcurl code. Private to src/net. */
-#ifndef CB_CURL_API_H
-#define CB_CURL_API_H
+#ifndef NET_CURL_API_H
+#define NET_CURL_API_H
 
 #include <curl/curl.h>
 #include <stddef.h>
 
-typedef struct cb_curl_api {
+typedef struct net_curl_api {
     CURLcode (*global_init)(long flags);
     CURL *(*easy_init)(void);
     CURLcode (*easy_setopt)(CURL *easy, CURLoption option, ...);
@@ -31,35 +31,35 @@ typedef struct cb_curl_api {
     CURLMcode (*multi_cleanup)(CURLM *multi);
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *string);
     void (*slist_free_all)(struct curl_slist *list);
-} cb_curl_api;
+} net_curl_api;
 
 /* Loads libcurl and runs curl_global_init, once. Returns 0, or -1 with a
  * message in err. */
-int cb_curl_load(char *err, size_t errlen);
-/* The loaded functions; only valid after cb_curl_load succeeded. */
-const cb_curl_api *cb_curl(void);
+int net_curl_load(char *err, size_t errlen);
+/* The loaded functions; only valid after net_curl_load succeeded. */
+const net_curl_api *net_curl(void);
 
 /* The redirection. curl's own headers may define some of these names as
  * type-checking macros; they are replaced. */
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
 #undef curl_multi_setopt
-#define curl_easy_init (cb_curl()->easy_init)
-#define curl_easy_setopt (cb_curl()->easy_setopt)
-#define curl_easy_getinfo (cb_curl()->easy_getinfo)
-#define curl_easy_cleanup (cb_curl()->easy_cleanup)
-#define curl_easy_strerror (cb_curl()->easy_strerror)
-#define curl_easy_escape (cb_curl()->easy_escape)
-#define curl_free (cb_curl()->free)
-#define curl_multi_init (cb_curl()->multi_init)
-#define curl_multi_setopt (cb_curl()->multi_setopt)
-#define curl_multi_add_handle (cb_curl()->multi_add_handle)
-#define curl_multi_remove_handle (cb_curl()->multi_remove_handle)
-#define curl_multi_assign (cb_curl()->multi_assign)
-#define curl_multi_socket_action (cb_curl()->multi_socket_action)
-#define curl_multi_info_read (cb_curl()->multi_info_read)
-#define curl_multi_cleanup (cb_curl()->multi_cleanup)
-#define curl_slist_append (cb_curl()->slist_append)
-#define curl_slist_free_all (cb_curl()->slist_free_all)
+#define curl_easy_init (net_curl()->easy_init)
+#define curl_easy_setopt (net_curl()->easy_setopt)
+#define curl_easy_getinfo (net_curl()->easy_getinfo)
+#define curl_easy_cleanup (net_curl()->easy_cleanup)
+#define curl_easy_strerror (net_curl()->easy_strerror)
+#define curl_easy_escape (net_curl()->easy_escape)
+#define curl_free (net_curl()->free)
+#define curl_multi_init (net_curl()->multi_init)
+#define curl_multi_setopt (net_curl()->multi_setopt)
+#define curl_multi_add_handle (net_curl()->multi_add_handle)
+#define curl_multi_remove_handle (net_curl()->multi_remove_handle)
+#define curl_multi_assign (net_curl()->multi_assign)
+#define curl_multi_socket_action (net_curl()->multi_socket_action)
+#define curl_multi_info_read (net_curl()->multi_info_read)
+#define curl_multi_cleanup (net_curl()->multi_cleanup)
+#define curl_slist_append (net_curl()->slist_append)
+#define curl_slist_free_all (net_curl()->slist_free_all)
 
 #endif

@@ -11,12 +11,12 @@
  *   touch libuv handles and buffers; finished transfers are queued and
  *   delivered (deliver) after curl_multi_socket_action has returned.
  * - A uv handle's memory must outlive its close callback, and the loop must
- *   stay alive until curl_multi_cleanup is done. So cb_http_free cleans up
+ *   stay alive until curl_multi_cleanup is done. So net_http_free cleans up
  *   curl first, then closes the handles, and h is released in the last
  *   close callback. */
-#include "http_uv.h"
+#include "net/http_uv.h"
 
-#include "curl_api.h"
+#include "net/curl_api.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +49,7 @@ typedef struct transfer {
     tstate state;
     CURL *easy;
     struct curl_slist *headers;   /* must outlive easy */
-    cb_http_done done;
+    net_http_done_cb done;
     void *ctx;
     char *body;                   /* NUL-terminated when not NULL */
     size_t body_len, body_cap;
@@ -68,13 +68,13 @@ typedef struct tlist {
 /* One watched socket. Lives until its poll handle's close callback. */
 typedef struct sock_ctx {
     uv_poll_t poll;
-    cb_http *h;
+    net_http *h;
     curl_socket_t fd;
     int closing;
     struct sock_ctx *prev, *next; /* in h->socks while not closing */
 } sock_ctx;
 
-struct cb_http {
+struct net_http {
     uv_loop_t *loop;
     CURLM *multi;               /* NULL once curl_multi_cleanup ran */
     uv_timer_t timer;           /* libcurl's timeout */
@@ -85,7 +85,7 @@ struct cb_http {
     sock_ctx *socks;
     size_t open_handles;        /* uv handles whose close callback is still due */
     int delivering;             /* inside deliver: done callbacks are running */
-    int freeing;                /* cb_http_free was called */
+    int freeing;                /* net_http_free was called */
     void (*closed)(void *ctx);
     void *closed_ctx;
 };
@@ -143,12 +143,12 @@ static transfer *tlist_find(const tlist *l, uint64_t id)
 
 /* ---- sockets: one uv_poll_t per socket libcurl asks us to watch ---- */
 
-static void release_if_done(cb_http *h);
+static void release_if_done(net_http *h);
 
 static void on_sock_closed(uv_handle_t *handle)
 {
     sock_ctx *s = handle->data;
-    cb_http *h = s->h;
+    net_http *h = s->h;
     free(s);
     h->open_handles--;
     release_if_done(h);
@@ -156,7 +156,7 @@ static void on_sock_closed(uv_handle_t *handle)
 
 /* Stops watching now (libcurl may close the fd right after we return) and
  * frees the context in the close callback. Safe to call twice. */
-static void sock_close(cb_http *h, sock_ctx *s)
+static void sock_close(net_http *h, sock_ctx *s)
 {
     if (s->closing)
         return;
@@ -172,7 +172,7 @@ static void sock_close(cb_http *h, sock_ctx *s)
     uv_close((uv_handle_t *)&s->poll, on_sock_closed);
 }
 
-static sock_ctx *sock_open(cb_http *h, curl_socket_t fd)
+static sock_ctx *sock_open(net_http *h, curl_socket_t fd)
 {
     sock_ctx *s = calloc(1, sizeof *s);
     if (!s)
@@ -192,7 +192,7 @@ static sock_ctx *sock_open(cb_http *h, curl_socket_t fd)
     return s;
 }
 
-static sock_ctx *sock_find(cb_http *h, curl_socket_t fd)
+static sock_ctx *sock_find(net_http *h, curl_socket_t fd)
 {
     for (sock_ctx *s = h->socks; s; s = s->next)
         if (s->fd == fd)
@@ -200,7 +200,7 @@ static sock_ctx *sock_find(cb_http *h, curl_socket_t fd)
     return NULL;
 }
 
-static void close_all_socks(cb_http *h)
+static void close_all_socks(net_http *h)
 {
     while (h->socks)
         sock_close(h, h->socks);
@@ -214,7 +214,7 @@ static void on_poll(uv_poll_t *poll, int status, int events);
  * libcurl allows from its callbacks) happen here. */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-    cb_http *h = userp;
+    net_http *h = userp;
     sock_ctx *s = socketp;
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
@@ -248,7 +248,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
  * reused fd number would otherwise collide with the stale watcher). */
 static int on_close_socket(void *clientp, curl_socket_t fd)
 {
-    cb_http *h = clientp;
+    net_http *h = clientp;
     sock_ctx *s = sock_find(h, fd);
     if (s)
         sock_close(h, s);
@@ -261,7 +261,7 @@ static void on_timer(uv_timer_t *timer);
 
 static int on_timer_request(CURLM *multi, long timeout_ms, void *userp)
 {
-    cb_http *h = userp;
+    net_http *h = userp;
     (void)multi;
     if (h->freeing || timeout_ms < 0) {
         uv_timer_stop(&h->timer);
@@ -285,7 +285,7 @@ static const char *result_error(transfer *t, CURLcode rc)
 }
 
 /* Takes t out of libcurl and queues it for delivery. */
-static void retire(cb_http *h, transfer *t)
+static void retire(net_http *h, transfer *t)
 {
     curl_multi_remove_handle(h->multi, t->easy);
     curl_easy_cleanup(t->easy);
@@ -314,7 +314,7 @@ static void mark_cancelled(transfer *t)
     drop_body(t);
 }
 
-static void complete(cb_http *h, transfer *t, CURLcode rc)
+static void complete(net_http *h, transfer *t, CURLcode rc)
 {
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -326,7 +326,7 @@ static void complete(cb_http *h, transfer *t, CURLcode rc)
 }
 
 /* Reads every finished transfer; only called outside libcurl's callbacks. */
-static void collect(cb_http *h)
+static void collect(net_http *h)
 {
     CURLMsg *msg;
     int left;
@@ -347,7 +347,7 @@ static void collect(cb_http *h)
  * or free re-entrantly: whatever it queues is picked up by this same loop,
  * and the transfer being reported is off every list while its callback
  * runs, so nothing can free it underneath us. */
-static void deliver(cb_http *h)
+static void deliver(net_http *h)
 {
     if (h->delivering)
         return;
@@ -356,7 +356,7 @@ static void deliver(cb_http *h)
     while ((t = h->queue.head) != NULL) {
         tlist_remove(&h->queue, t);
         t->state = T_DELIVERING;
-        cb_http_response r = {
+        net_http_response r = {
             .status = t->status,
             .body = t->body ? t->body : "",
             .body_len = t->body ? t->body_len : 0,
@@ -373,7 +373,7 @@ static void deliver(cb_http *h)
 /* Everything after curl_multi_socket_action is ordinary code again; note
  * that a done callback may have freed the client, so h is not touched after
  * deliver. */
-static void drive(cb_http *h, curl_socket_t fd, int flags)
+static void drive(net_http *h, curl_socket_t fd, int flags)
 {
     int running = 0;
     curl_multi_socket_action(h->multi, fd, flags, &running);
@@ -384,7 +384,7 @@ static void drive(cb_http *h, curl_socket_t fd, int flags)
 static void on_poll(uv_poll_t *poll, int status, int events)
 {
     sock_ctx *s = poll->data;
-    cb_http *h = s->h;
+    net_http *h = s->h;
     if (s->closing || h->freeing)
         return;
     int flags = 0;
@@ -401,7 +401,7 @@ static void on_poll(uv_poll_t *poll, int status, int events)
 
 static void on_timer(uv_timer_t *timer)
 {
-    cb_http *h = timer->data;
+    net_http *h = timer->data;
     if (!h->freeing)
         drive(h, CURL_SOCKET_TIMEOUT, 0);
 }
@@ -412,8 +412,8 @@ static void on_kick(uv_timer_t *timer)
 }
 
 /* Cancellations are reported on the next loop turn, never from inside
- * cb_http_cancel; inside deliver, the running loop picks them up. */
-static void schedule_delivery(cb_http *h)
+ * net_http_cancel; inside deliver, the running loop picks them up. */
+static void schedule_delivery(net_http *h)
 {
     if (!h->delivering && !h->freeing)
         uv_timer_start(&h->kick, on_kick, 0, 0);
@@ -424,7 +424,7 @@ static void schedule_delivery(cb_http *h)
 /* The last close callback releases h: by then curl_multi_cleanup is done
  * and no uv handle refers to h's memory. Cancelled requests not yet reported
  * are reported first, then closed() runs. */
-static void release_if_done(cb_http *h)
+static void release_if_done(net_http *h)
 {
     if (!h->freeing || h->open_handles > 0 || h->delivering)
         return;
@@ -439,7 +439,7 @@ static void release_if_done(cb_http *h)
 
 static void on_timer_closed(uv_handle_t *handle)
 {
-    cb_http *h = handle->data;
+    net_http *h = handle->data;
     h->open_handles--;
     release_if_done(h);
 }
@@ -574,7 +574,7 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
     return 1;
 }
 
-static int build_headers(transfer *t, const cb_http_request *req, int has_body)
+static int build_headers(transfer *t, const net_http_request *req, int has_body)
 {
     struct curl_slist *l = NULL;
     t->headers = NULL;
@@ -621,7 +621,7 @@ fail:
             return 0;                                                          \
     } while (0)
 
-static int set_method(CURL *e, const char *method, const cb_http_request *req, size_t body_len)
+static int set_method(CURL *e, const char *method, const net_http_request *req, size_t body_len)
 {
     if (strcmp(method, "GET") == 0) {
         SETOPT(e, CURLOPT_HTTPGET, 1L);
@@ -636,7 +636,7 @@ static int set_method(CURL *e, const char *method, const cb_http_request *req, s
     return 1;
 }
 
-static int setup_easy(cb_http *h, transfer *t, const cb_http_request *req, const char *method,
+static int setup_easy(net_http *h, transfer *t, const net_http_request *req, const char *method,
                       size_t body_len)
 {
     CURL *e = t->easy;
@@ -664,7 +664,7 @@ static int setup_easy(cb_http *h, transfer *t, const cb_http_request *req, const
     return set_method(e, method, req, body_len);
 }
 
-static int request_ok(const cb_http_request *req, const char *method)
+static int request_ok(const net_http_request *req, const char *method)
 {
     if (!req->url || !req->url[0] || !method_ok(method))
         return 0;
@@ -687,7 +687,7 @@ static void transfer_discard(transfer *t)
 
 /* ---- public functions ---- */
 
-cb_http *cb_http_new(uv_loop_t *loop, const char *ca_file, char *err, size_t errlen)
+net_http *net_http_new(uv_loop_t *loop, const char *ca_file, char *err, size_t errlen)
 {
     set_err(err, errlen, "");
     if (!loop) {
@@ -708,11 +708,11 @@ cb_http *cb_http_new(uv_loop_t *loop, const char *ca_file, char *err, size_t err
         }
     }
     char load_err[256];
-    if (cb_curl_load(load_err, sizeof load_err) != 0) {
+    if (net_curl_load(load_err, sizeof load_err) != 0) {
         set_err(err, errlen, load_err);
         return NULL;
     }
-    cb_http *h = calloc(1, sizeof *h);
+    net_http *h = calloc(1, sizeof *h);
     if (!h || (ca_file && !(h->ca_file = dup_str(ca_file))) || !(h->multi = curl_multi_init())) {
         if (h)
             free(h->ca_file);
@@ -734,7 +734,7 @@ cb_http *cb_http_new(uv_loop_t *loop, const char *ca_file, char *err, size_t err
     return h;
 }
 
-uint64_t cb_http_send(cb_http *h, const cb_http_request *req, cb_http_done done, void *ctx)
+uint64_t net_http_send(net_http *h, const net_http_request *req, net_http_done_cb done, void *ctx)
 {
     if (!h || h->freeing || !req || !done)
         return 0;
@@ -765,7 +765,7 @@ uint64_t cb_http_send(cb_http *h, const cb_http_request *req, cb_http_done done,
     return t->id;
 }
 
-void cb_http_cancel(cb_http *h, uint64_t id)
+void net_http_cancel(net_http *h, uint64_t id)
 {
     if (!h || h->freeing || id == 0)
         return;
@@ -777,18 +777,18 @@ void cb_http_cancel(cb_http *h, uint64_t id)
         return;
     }
     /* Finished but not yet reported: report the cancellation instead, so
-     * after cb_http_cancel the caller sees "cancelled" or nothing new. */
+     * after net_http_cancel the caller sees "cancelled" or nothing new. */
     t = tlist_find(&h->queue, id);
     if (t)
         mark_cancelled(t);
 }
 
-size_t cb_http_active(const cb_http *h)
+size_t net_http_active(const net_http *h)
 {
     return h ? h->active.count + h->queue.count : 0;
 }
 
-void cb_http_free(cb_http *h, void (*closed)(void *ctx), void *ctx)
+void net_http_free(net_http *h, void (*closed)(void *ctx), void *ctx)
 {
     if (!h || h->freeing)
         return;
@@ -817,13 +817,13 @@ void cb_http_free(cb_http *h, void (*closed)(void *ctx), void *ctx)
     /* h is released in the last close callback (release_if_done). */
 }
 
-char *cb_http_escape(const char *s)
+char *net_http_escape(const char *s)
 {
     if (!s)
         return NULL;
     size_t n = strlen(s);
     char load_err[256];
-    if (n > (size_t)0x7fffffff || cb_curl_load(load_err, sizeof load_err) != 0)
+    if (n > (size_t)0x7fffffff || net_curl_load(load_err, sizeof load_err) != 0)
         return NULL;
     char *e = curl_easy_escape(NULL, s, (int)n);
     if (!e)

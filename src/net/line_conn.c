@@ -1,6 +1,7 @@
-#include "line_conn.h"
+#include "net/line_conn.h"
 
-#include "cb_str.h"
+#include "base/str.h"
+#include "base/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,22 +11,21 @@
 #define READ_BUF 65536
 #define SHUTDOWN_GRACE_MS 2000
 
-enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR }; /* the same levels as irc_session.h */
 
 typedef enum state { ST_IDLE, ST_RESOLVING, ST_CONNECTING, ST_HANDSHAKE, ST_OPEN, ST_CLOSING } state;
 
-struct cb_line_conn {
+struct net_line_conn {
     uv_loop_t *loop;
-    cb_line_conn_hooks hooks;
+    net_line_conn_hooks hooks;
     state state;
-    int freeing;       /* cb_line_conn_free was called */
+    int freeing;       /* net_line_conn_free was called */
     int pending;       /* uv requests and handles still to call back */
     char *host;
     char port[8];
-    cb_tls_options tls_opts;
+    net_tls_options tls_opts;
     int use_tls;
     char *ca_file, *pin;
-    cb_tls *tls;
+    net_tls *tls;
     double connect_timeout;
     uv_getaddrinfo_t resolver;
     struct addrinfo *addrs, *next_addr;
@@ -42,13 +42,13 @@ struct cb_line_conn {
 
 typedef struct write_req {
     uv_write_t req;
-    cb_line_conn *conn;
+    net_line_conn *conn;
     size_t len;
     char data[];
 } write_req;
 
-static void logf_(cb_line_conn *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void logf_(cb_line_conn *c, int level, const char *fmt, ...)
+static void logf_(net_line_conn *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void logf_(net_line_conn *c, int level, const char *fmt, ...)
 {
     if (!c->hooks.log || c->freeing)
         return;
@@ -60,7 +60,7 @@ static void logf_(cb_line_conn *c, int level, const char *fmt, ...)
     c->hooks.log(c->hooks.ctx, level, text);
 }
 
-static void release_if_done(cb_line_conn *c)
+static void release_if_done(net_line_conn *c)
 {
     if (!c->freeing || c->pending > 0)
         return;
@@ -72,9 +72,9 @@ static void release_if_done(cb_line_conn *c)
     free(c);
 }
 
-cb_line_conn *cb_line_conn_new(uv_loop_t *loop, const cb_line_conn_hooks *hooks, size_t max_line)
+net_line_conn *net_line_conn_new(uv_loop_t *loop, const net_line_conn_hooks *hooks, size_t max_line)
 {
-    cb_line_conn *c = calloc(1, sizeof *c);
+    net_line_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->loop = loop;
@@ -93,7 +93,7 @@ cb_line_conn *cb_line_conn_new(uv_loop_t *loop, const cb_line_conn_hooks *hooks,
 
 /* ---- closing ------------------------------------------------------------- */
 
-static void finish_close(cb_line_conn *c)
+static void finish_close(net_line_conn *c)
 {
     /* Everything of this connection is closed: report once, then idle. */
     c->state = ST_IDLE;
@@ -101,7 +101,7 @@ static void finish_close(cb_line_conn *c)
         uv_freeaddrinfo(c->addrs);
         c->addrs = c->next_addr = NULL;
     }
-    cb_tls_free(c->tls);
+    net_tls_free(c->tls);
     c->tls = NULL;
     c->in_len = 0;
     c->discarding = 0;
@@ -115,7 +115,7 @@ static void finish_close(cb_line_conn *c)
 
 static void on_tcp_closed(uv_handle_t *h)
 {
-    cb_line_conn *c = h->data;
+    net_line_conn *c = h->data;
     free(h);
     c->pending--;
     if (c->state == ST_CLOSING && !c->tcp)
@@ -124,7 +124,7 @@ static void on_tcp_closed(uv_handle_t *h)
         release_if_done(c);
 }
 
-static void close_tcp(cb_line_conn *c)
+static void close_tcp(net_line_conn *c)
 {
     if (!c->tcp)
         return;
@@ -134,15 +134,15 @@ static void close_tcp(cb_line_conn *c)
     uv_close((uv_handle_t *)t, on_tcp_closed); /* pending++ was done when it was made */
 }
 
-static void set_reason(cb_line_conn *c, const char *reason)
+static void set_reason(net_line_conn *c, const char *reason)
 {
     if (c->reason)
         return; /* the first reason is the real one */
-    c->reason = cb_strdup(reason);
+    c->reason = base_strdup(reason);
 }
 
 /* Abort: close the socket now. */
-static void fail(cb_line_conn *c, const char *reason)
+static void fail(net_line_conn *c, const char *reason)
 {
     if (c->state == ST_IDLE)
         return;
@@ -168,7 +168,7 @@ static void fail(cb_line_conn *c, const char *reason)
 static void on_written(uv_write_t *req, int status)
 {
     write_req *w = (write_req *)req;
-    cb_line_conn *c = w->conn;
+    net_line_conn *c = w->conn;
     c->pending--;
     if (c->write_pending >= w->len)
         c->write_pending -= w->len;
@@ -178,7 +178,7 @@ static void on_written(uv_write_t *req, int status)
     release_if_done(c);
 }
 
-static int write_raw(cb_line_conn *c, const void *data, size_t len)
+static int write_raw(net_line_conn *c, const void *data, size_t len)
 {
     if (!c->tcp || len == 0)
         return c->tcp ? 0 : -1;
@@ -201,29 +201,29 @@ static int write_raw(cb_line_conn *c, const void *data, size_t len)
 }
 
 /* Sends whatever ciphertext TLS has produced. */
-static int flush_tls(cb_line_conn *c)
+static int flush_tls(net_line_conn *c)
 {
     char buf[16384];
     size_t n;
-    while (c->tls && (n = cb_tls_take_output(c->tls, buf, sizeof buf)) > 0)
+    while (c->tls && (n = net_tls_take_output(c->tls, buf, sizeof buf)) > 0)
         if (write_raw(c, buf, n) != 0)
             return -1;
     return 0;
 }
 
-int cb_line_conn_write(cb_line_conn *c, const char *data, size_t len)
+int net_line_conn_write(net_line_conn *c, const char *data, size_t len)
 {
     if (c->state != ST_OPEN && c->state != ST_HANDSHAKE)
         return -1;
     if (!c->tls)
         return write_raw(c, data, len);
-    int rc = cb_tls_write(c->tls, data, len) < 0 ? -1 : flush_tls(c);
+    int rc = net_tls_write(c->tls, data, len) < 0 ? -1 : flush_tls(c);
     if (rc != 0 && c->state != ST_CLOSING && c->state != ST_IDLE)
-        fail(c, cb_tls_error(c->tls));
+        fail(c, net_tls_error(c->tls));
     return rc;
 }
 
-int cb_line_conn_send(cb_line_conn *c, const char *line, size_t len)
+int net_line_conn_send(net_line_conn *c, const char *line, size_t len)
 {
     char *buf = malloc(len + 2);
     if (!buf)
@@ -231,19 +231,19 @@ int cb_line_conn_send(cb_line_conn *c, const char *line, size_t len)
     memcpy(buf, line, len);
     buf[len] = '\r';
     buf[len + 1] = '\n';
-    int rc = cb_line_conn_write(c, buf, len + 2);
+    int rc = net_line_conn_write(c, buf, len + 2);
     free(buf);
     return rc;
 }
 
-size_t cb_line_conn_pending(const cb_line_conn *c)
+size_t net_line_conn_pending(const net_line_conn *c)
 {
     return c->write_pending;
 }
 
 /* ---- reading ----------------------------------------------------------------- */
 
-static void deliver_bytes(cb_line_conn *c, const char *data, size_t len)
+static void deliver_bytes(net_line_conn *c, const char *data, size_t len)
 {
     for (size_t i = 0; i < len && c->state == ST_OPEN && !c->freeing; i++) {
         char ch = data[i];
@@ -260,7 +260,7 @@ static void deliver_bytes(cb_line_conn *c, const char *data, size_t len)
             c->in_len = 0;
         } else if (!c->discarding) {
             if (c->in_len >= c->max_line) {
-                logf_(c, LOG_WARN, "dropping a line longer than %zu bytes from the server", c->max_line);
+                logf_(c, BASE_LOG_WARN, "dropping a line longer than %zu bytes from the server", c->max_line);
                 c->discarding = 1;
                 c->in_len = 0;
             } else {
@@ -270,25 +270,25 @@ static void deliver_bytes(cb_line_conn *c, const char *data, size_t len)
     }
 }
 
-static void became_open(cb_line_conn *c)
+static void became_open(net_line_conn *c)
 {
     c->state = ST_OPEN;
     if (c->hooks.connected)
         c->hooks.connected(c->hooks.ctx);
 }
 
-static void read_tls(cb_line_conn *c, const char *data, size_t len)
+static void read_tls(net_line_conn *c, const char *data, size_t len)
 {
-    if (cb_tls_feed(c->tls, data, len) < 0) {
+    if (net_tls_feed(c->tls, data, len) < 0) {
         flush_tls(c); /* the alert that tells the server why */
-        fail(c, cb_tls_error(c->tls));
+        fail(c, net_tls_error(c->tls));
         return;
     }
     char plain[16384];
     int n;
-    while (c->tls && (n = cb_tls_read(c->tls, plain, sizeof plain)) != 0) {
+    while (c->tls && (n = net_tls_read(c->tls, plain, sizeof plain)) != 0) {
         if (n < 0) {
-            fail(c, n == CB_TLS_CLOSED ? "the server closed the TLS session" : cb_tls_error(c->tls));
+            fail(c, n == NET_TLS_CLOSED ? "the server closed the TLS session" : net_tls_error(c->tls));
             return;
         }
         if (c->state == ST_HANDSHAKE)
@@ -297,8 +297,8 @@ static void read_tls(cb_line_conn *c, const char *data, size_t len)
         if (c->state != ST_OPEN)
             return;
     }
-    if (c->tls && c->state == ST_HANDSHAKE && cb_tls_handshake_done(c->tls)) {
-        logf_(c, LOG_INFO, "TLS established with %s", c->host);
+    if (c->tls && c->state == ST_HANDSHAKE && net_tls_handshake_done(c->tls)) {
+        logf_(c, BASE_LOG_INFO, "TLS established with %s", c->host);
         became_open(c);
     }
     if (c->tls && flush_tls(c) != 0)
@@ -307,14 +307,14 @@ static void read_tls(cb_line_conn *c, const char *data, size_t len)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    cb_line_conn *c = h->data;
+    net_line_conn *c = h->data;
     (void)suggested;
     *buf = uv_buf_init(c->readbuf, sizeof c->readbuf);
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
-    cb_line_conn *c = s->data;
+    net_line_conn *c = s->data;
     if (n == 0 || (uv_tcp_t *)s != c->tcp)
         return;
     if (n < 0) {
@@ -329,13 +329,13 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 /* ---- connecting ---------------------------------------------------------------- */
 
-static void try_next_address(cb_line_conn *c);
+static void try_next_address(net_line_conn *c);
 
 static void on_timeout(uv_timer_t *t)
 {
-    cb_line_conn *c = t->data;
+    net_line_conn *c = t->data;
     if (c->state == ST_CONNECTING || c->state == ST_HANDSHAKE) {
-        logf_(c, LOG_WARN, "connecting to %s:%s timed out", c->host, c->port);
+        logf_(c, BASE_LOG_WARN, "connecting to %s:%s timed out", c->host, c->port);
         if (c->state == ST_CONNECTING && c->next_addr) {
             close_tcp(c);
             try_next_address(c);
@@ -350,7 +350,7 @@ static void on_timeout(uv_timer_t *t)
 static void on_connect(uv_connect_t *req, int status)
 {
     uv_tcp_t *tcp = (uv_tcp_t *)req->handle;
-    cb_line_conn *c = tcp->data;
+    net_line_conn *c = tcp->data;
     free(req);
     c->pending--;
     if (tcp != c->tcp || c->state != ST_CONNECTING) {
@@ -358,7 +358,7 @@ static void on_connect(uv_connect_t *req, int status)
         return; /* an attempt we already gave up on */
     }
     if (status < 0) {
-        logf_(c, LOG_WARN, "cannot connect to %s:%s: %s", c->host, c->port, uv_strerror(status));
+        logf_(c, BASE_LOG_WARN, "cannot connect to %s:%s: %s", c->host, c->port, uv_strerror(status));
         close_tcp(c);
         try_next_address(c);
         return;
@@ -372,8 +372,8 @@ static void on_connect(uv_connect_t *req, int status)
         became_open(c);
         return;
     }
-    char err[CB_TLS_ERRLEN];
-    c->tls = cb_tls_client_new(&c->tls_opts, err, sizeof err);
+    char err[NET_TLS_ERRLEN];
+    c->tls = net_tls_client_new(&c->tls_opts, err, sizeof err);
     if (!c->tls) {
         fail(c, err);
         return;
@@ -382,7 +382,7 @@ static void on_connect(uv_connect_t *req, int status)
     flush_tls(c);
 }
 
-static void try_next_address(cb_line_conn *c)
+static void try_next_address(net_line_conn *c)
 {
     while (c->next_addr) {
         struct addrinfo *a = c->next_addr;
@@ -404,7 +404,7 @@ static void try_next_address(cb_line_conn *c)
         int rc = uv_tcp_connect(req, tcp, a->ai_addr, on_connect);
         if (rc != 0) {
             free(req);
-            logf_(c, LOG_WARN, "cannot connect to %s:%s: %s", c->host, c->port, uv_strerror(rc));
+            logf_(c, BASE_LOG_WARN, "cannot connect to %s:%s: %s", c->host, c->port, uv_strerror(rc));
             close_tcp(c);
             continue;
         }
@@ -418,7 +418,7 @@ static void try_next_address(cb_line_conn *c)
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
-    cb_line_conn *c = req->data;
+    net_line_conn *c = req->data;
     c->pending--;
     if (c->state != ST_RESOLVING) { /* closed meanwhile */
         if (res)
@@ -440,7 +440,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     try_next_address(c);
 }
 
-int cb_line_conn_open(cb_line_conn *c, const char *host, int port, const cb_tls_options *tls,
+int net_line_conn_open(net_line_conn *c, const char *host, int port, const net_tls_options *tls,
                       double connect_timeout)
 {
     if (c->state != ST_IDLE || c->freeing)
@@ -448,9 +448,9 @@ int cb_line_conn_open(cb_line_conn *c, const char *host, int port, const cb_tls_
     free(c->host);
     free(c->ca_file);
     free(c->pin);
-    c->host = cb_strdup(host);
-    c->ca_file = tls ? cb_strdup(tls->ca_file) : NULL;
-    c->pin = tls ? cb_strdup(tls->pin_sha256) : NULL;
+    c->host = base_strdup(host);
+    c->ca_file = tls ? base_strdup(tls->ca_file) : NULL;
+    c->pin = tls ? base_strdup(tls->pin_sha256) : NULL;
     c->use_tls = tls != NULL;
     if (tls) {
         c->tls_opts = *tls;
@@ -484,7 +484,7 @@ int cb_line_conn_open(cb_line_conn *c, const char *host, int port, const cb_tls_
 
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
-    cb_line_conn *c = req->data;
+    net_line_conn *c = req->data;
     free(req);
     c->pending--;
     (void)status;
@@ -492,7 +492,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     release_if_done(c);
 }
 
-void cb_line_conn_close(cb_line_conn *c, int graceful, const char *reason)
+void net_line_conn_close(net_line_conn *c, int graceful, const char *reason)
 {
     if (c->state == ST_IDLE || c->state == ST_CLOSING)
         return;
@@ -503,7 +503,7 @@ void cb_line_conn_close(cb_line_conn *c, int graceful, const char *reason)
     set_reason(c, reason);
     c->state = ST_CLOSING;
     if (c->tls) {
-        cb_tls_close(c->tls);
+        net_tls_close(c->tls);
         flush_tls(c);
     }
     uv_shutdown_t *req = malloc(sizeof *req);
@@ -517,19 +517,19 @@ void cb_line_conn_close(cb_line_conn *c, int graceful, const char *reason)
     uv_timer_start(&c->timer, on_timeout, SHUTDOWN_GRACE_MS, 0);
 }
 
-int cb_line_conn_is_open(const cb_line_conn *c)
+int net_line_conn_is_open(const net_line_conn *c)
 {
     return c->state == ST_OPEN;
 }
 
 static void on_timer_closed(uv_handle_t *h)
 {
-    cb_line_conn *c = h->data;
+    net_line_conn *c = h->data;
     c->pending--;
     release_if_done(c);
 }
 
-void cb_line_conn_free(cb_line_conn *c)
+void net_line_conn_free(net_line_conn *c)
 {
     if (!c)
         return;

@@ -1,7 +1,7 @@
-/* TLS client over memory BIOs (see include/tls.h).
+/* TLS client over memory BIOs (see tls.h).
  *
- * OpenSSL reads ciphertext from `in` (filled by cb_tls_feed) and writes ciphertext to
- * `out` (drained by cb_tls_take_output). Both are growable memory BIOs that report
+ * OpenSSL reads ciphertext from `in` (filled by net_tls_feed) and writes ciphertext to
+ * `out` (drained by net_tls_take_output). Both are growable memory BIOs that report
  * "retry" rather than EOF when empty, so OpenSSL answers SSL_ERROR_WANT_READ and we just
  * wait for the next feed: the same code works on any event loop.
  *
@@ -9,7 +9,7 @@
  * it lets the caller write before the handshake is done (IRC registration goes out as
  * soon as the connection is up) and during a TLS 1.2 renegotiation, when SSL_write says
  * WANT_READ and must later be retried with the same arguments. */
-#include "tls.h"
+#include "net/tls.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -33,7 +33,7 @@
 #define NAME_MAX_LEN 253  /* longest DNS name */
 #define NAMES_TEXT 200    /* room for a certificate's names in an error message */
 
-struct cb_tls {
+struct net_tls {
     SSL_CTX *ctx;
     SSL *ssl;
     BIO *in;  /* ciphertext from the network; owned by ssl */
@@ -45,7 +45,7 @@ struct cb_tls {
 
     int handshake_done;
     int failed;
-    int closing;     /* cb_tls_close was called */
+    int closing;     /* net_tls_close was called */
     int peer_closed; /* close_notify received */
 
     int have_pin;
@@ -54,14 +54,14 @@ struct cb_tls {
     unsigned char peer_fp[FP_BYTES];
 
     char server_name[NAME_MAX_LEN + 1];
-    char verify_err[CB_TLS_ERRLEN]; /* first certificate problem, from the callbacks */
-    char err[CB_TLS_ERRLEN];
+    char verify_err[NET_TLS_ERRLEN]; /* first certificate problem, from the callbacks */
+    char err[NET_TLS_ERRLEN];
 };
 
 /* ------------------------------------------------------------------ small helpers */
 
 /* Marks the session failed and keeps the first message: later ones are consequences. */
-__attribute__((format(printf, 2, 3))) static int fail(cb_tls *t, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int fail(net_tls *t, const char *fmt, ...)
 {
     t->failed = 1;
     if (!t->err[0]) {
@@ -70,11 +70,11 @@ __attribute__((format(printf, 2, 3))) static int fail(cb_tls *t, const char *fmt
         vsnprintf(t->err, sizeof t->err, fmt, ap);
         va_end(ap);
     }
-    return CB_TLS_ERROR;
+    return NET_TLS_ERROR;
 }
 
 /* Keeps the first certificate problem found; a long one is cut, which is fine for a log. */
-__attribute__((format(printf, 2, 3))) static void set_verify_err(cb_tls *t, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void set_verify_err(net_tls *t, const char *fmt, ...)
 {
     va_list ap;
 
@@ -230,7 +230,7 @@ static int is_ip_literal(const char *s)
 
 /* ------------------------------------------------------------ certificate checks */
 
-static void remember_peer(cb_tls *t, X509 *leaf)
+static void remember_peer(net_tls *t, X509 *leaf)
 {
     if (leaf && fingerprint(leaf, t->peer_fp) == 0)
         t->have_peer_fp = 1;
@@ -253,12 +253,12 @@ static int is_untrusted_error(int code)
 }
 
 /* Writes the operator-facing reason for the verification error now on store. */
-static void describe_verify_error(cb_tls *t, X509_STORE_CTX *store)
+static void describe_verify_error(net_tls *t, X509_STORE_CTX *store)
 {
     int code = X509_STORE_CTX_get_error(store);
     X509 *leaf = X509_STORE_CTX_get0_cert(store);
     X509 *bad = X509_STORE_CTX_get_current_cert(store);
-    char text[NAMES_TEXT] = "", fp[CB_TLS_FINGERPRINT_SIZE] = "?";
+    char text[NAMES_TEXT] = "", fp[NET_TLS_FINGERPRINT_SIZE] = "?";
 
     if (t->have_peer_fp)
         hex_colons(t->peer_fp, FP_BYTES, fp);
@@ -290,7 +290,7 @@ static void describe_verify_error(cb_tls *t, X509_STORE_CTX *store)
 static int on_verify(int ok, X509_STORE_CTX *store)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-    cb_tls *t = ssl ? SSL_get_app_data(ssl) : NULL;
+    net_tls *t = ssl ? SSL_get_app_data(ssl) : NULL;
 
     if (!t)
         return ok;
@@ -304,8 +304,8 @@ static int on_verify(int ok, X509_STORE_CTX *store)
  * because it is this exact certificate, whoever signed it and whatever names it holds. */
 static int on_verify_pin(X509_STORE_CTX *store, void *arg)
 {
-    cb_tls *t = arg;
-    char got[CB_TLS_FINGERPRINT_SIZE], want[CB_TLS_FINGERPRINT_SIZE];
+    net_tls *t = arg;
+    char got[NET_TLS_FINGERPRINT_SIZE], want[NET_TLS_FINGERPRINT_SIZE];
 
     remember_peer(t, X509_STORE_CTX_get0_cert(store));
     if (!t->have_peer_fp) {
@@ -328,7 +328,7 @@ static int on_verify_pin(X509_STORE_CTX *store, void *arg)
 /* ------------------------------------------------------------------- the engine */
 
 /* Turns a failed SSL call into the session's error message. */
-static int fail_ssl(cb_tls *t, int ssl_error, const char *what)
+static int fail_ssl(net_tls *t, int ssl_error, const char *what)
 {
     char reason[256];
     long vr = SSL_get_verify_result(t->ssl);
@@ -347,7 +347,7 @@ static int fail_ssl(cb_tls *t, int ssl_error, const char *what)
 }
 
 /* Drops the first n bytes of pending plaintext. */
-static void pending_consume(cb_tls *t, size_t n)
+static void pending_consume(net_tls *t, size_t n)
 {
     if (n == 0)
         return;
@@ -358,10 +358,10 @@ static void pending_consume(cb_tls *t, size_t n)
 /* Hands pending plaintext to SSL_write. With SSL_MODE_ENABLE_PARTIAL_WRITE each call
  * takes at least one record; WANT_READ (renegotiation in progress) leaves the rest for
  * later, and the retry uses the same length as OpenSSL requires. */
-static int flush_pending(cb_tls *t)
+static int flush_pending(net_tls *t)
 {
     size_t done = 0;
-    int rc = CB_TLS_OK;
+    int rc = NET_TLS_OK;
 
     while (t->handshake_done && done < t->pending_len) {
         size_t len = t->retry_len ? t->retry_len : t->pending_len - done;
@@ -384,7 +384,7 @@ static int flush_pending(cb_tls *t)
     return rc;
 }
 
-static int on_handshake_done(cb_tls *t)
+static int on_handshake_done(net_tls *t)
 {
     t->handshake_done = 1;
     remember_peer(t, SSL_get0_peer_certificate(t->ssl));
@@ -393,10 +393,10 @@ static int on_handshake_done(cb_tls *t)
 
 /* Moves the session forward as far as the input allows: handshake first, then any
  * plaintext that was waiting for it. */
-static int advance(cb_tls *t)
+static int advance(net_tls *t)
 {
     if (t->failed)
-        return CB_TLS_ERROR;
+        return NET_TLS_ERROR;
     if (t->handshake_done)
         return flush_pending(t);
 
@@ -406,25 +406,25 @@ static int advance(cb_tls *t)
         return on_handshake_done(t);
     int e = SSL_get_error(t->ssl, rc);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-        return CB_TLS_OK;
+        return NET_TLS_OK;
     return fail_ssl(t, e, "TLS handshake failed");
 }
 
 /* ---------------------------------------------------------------------- set-up */
 
 /* Trust settings on the context: none, the pin, or the system store plus ca_file. */
-static int setup_verify(cb_tls *t, const cb_tls_options *o)
+static int setup_verify(net_tls *t, const net_tls_options *o)
 {
     char reason[256];
 
     if (t->have_pin) {
         SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
         SSL_CTX_set_cert_verify_callback(t->ctx, on_verify_pin, t);
-        return CB_TLS_OK;
+        return NET_TLS_OK;
     }
     if (!o->verify) {
         SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);
-        return CB_TLS_OK;
+        return NET_TLS_OK;
     }
     SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, on_verify);
     /* A missing system store is not fatal: ca_file alone may be enough. */
@@ -433,10 +433,10 @@ static int setup_verify(cb_tls *t, const cb_tls_options *o)
     if (o->ca_file && o->ca_file[0] && !SSL_CTX_load_verify_locations(t->ctx, o->ca_file, NULL))
         return fail(t, "cannot load ca_file %s: %s", o->ca_file,
                     openssl_reason(reason, sizeof reason));
-    return CB_TLS_OK;
+    return NET_TLS_OK;
 }
 
-static int setup_ctx(cb_tls *t, const cb_tls_options *o)
+static int setup_ctx(net_tls *t, const net_tls_options *o)
 {
     char reason[256];
 
@@ -450,7 +450,7 @@ static int setup_ctx(cb_tls *t, const cb_tls_options *o)
 
 /* Copies server_name without IPv6 brackets or a final dot (neither belongs in SNI or
  * in the name check). */
-static int store_server_name(cb_tls *t, const char *name)
+static int store_server_name(net_tls *t, const char *name)
 {
     size_t len = name ? strlen(name) : 0;
 
@@ -464,11 +464,11 @@ static int store_server_name(cb_tls *t, const char *name)
         return fail(t, "server_name is too long (%zu bytes)", len);
     memcpy(t->server_name, name ? name : "", len);
     t->server_name[len] = '\0';
-    return CB_TLS_OK;
+    return NET_TLS_OK;
 }
 
 /* SNI for names only; the host name or IP address check when verifying without a pin. */
-static int setup_peer_name(cb_tls *t, const cb_tls_options *o)
+static int setup_peer_name(net_tls *t, const net_tls_options *o)
 {
     const char *name = t->server_name;
     int check = o->verify && !t->have_pin;
@@ -479,19 +479,19 @@ static int setup_peer_name(cb_tls *t, const cb_tls_options *o)
     if (name[0] && !ip && !SSL_set_tlsext_host_name(t->ssl, name))
         return fail(t, "bad server_name \"%s\" for SNI", name);
     if (!check)
-        return CB_TLS_OK;
+        return NET_TLS_OK;
     if (ip) {
         if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name) != 1)
             return fail(t, "bad IP address \"%s\"", name);
-        return CB_TLS_OK;
+        return NET_TLS_OK;
     }
     SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     if (SSL_set1_host(t->ssl, name) != 1)
         return fail(t, "bad server_name \"%s\"", name);
-    return CB_TLS_OK;
+    return NET_TLS_OK;
 }
 
-static int setup_ssl(cb_tls *t, const cb_tls_options *o)
+static int setup_ssl(net_tls *t, const net_tls_options *o)
 {
     char reason[256];
     BIO *in, *out;
@@ -517,7 +517,7 @@ static int setup_ssl(cb_tls *t, const cb_tls_options *o)
     return setup_peer_name(t, o);
 }
 
-static int setup(cb_tls *t, const cb_tls_options *o)
+static int setup(net_tls *t, const net_tls_options *o)
 {
     if (o->pin_sha256 && o->pin_sha256[0]) {
         if (parse_pin(o->pin_sha256, t->pin) != 0)
@@ -525,18 +525,18 @@ static int setup(cb_tls *t, const cb_tls_options *o)
                         o->pin_sha256);
         t->have_pin = 1;
     }
-    if (store_server_name(t, o->server_name) != CB_TLS_OK)
-        return CB_TLS_ERROR;
-    if (setup_ctx(t, o) != CB_TLS_OK || setup_ssl(t, o) != CB_TLS_OK)
-        return CB_TLS_ERROR;
+    if (store_server_name(t, o->server_name) != NET_TLS_OK)
+        return NET_TLS_ERROR;
+    if (setup_ctx(t, o) != NET_TLS_OK || setup_ssl(t, o) != NET_TLS_OK)
+        return NET_TLS_ERROR;
     return advance(t); /* queues the ClientHello */
 }
 
 /* --------------------------------------------------------------------- the API */
 
-cb_tls *cb_tls_client_new(const cb_tls_options *o, char *err, size_t errlen)
+net_tls *net_tls_client_new(const net_tls_options *o, char *err, size_t errlen)
 {
-    cb_tls *t;
+    net_tls *t;
 
     if (err && errlen)
         err[0] = '\0';
@@ -551,16 +551,16 @@ cb_tls *cb_tls_client_new(const cb_tls_options *o, char *err, size_t errlen)
             snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (setup(t, o) != CB_TLS_OK) {
+    if (setup(t, o) != NET_TLS_OK) {
         if (err && errlen)
             snprintf(err, errlen, "%s", t->err);
-        cb_tls_free(t);
+        net_tls_free(t);
         return NULL;
     }
     return t;
 }
 
-void cb_tls_free(cb_tls *t)
+void net_tls_free(net_tls *t)
 {
     if (!t)
         return;
@@ -572,14 +572,14 @@ void cb_tls_free(cb_tls *t)
     free(t);
 }
 
-int cb_tls_feed(cb_tls *t, const void *data, size_t len)
+int net_tls_feed(net_tls *t, const void *data, size_t len)
 {
     const unsigned char *p = data;
 
     if (!t || (!data && len))
-        return CB_TLS_ERROR;
+        return NET_TLS_ERROR;
     if (t->failed)
-        return CB_TLS_ERROR;
+        return NET_TLS_ERROR;
     while (len > 0) {
         int chunk = len > INT_MAX ? INT_MAX : (int)len;
         int n = BIO_write(t->in, p, chunk);
@@ -591,18 +591,18 @@ int cb_tls_feed(cb_tls *t, const void *data, size_t len)
     return advance(t);
 }
 
-int cb_tls_read(cb_tls *t, void *buf, size_t cap)
+int net_tls_read(net_tls *t, void *buf, size_t cap)
 {
     size_t n = 0;
 
     if (!t || (!buf && cap))
-        return CB_TLS_ERROR;
+        return NET_TLS_ERROR;
     if (t->failed)
-        return CB_TLS_ERROR;
+        return NET_TLS_ERROR;
     if (t->peer_closed)
-        return CB_TLS_CLOSED;
-    if (advance(t) != CB_TLS_OK)
-        return CB_TLS_ERROR;
+        return NET_TLS_CLOSED;
+    if (advance(t) != NET_TLS_OK)
+        return NET_TLS_ERROR;
     if (!t->handshake_done || cap == 0)
         return 0;
     if (cap > INT_MAX)
@@ -617,10 +617,10 @@ int cb_tls_read(cb_tls *t, void *buf, size_t cap)
     case SSL_ERROR_WANT_WRITE:
         /* Tickets, KeyUpdate or a renegotiation step were processed; the latter may
          * have unblocked writes that were waiting. */
-        return flush_pending(t) == CB_TLS_OK ? 0 : CB_TLS_ERROR;
+        return flush_pending(t) == NET_TLS_OK ? 0 : NET_TLS_ERROR;
     case SSL_ERROR_ZERO_RETURN:
         t->peer_closed = 1;
-        return CB_TLS_CLOSED;
+        return NET_TLS_CLOSED;
     default:
         return fail_ssl(t, e, "TLS read failed");
     }
@@ -628,7 +628,7 @@ int cb_tls_read(cb_tls *t, void *buf, size_t cap)
 
 /* Makes room for extra more bytes of pending plaintext. Grows by copying, not realloc,
  * so the old block can be wiped: it may hold a password. */
-static int pending_reserve(cb_tls *t, size_t extra)
+static int pending_reserve(net_tls *t, size_t extra)
 {
     size_t need, cap;
     unsigned char *p;
@@ -654,16 +654,16 @@ static int pending_reserve(cb_tls *t, size_t extra)
     return 0;
 }
 
-int cb_tls_write(cb_tls *t, const void *data, size_t len)
+int net_tls_write(net_tls *t, const void *data, size_t len)
 {
     if (!t || (!data && len))
-        return CB_TLS_ERROR;
+        return NET_TLS_ERROR;
     if (t->failed)
-        return CB_TLS_ERROR;
+        return NET_TLS_ERROR;
     if (t->closing)
-        return CB_TLS_ERROR; /* a caller bug, not a broken session: reads go on */
+        return NET_TLS_ERROR; /* a caller bug, not a broken session: reads go on */
     if (len == 0)
-        return CB_TLS_OK;
+        return NET_TLS_OK;
     if (pending_reserve(t, len) != 0)
         return fail(t, "out of memory buffering %zu bytes of plaintext", len);
     memcpy(t->pending + t->pending_len, data, len);
@@ -671,7 +671,7 @@ int cb_tls_write(cb_tls *t, const void *data, size_t len)
     return advance(t);
 }
 
-size_t cb_tls_take_output(cb_tls *t, void *buf, size_t cap)
+size_t net_tls_take_output(net_tls *t, void *buf, size_t cap)
 {
     int n;
 
@@ -681,73 +681,73 @@ size_t cb_tls_take_output(cb_tls *t, void *buf, size_t cap)
     return n > 0 ? (size_t)n : 0;
 }
 
-size_t cb_tls_output_pending(const cb_tls *t)
+size_t net_tls_output_pending(const net_tls *t)
 {
     return t ? BIO_ctrl_pending(t->out) : 0;
 }
 
-int cb_tls_handshake_done(const cb_tls *t)
+int net_tls_handshake_done(const net_tls *t)
 {
     return t && t->handshake_done && !t->failed;
 }
 
-const char *cb_tls_protocol(const cb_tls *t)
+const char *net_tls_protocol(const net_tls *t)
 {
     return t && t->handshake_done ? SSL_get_version(t->ssl) : "";
 }
 
-const char *cb_tls_error(const cb_tls *t)
+const char *net_tls_error(const net_tls *t)
 {
     return t ? t->err : "no TLS session";
 }
 
-int cb_tls_close(cb_tls *t)
+int net_tls_close(net_tls *t)
 {
     if (!t)
-        return CB_TLS_ERROR;
+        return NET_TLS_ERROR;
     if (t->closing)
-        return t->failed ? CB_TLS_ERROR : CB_TLS_OK;
+        return t->failed ? NET_TLS_ERROR : NET_TLS_OK;
     t->closing = 1;
     if (t->failed)
-        return CB_TLS_ERROR;
+        return NET_TLS_ERROR;
     if (!t->handshake_done)
-        return CB_TLS_OK;
-    if (flush_pending(t) != CB_TLS_OK)
-        return CB_TLS_ERROR;
+        return NET_TLS_OK;
+    if (flush_pending(t) != NET_TLS_OK)
+        return NET_TLS_ERROR;
 
     ERR_clear_error();
     int rc = SSL_shutdown(t->ssl); /* 0: close_notify queued, 1: both sides done */
     if (rc >= 0)
-        return CB_TLS_OK;
+        return NET_TLS_OK;
     int e = SSL_get_error(t->ssl, rc);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-        return CB_TLS_OK;
+        return NET_TLS_OK;
     return fail_ssl(t, e, "TLS close failed");
 }
 
-int cb_tls_peer_fingerprint(const cb_tls *t, char *out, size_t cap)
+int net_tls_peer_fingerprint(const net_tls *t, char *out, size_t cap)
 {
-    if (!t || !out || cap < CB_TLS_FINGERPRINT_SIZE || !t->have_peer_fp)
-        return CB_TLS_ERROR;
+    if (!t || !out || cap < NET_TLS_FINGERPRINT_SIZE || !t->have_peer_fp)
+        return NET_TLS_ERROR;
     hex_colons(t->peer_fp, FP_BYTES, out);
-    return CB_TLS_OK;
+    return NET_TLS_OK;
 }
 
-int cb_tls_fingerprint_sha256(const char *pem_file, char *out, size_t cap)
+int net_tls_fingerprint_sha256(const char *pem_file, char *out, size_t cap)
 {
     unsigned char md[FP_BYTES];
     X509 *x = NULL;
     BIO *b;
-    int rc = CB_TLS_ERROR;
+    int rc = NET_TLS_ERROR;
 
-    if (!pem_file || !out || cap < CB_TLS_FINGERPRINT_SIZE)
-        return CB_TLS_ERROR;
+    if (!pem_file || !out || cap < NET_TLS_FINGERPRINT_SIZE)
+        return NET_TLS_ERROR;
     b = BIO_new_file(pem_file, "r");
     if (b)
         x = PEM_read_bio_X509(b, NULL, NULL, NULL);
     if (x && fingerprint(x, md) == 0) {
         hex_colons(md, FP_BYTES, out);
-        rc = CB_TLS_OK;
+        rc = NET_TLS_OK;
     }
     X509_free(x);
     BIO_free(b);

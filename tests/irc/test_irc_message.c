@@ -1,4 +1,4 @@
-/* Unit tests for include/irc_message.h: real server lines, malformed input, formatting,
+/* Unit tests for irc_message.h: real server lines, malformed input, formatting,
  * round trips and injection attempts. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "irc_message.h"
+#include "irc/irc_message.h"
 
 /* Parses a NUL-terminated line, asserting success. */
 static void parse_ok(const char *line, irc_message *m)

@@ -1,4 +1,4 @@
-/* Unit tests for include/irc_session.h: the IRC client protocol state machine,
+/* Unit tests for irc_session.h: the IRC client protocol state machine,
  * driven through its API with fake hooks that record what it sends, the
  * messages it passes on, its log lines and reconnect requests, and a fake
  * clock. */
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "irc_message.h"
-#include "irc_session.h"
+#include "irc/irc_message.h"
+#include "irc/irc_session.h"
 
 /* ---- the fake world ------------------------------------------------------- */
 
@@ -361,7 +361,7 @@ static void test_cap_ls_multiline_requests_only_offered_wanted_caps(void **state
     feed(f, ":irc.test CAP * LS :multi-prefix");
     feed(f, ":irc.test CAP * NAK :multi-prefix");
     assert_sent(f, 1, "CAP", "END");
-    assert_logged(f, IRC_LOG_WARN, "refused", "multi-prefix");
+    assert_logged(f, BASE_LOG_WARN, "refused", "multi-prefix");
     fake_free(f);
 }
 
@@ -444,7 +444,7 @@ static void test_sasl_plain_success(void **state)
     feed(f, ":irc.test 903 careerbot :SASL authentication successful");
     assert_int_equal(f->n_sent, 2);
     assert_sent(f, 1, "CAP", "END");
-    assert_logged(f, IRC_LOG_INFO, "logged in as user");
+    assert_logged(f, BASE_LOG_INFO, "logged in as user");
     assert_int_equal(f->reconnects, 0);
     fake_free(f);
 }
@@ -488,7 +488,7 @@ static void test_sasl_failure_goes_on_when_not_required(void **state)
     feed(f, "AUTHENTICATE +");
     clear_sent(f);
     feed(f, ":irc.test 904 careerbot :SASL authentication failed");
-    assert_logged(f, IRC_LOG_ERROR, "SASL", "user", "failed", "SASL authentication failed");
+    assert_logged(f, BASE_LOG_ERROR, "SASL", "user", "failed", "SASL authentication failed");
     assert_int_equal(f->n_sent, 1);
     assert_sent(f, 0, "CAP", "END");
     assert_int_equal(f->reconnects, 0);
@@ -501,7 +501,7 @@ static void test_sasl_failure_goes_on_when_not_required(void **state)
         char line[100];
         snprintf(line, sizeof line, ":irc.test %s careerbot :nope %s", numerics[i], numerics[i]);
         feed(f, line);
-        assert_logged(f, IRC_LOG_ERROR, "SASL", "failed");
+        assert_logged(f, BASE_LOG_ERROR, "SASL", "failed");
         assert_sent(f, 0, "CAP", "END");
         fake_free(f);
     }
@@ -514,7 +514,7 @@ static void test_sasl_failure_reconnects_when_required(void **state)
     feed(f, "AUTHENTICATE +");
     clear_sent(f);
     feed(f, ":irc.test 904 careerbot :SASL authentication failed");
-    assert_logged(f, IRC_LOG_ERROR, "SASL", "failed", "sasl_required");
+    assert_logged(f, BASE_LOG_ERROR, "SASL", "failed", "sasl_required");
     assert_int_equal(f->reconnects, 1);
     assert_int_equal(count_sent(f, "CAP"), 0);
     fake_free(f);
@@ -531,7 +531,7 @@ static void test_sasl_timeout(void **state)
     assert_true(f->n_sent >= 2);
     assert_sent(f, 0, "AUTHENTICATE", "*");
     assert_sent(f, 1, "CAP", "END");
-    assert_logged(f, IRC_LOG_ERROR, "SASL", "no answer");
+    assert_logged(f, BASE_LOG_ERROR, "SASL", "no answer");
     assert_int_equal(f->reconnects, 0);
     fake_free(f);
 
@@ -556,7 +556,7 @@ static void test_sasl_not_offered(void **state)
     clear_sent(f);
     feed(f, ":irc.test CAP * LS :multi-prefix");
     assert_int_equal(f->reconnects, 1);
-    assert_logged(f, IRC_LOG_ERROR, "does not offer SASL");
+    assert_logged(f, BASE_LOG_ERROR, "does not offer SASL");
     assert_int_equal(count_sent(f, "CAP"), 0);
     fake_free(f);
 
@@ -568,7 +568,7 @@ static void test_sasl_not_offered(void **state)
     clear_sent(f);
     feed(f, ":irc.test CAP * LS :multi-prefix");
     assert_int_equal(f->reconnects, 0);
-    assert_logged(f, IRC_LOG_WARN, "does not offer SASL", "without");
+    assert_logged(f, BASE_LOG_WARN, "does not offer SASL", "without");
     assert_sent(f, 0, "CAP", "REQ", "multi-prefix");
     feed(f, ":irc.test CAP * ACK :multi-prefix");
     feed(f, ":irc.test 001 careerbot :Welcome");
@@ -675,7 +675,7 @@ static void test_nick_in_use_before_registration(void **state)
     assert_sent(f, 2, "NICK", "careerbot1");
     feed(f, ":irc.test 437 * careerbot1 :Nick/channel is temporarily unavailable");
     assert_sent(f, 3, "NICK", "careerbot2");
-    assert_logged(f, IRC_LOG_WARN, "careerbot_");
+    assert_logged(f, BASE_LOG_WARN, "careerbot_");
     feed(f, ":irc.test CAP * LS :");
     feed(f, ":irc.test 001 careerbot2 :Welcome");
     assert_string_equal(irc_session_nick(f->s), "careerbot2");
@@ -734,7 +734,7 @@ static void test_nick_regain(void **state)
     /* The server confirms our change. */
     feed(f, ":careerbot_!cb@host NICK :careerbot");
     assert_string_equal(irc_session_nick(f->s), "careerbot");
-    assert_logged(f, IRC_LOG_INFO, "now known as careerbot");
+    assert_logged(f, BASE_LOG_INFO, "now known as careerbot");
     run_until(f, f->now + 130);
     assert_int_equal(count_sent(f, "NICK"), 0); /* nothing more to regain */
     fake_free(f);
@@ -781,7 +781,7 @@ static void test_lag_check(void **state)
     run_until(f, pinged + 61);
     assert_int_equal(f->reconnects, 1);
     assert_string_equal(f->reconnect_reason, "ping timeout");
-    assert_logged(f, IRC_LOG_WARN, "PING");
+    assert_logged(f, BASE_LOG_WARN, "PING");
     fake_free(f);
 
     /* Answered (any line will do): no reconnect, and the next check waits for silence again. */
@@ -823,7 +823,7 @@ static void test_kick_rejoins_with_doubling_delay(void **state)
     feed(f, ":careerbot!cb@host JOIN #secret");
     double t = f->now;
     feed(f, ":op!o@host KICK #secret careerbot :go away");
-    assert_logged(f, IRC_LOG_WARN, "kicked from #secret by op", "go away");
+    assert_logged(f, BASE_LOG_WARN, "kicked from #secret by op", "go away");
     assert_int_equal(f->n_sent, 0); /* never at once */
     run_until(f, t + 9);
     assert_int_equal(count_sent(f, "JOIN"), 0);
@@ -867,7 +867,7 @@ static void test_ban_retries_later(void **state)
     feed(f, ":careerbot!cb@host JOIN #careers");
     double t = f->now;
     feed(f, ":irc.test 474 careerbot #secret :Cannot join channel (+b)");
-    assert_logged(f, IRC_LOG_WARN, "cannot join #secret");
+    assert_logged(f, BASE_LOG_WARN, "cannot join #secret");
     assert_int_equal(f->n_sent, 0);
     run_until(f, t + 59);
     assert_int_equal(count_sent(f, "JOIN"), 0);
@@ -906,7 +906,7 @@ static void test_invite(void **state)
     feed(f, ":op!o@host INVITE careerbot :#secret");
     assert_int_equal(f->n_sent, 1);
     assert_sent(f, 0, "JOIN", "#secret", "hunter2");
-    assert_logged(f, IRC_LOG_INFO, "invited to #secret by op");
+    assert_logged(f, BASE_LOG_INFO, "invited to #secret by op");
     feed(f, ":careerbot!cb@host JOIN #secret");
     clear_sent(f);
     /* The delayed retry from the 473 was cancelled. */
@@ -917,7 +917,7 @@ static void test_invite(void **state)
     feed(f, ":op!o@host INVITE careerbot :#careers");
     feed(f, ":spammer!s@host INVITE careerbot :#freestuff");
     assert_int_equal(f->n_sent, 0);
-    assert_logged(f, IRC_LOG_INFO, "ignoring invite from spammer to #freestuff");
+    assert_logged(f, BASE_LOG_INFO, "ignoring invite from spammer to #freestuff");
     fake_free(f);
 }
 
@@ -1170,7 +1170,7 @@ static void test_server_error_is_logged(void **state)
     fake *f = fake_new(&c);
     go_online(f);
     feed(f, "ERROR :Closing Link: careerbot (Excess Flood)");
-    assert_logged(f, IRC_LOG_WARN, "Excess Flood");
+    assert_logged(f, BASE_LOG_WARN, "Excess Flood");
     fake_free(f);
 }
 

@@ -1,5 +1,5 @@
 /* Runs the public ircdocs parser test vectors (msg-split, msg-join, userhost-split) against
- * include/irc_message.h. The vectors stay outside the repository: the folder comes from
+ * irc_message.h. The vectors stay outside the repository: the folder comes from
  * argv[1] or, failing that, the IRC_VECTORS_DIR compile definition. When the folder is
  * missing every test is skipped; when it is there every vector must pass. */
 #include <setjmp.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "irc_message.h"
+#include "irc/irc_message.h"
 
 #ifndef IRC_VECTORS_DIR
 #define IRC_VECTORS_DIR "../shared/irc-parser-tests"

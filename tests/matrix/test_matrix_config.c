@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix_config.h"
+#include "matrix/matrix_config.h"
 #include "test_files.h"
 
 static char *dir;
@@ -33,24 +33,24 @@ static int teardown(void **state)
 }
 
 /* Loads text and reads its first section. */
-static int read_section(const char *text, matrix_network_config *out, cb_error *err)
+static int read_section(const char *text, matrix_network_config *out, base_error *err)
 {
-    cb_config cfg;
+    conf_config cfg;
     tu_write(dir, "careerbot.ini", text);
-    assert_int_equal(cb_config_defaults(&cfg, "/kb", err), CB_OK);
-    int rc = cb_config_load(&cfg, path, err);
-    if (rc == CB_OK) {
+    assert_int_equal(conf_defaults(&cfg, "/kb", err), BASE_OK);
+    int rc = conf_load(&cfg, path, err);
+    if (rc == BASE_OK) {
         assert_true(cfg.n_sections >= 1);
         rc = matrix_network_config_read(&cfg, &cfg.sections[0], out, err);
     }
-    cb_config_free(&cfg);
+    conf_free(&cfg);
     return rc;
 }
 
 static void expect_ok(const char *text, matrix_network_config *out)
 {
-    cb_error err = {{0}};
-    if (read_section(text, out, &err) != CB_OK)
+    base_error err = {{0}};
+    if (read_section(text, out, &err) != BASE_OK)
         fail_msg("%s", err.text);
 }
 
@@ -58,8 +58,8 @@ static void expect_ok(const char *text, matrix_network_config *out)
 static void expect_error(const char *text, int line, const char *key, const char *needle)
 {
     matrix_network_config c;
-    cb_error err = {{0}};
-    if (read_section(text, &c, &err) == CB_OK) {
+    base_error err = {{0}};
+    if (read_section(text, &c, &err) == BASE_OK) {
         matrix_network_config_free(&c);
         fail_msg("read, expected an error with \"%s\"", needle);
     }
@@ -199,9 +199,9 @@ static void test_section_name(void **state)
 {
     (void)state;
     matrix_network_config c;
-    cb_error err = {{0}};
+    base_error err = {{0}};
     /* The name becomes part of a directory name: no slashes. */
-    assert_int_equal(read_section(BOT "[matrix.a/b]\naccess_token = t\n", &c, &err), CB_ERR);
+    assert_int_equal(read_section(BOT "[matrix.a/b]\naccess_token = t\n", &c, &err), BASE_ERR);
     assert_non_null(strstr(err.text, "section name"));
 }
 

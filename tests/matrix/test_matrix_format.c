@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix_format.h"
+#include "matrix/matrix_format.h"
 
 static void test_html_escape(void **state)
 {

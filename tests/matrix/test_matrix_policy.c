@@ -9,22 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kb.h"
-#include "matrix_policy.h"
+#include "careerbot/kb.h"
+#include "matrix/matrix_policy.h"
 
 #define ME "@careerbot:example.org"
 
-static cb_bot *bot;
+static core_bot *bot;
 static const matrix_identity me = {ME, "Career Bot"};
 
 static int setup(void **state)
 {
     (void)state;
-    cb_kb *kb;
-    cb_error err;
-    if (cb_kb_load(CAREERBOT_TEST_KB, &kb, &err) != CB_OK)
+    core_kb *kb;
+    base_error err;
+    if (core_kb_load(CAREERBOT_TEST_KB, &kb, &err) != BASE_OK)
         fail_msg("%s", err.text);
-    bot = cb_bot_new(kb, NULL, &err);
+    bot = core_bot_new(kb, NULL, &err);
     assert_non_null(bot);
     return 0;
 }
@@ -32,7 +32,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    cb_bot_free(bot);
+    core_bot_free(bot);
     return 0;
 }
 

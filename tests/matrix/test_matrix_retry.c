@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "matrix_retry.h"
+#include "matrix/matrix_retry.h"
 
 static matrix_result classify(long status, const char *body, double header, const char *transport)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "matrix_state.h"
+#include "matrix/matrix_state.h"
 #include "test_files.h"
 
 static void fill(matrix_state *s)
@@ -35,8 +35,8 @@ static void test_round_trip(void **state)
     fill(&s);
     char *text = matrix_state_to_json(&s);
     assert_non_null(text);
-    cb_error err;
-    assert_int_equal(matrix_state_from_json(text, strlen(text), &back, &err), CB_OK);
+    base_error err;
+    assert_int_equal(matrix_state_from_json(text, strlen(text), &back, &err), BASE_OK);
     assert_string_equal(back.user_id, "@careerbot:example.org");
     assert_string_equal(back.device_id, "DEVICE");
     assert_string_equal(back.next_batch, "s1_2_3");
@@ -64,15 +64,15 @@ static void test_damaged_files(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         matrix_state s;
-        cb_error err = {{0}};
-        if (matrix_state_from_json(bad[i], strlen(bad[i]), &s, &err) == CB_OK)
+        base_error err = {{0}};
+        if (matrix_state_from_json(bad[i], strlen(bad[i]), &s, &err) == BASE_OK)
             fail_msg("accepted %s", bad[i]);
         assert_null(s.next_batch);
         assert_true(err.text[0] != '\0');
     }
     matrix_state s;
-    cb_error err;
-    assert_int_equal(matrix_state_from_json("{\"version\":1}", 13, &s, &err), CB_OK);
+    base_error err;
+    assert_int_equal(matrix_state_from_json("{\"version\":1}", 13, &s, &err), BASE_OK);
     assert_null(s.next_batch);
     matrix_state_free(&s);
 }
@@ -83,21 +83,21 @@ static void test_save_and_load(void **state)
     char *dir = tu_mkdtemp();
     char sub[1200];
     snprintf(sub, sizeof sub, "%s/a/b/matrix-hs", dir);
-    cb_error err;
-    assert_int_equal(matrix_state_dir_create(sub, &err), CB_OK);
-    assert_int_equal(matrix_state_dir_create(sub, &err), CB_OK); /* again: fine */
+    base_error err;
+    assert_int_equal(matrix_state_dir_create(sub, &err), BASE_OK);
+    assert_int_equal(matrix_state_dir_create(sub, &err), BASE_OK); /* again: fine */
 
     matrix_state s;
-    assert_int_equal(matrix_state_load(sub, &s, &err), CB_OK); /* no file yet: empty state */
+    assert_int_equal(matrix_state_load(sub, &s, &err), BASE_OK); /* no file yet: empty state */
     assert_null(s.next_batch);
     assert_int_equal(s.outbox.n, 0);
     matrix_state_free(&s);
 
     fill(&s);
-    assert_int_equal(matrix_state_save(sub, &s, &err), CB_OK);
+    assert_int_equal(matrix_state_save(sub, &s, &err), BASE_OK);
     free(s.next_batch);
     s.next_batch = strdup("s9");
-    assert_int_equal(matrix_state_save(sub, &s, &err), CB_OK); /* replaces it */
+    assert_int_equal(matrix_state_save(sub, &s, &err), BASE_OK); /* replaces it */
     matrix_state_free(&s);
 
     char path[1300];
@@ -108,19 +108,19 @@ static void test_save_and_load(void **state)
     snprintf(path, sizeof path, "%s/.state.json.tmp", sub);
     assert_int_not_equal(stat(path, &st), 0); /* no temporary file left behind */
 
-    assert_int_equal(matrix_state_load(sub, &s, &err), CB_OK);
+    assert_int_equal(matrix_state_load(sub, &s, &err), BASE_OK);
     assert_string_equal(s.next_batch, "s9");
     assert_int_equal(s.outbox.n, 2);
     matrix_state_free(&s);
 
     /* A damaged file is an error that says what to do, never a silent reset. */
     tu_write(sub, "state.json", "{\"version\":1,\"next_batch\":");
-    assert_int_equal(matrix_state_load(sub, &s, &err), CB_ERR);
+    assert_int_equal(matrix_state_load(sub, &s, &err), BASE_ERR);
     assert_non_null(strstr(err.text, "damaged"));
 
     /* A file where the directory should be. */
     snprintf(path, sizeof path, "%s/state.json/x", sub);
-    assert_int_equal(matrix_state_dir_create(path, &err), CB_ERR);
+    assert_int_equal(matrix_state_dir_create(path, &err), BASE_ERR);
 
     snprintf(path, sizeof path, "%s/a/b", dir);
     tu_remove_dir(path);
@@ -134,13 +134,13 @@ static void test_write_file_is_atomic(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp();
-    cb_error err;
+    base_error err;
     tu_write(dir, "f", "old");
-    assert_int_equal(matrix_state_write_file(dir, "f", "new", 3, &err), CB_OK);
+    assert_int_equal(matrix_state_write_file(dir, "f", "new", 3, &err), BASE_OK);
     char *text = tu_read(dir, "f");
     assert_string_equal(text, "new");
     free(text);
-    assert_int_equal(matrix_state_write_file("/nonexistent/dir", "f", "x", 1, &err), CB_ERR);
+    assert_int_equal(matrix_state_write_file("/nonexistent/dir", "f", "x", 1, &err), BASE_ERR);
     assert_non_null(strstr(err.text, "cannot create"));
     tu_remove_dir(dir);
     free(dir);

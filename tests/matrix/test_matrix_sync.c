@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix_sync.h"
+#include "matrix/matrix_sync.h"
 
 #define ME "@careerbot:example.org"
 
@@ -67,8 +67,8 @@ static const char full[] =
 
 static void parse_ok(const char *json, matrix_sync *s)
 {
-    cb_error err = {{0}};
-    if (matrix_sync_parse(json, strlen(json), ME, s, &err) != CB_OK)
+    base_error err = {{0}};
+    if (matrix_sync_parse(json, strlen(json), ME, s, &err) != BASE_OK)
         fail_msg("parse failed: %s", err.text);
 }
 
@@ -167,8 +167,8 @@ static void test_unusable_documents(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         matrix_sync s;
-        cb_error err = {{0}};
-        if (matrix_sync_parse(bad[i], strlen(bad[i]), ME, &s, &err) == CB_OK)
+        base_error err = {{0}};
+        if (matrix_sync_parse(bad[i], strlen(bad[i]), ME, &s, &err) == BASE_OK)
             fail_msg("parsed \"%s\"", bad[i]);
         assert_true(err.text[0] != '\0');
         assert_null(s.next_batch);
@@ -282,9 +282,9 @@ static void test_deep_nesting(void **state)
     memset(doc + n + depth, ']', depth);
     strcpy(doc + n + 2 * depth, "}");
     matrix_sync s;
-    cb_error err;
+    base_error err;
     /* Either refused as a whole (the parser's depth limit) or skipped: never a crash. */
-    if (matrix_sync_parse(doc, strlen(doc), ME, &s, &err) == CB_OK) {
+    if (matrix_sync_parse(doc, strlen(doc), ME, &s, &err) == BASE_OK) {
         assert_true(s.skipped > 0);
         matrix_sync_free(&s);
     }

@@ -1,4 +1,4 @@
-/* Tests for include/http_uv.h against a real HTTP server on loopback:
+/* Tests for http_uv.h against a real HTTP server on loopback:
  * tests/net/http_test_server.py (Python stdlib), started when the group
  * starts and killed when it ends. When the openssl tool is available, a
  * self-signed certificate is made in a mkdtemp folder and the server also
@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http_uv.h"
+#include "net/http_uv.h"
 
 #ifndef HTTP_TEST_SERVER
 #error "HTTP_TEST_SERVER must name tests/net/http_test_server.py"
@@ -165,7 +165,7 @@ typedef struct env {
     uv_loop_t loop;
     uv_timer_t watchdog;
     int timed_out;
-    cb_http *http;
+    net_http *http;
     int done_total;       /* done callbacks, all requests */
     int closed_calls;
     int done_when_closed; /* done_total when closed() ran */
@@ -215,7 +215,7 @@ static void env_init(env *e, const char *ca_file)
     uv_timer_init(&e->loop, &e->watchdog);
     e->watchdog.data = e;
     char err[256];
-    e->http = cb_http_new(&e->loop, ca_file, err, sizeof err);
+    e->http = net_http_new(&e->loop, ca_file, err, sizeof err);
     assert_non_null(e->http);
 }
 
@@ -267,7 +267,7 @@ static int loop_ends(env *e, uint64_t ms)
 static void env_finish(env *e)
 {
     if (e->http) {
-        cb_http_free(e->http, on_closed, e);
+        net_http_free(e->http, on_closed, e);
         e->http = NULL;
     }
     assert_true(loop_ends(e, WAIT_MS));
@@ -288,7 +288,7 @@ static char *dup_bytes(const char *s, size_t n)
     return d;
 }
 
-static void on_done(void *ctx, const cb_http_response *r)
+static void on_done(void *ctx, const net_http_response *r)
 {
     call *c = ctx;
     c->calls++;
@@ -316,7 +316,7 @@ static void call_reset(call *c)
 static uint64_t send_url(env *e, call *c, const char *method, const char *url, const char *body,
                          const char *token, double timeout)
 {
-    cb_http_request req = {
+    net_http_request req = {
         .method = method,
         .url = url,
         .bearer_token = token,
@@ -325,7 +325,7 @@ static uint64_t send_url(env *e, call *c, const char *method, const char *url, c
         .timeout = timeout,
     };
     c->e = e;
-    return cb_http_send(e->http, &req, on_done, c);
+    return net_http_send(e->http, &req, on_done, c);
 }
 
 /* The URL lives on this stack frame only: the client must copy it. */
@@ -361,7 +361,7 @@ static void test_get_json(void **state)
     assert_string_equal(c.body, "{\"ok\": true}");
     assert_int_equal(c.body_len, 12);
     assert_true(c.retry_after == -1);
-    assert_int_equal(cb_http_active(e.http), 0);
+    assert_int_equal(net_http_active(e.http), 0);
     env_finish(&e);
     call_reset(&c);
 }
@@ -394,13 +394,13 @@ static void test_put_and_empty_bodies(void **state)
     call put = {0}, post = {0}, get = {0};
     env_init(&e, NULL);
 
-    cb_http_request req = {.method = "PUT", .body = "hello", .body_len = 5, .timeout = 5,
+    net_http_request req = {.method = "PUT", .body = "hello", .body_len = 5, .timeout = 5,
                            .content_type = "text/plain; charset=utf-8", .bearer_token = TOKEN};
     char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/echo/txn1", srv.port);
     req.url = url;
     put.e = &e;
-    assert_true(cb_http_send(e.http, &req, on_done, &put) > 0);
+    assert_true(net_http_send(e.http, &req, on_done, &put) > 0);
     assert_true(wait_for(&e, &put.calls, 1, WAIT_MS));
     assert_null(put.error);
     assert_string_equal(put.body, "method: PUT\npath: /echo/txn1\nauth: Bearer " TOKEN "\n"
@@ -512,11 +512,11 @@ static void test_many_concurrent(void **state)
         snprintf(path, sizeof path, "/echo?delay=50&n=%d", i);
         assert_true(send_path(&e, &calls[i], "GET", path, NULL, TOKEN, 20) > 0);
     }
-    assert_int_equal(cb_http_active(e.http), MANY);
+    assert_int_equal(net_http_active(e.http), MANY);
     assert_true(wait_for(&e, &e.done_total, MANY, 20000));
     sleep_loop(&e, 100); /* a second report would show up here */
     assert_int_equal(e.done_total, MANY);
-    assert_int_equal(cb_http_active(e.http), 0);
+    assert_int_equal(net_http_active(e.http), 0);
     for (int i = 0; i < MANY; i++) {
         char want[64];
         snprintf(want, sizeof want, "path: /echo?delay=50&n=%d\n", i);
@@ -662,7 +662,7 @@ static uint64_t cancel_target;
 static void cancel_timer(uv_timer_t *t)
 {
     env *e = t->data;
-    cb_http_cancel(e->http, cancel_target);
+    net_http_cancel(e->http, cancel_target);
 }
 
 static void test_cancel(void **state)
@@ -686,20 +686,20 @@ static void test_cancel(void **state)
     /* Cancelled before the loop ever ran: reported later, not inside cancel. */
     uint64_t id = send_path(&e, &early, "GET", "/json", NULL, NULL, 5);
     assert_true(id > 0 && id != cancel_target);
-    cb_http_cancel(e.http, id);
+    net_http_cancel(e.http, id);
     assert_int_equal(early.calls, 0);
     assert_true(wait_for(&e, &early.calls, 1, WAIT_MS));
     assert_string_equal(early.error, "cancelled");
 
     /* Cancelling again, or an unknown id, does nothing. */
-    cb_http_cancel(e.http, cancel_target);
-    cb_http_cancel(e.http, id);
-    cb_http_cancel(e.http, 0);
-    cb_http_cancel(e.http, 987654);
+    net_http_cancel(e.http, cancel_target);
+    net_http_cancel(e.http, id);
+    net_http_cancel(e.http, 0);
+    net_http_cancel(e.http, 987654);
     sleep_loop(&e, 200);
     assert_int_equal(slow.calls, 1);
     assert_int_equal(early.calls, 1);
-    assert_int_equal(cb_http_active(e.http), 0);
+    assert_int_equal(net_http_active(e.http), 0);
 
     uv_close((uv_handle_t *)&t, NULL);
     env_finish(&e);
@@ -711,7 +711,7 @@ static void test_cancel(void **state)
  * curl_multi_socket_action call and waits for delivery. */
 static void cancel_other(call *c)
 {
-    cb_http_cancel(c->e->http, (uint64_t)(uintptr_t)c->user);
+    net_http_cancel(c->e->http, (uint64_t)(uintptr_t)c->user);
 }
 
 static void test_cancel_finished_but_unreported(void **state)
@@ -742,7 +742,7 @@ static void test_cancel_finished_but_unreported(void **state)
 static void free_timer(uv_timer_t *t)
 {
     env *e = t->data;
-    cb_http_free(e->http, on_closed, e);
+    net_http_free(e->http, on_closed, e);
     e->http = NULL;
     uv_close((uv_handle_t *)t, NULL);
 }
@@ -784,7 +784,7 @@ static void test_free_at_once(void **state)
     call c = {0};
     env_init(&e, NULL);
     assert_true(send_path(&e, &c, "GET", "/json", NULL, NULL, 5) > 0);
-    cb_http_free(e.http, on_closed, &e);
+    net_http_free(e.http, on_closed, &e);
     e.http = NULL;
     assert_int_equal(c.calls, 0); /* reported from the loop, not from inside free */
     assert_int_equal(e.closed_calls, 0);
@@ -816,8 +816,8 @@ static call *victim;
 
 static void cancel_then_free(call *c)
 {
-    cb_http_cancel(c->e->http, (uint64_t)(uintptr_t)c->user);
-    cb_http_free(c->e->http, on_closed, c->e);
+    net_http_cancel(c->e->http, (uint64_t)(uintptr_t)c->user);
+    net_http_free(c->e->http, on_closed, c->e);
     c->e->http = NULL;
     /* h is still usable memory until closed(), and refuses new work. */
     assert_int_equal(victim->calls, 0);
@@ -866,18 +866,18 @@ static void test_reentrant_calls(void **state)
     call_reset(&third);
 }
 
-/* A send from inside a done callback after cb_http_free is refused. */
+/* A send from inside a done callback after net_http_free is refused. */
 static int refused_after_free;
 
 static void free_then_send(call *c)
 {
     env *e = c->e;
-    cb_http *h = e->http;
-    cb_http_free(h, on_closed, e);
+    net_http *h = e->http;
+    net_http_free(h, on_closed, e);
     e->http = NULL;
-    cb_http_request req = {.url = "http://127.0.0.1:1/"};
-    refused_after_free = cb_http_send(h, &req, on_done, c) == 0;
-    assert_int_equal(cb_http_active(h), 0);
+    net_http_request req = {.url = "http://127.0.0.1:1/"};
+    refused_after_free = net_http_send(h, &req, on_done, c) == 0;
+    assert_int_equal(net_http_active(h), 0);
 }
 
 static void test_send_after_free_refused(void **state)
@@ -906,7 +906,7 @@ static void test_bad_requests(void **state)
     c.e = &e;
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/echo", srv.port);
-    const cb_http_request bad[] = {
+    const net_http_request bad[] = {
         {.url = NULL},
         {.url = ""},
         {.url = url, .method = "GE T"},
@@ -919,24 +919,24 @@ static void test_bad_requests(void **state)
         {.url = url, .method = "GET", .body = "{}", .body_len = 2},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(cb_http_send(e.http, &bad[i], on_done, &c), 0);
-    cb_http_request ok = {.url = url};
-    assert_int_equal(cb_http_send(NULL, &ok, on_done, &c), 0);
-    assert_int_equal(cb_http_send(e.http, NULL, on_done, &c), 0);
-    assert_int_equal(cb_http_send(e.http, &ok, NULL, &c), 0);
-    assert_int_equal(cb_http_active(e.http), 0);
-    assert_int_equal(cb_http_active(NULL), 0);
-    cb_http_cancel(NULL, 1);
-    cb_http_free(NULL, on_closed, &e);
+        assert_int_equal(net_http_send(e.http, &bad[i], on_done, &c), 0);
+    net_http_request ok = {.url = url};
+    assert_int_equal(net_http_send(NULL, &ok, on_done, &c), 0);
+    assert_int_equal(net_http_send(e.http, NULL, on_done, &c), 0);
+    assert_int_equal(net_http_send(e.http, &ok, NULL, &c), 0);
+    assert_int_equal(net_http_active(e.http), 0);
+    assert_int_equal(net_http_active(NULL), 0);
+    net_http_cancel(NULL, 1);
+    net_http_free(NULL, on_closed, &e);
     sleep_loop(&e, 50);
     assert_int_equal(c.calls, 0);
     assert_int_equal(e.closed_calls, 0);
 
     /* A body with body_len 0 is sent up to its NUL. */
     call strlen_body = {0};
-    cb_http_request req = {.method = "POST", .url = url, .body = "{\"a\":1}", .timeout = 5};
+    net_http_request req = {.method = "POST", .url = url, .body = "{\"a\":1}", .timeout = 5};
     strlen_body.e = &e;
-    assert_true(cb_http_send(e.http, &req, on_done, &strlen_body) > 0);
+    assert_true(net_http_send(e.http, &req, on_done, &strlen_body) > 0);
     assert_true(wait_for(&e, &strlen_body.calls, 1, WAIT_MS));
     assert_non_null(strstr(strlen_body.body, "body: {\"a\":1}\n"));
     env_finish(&e);
@@ -949,13 +949,13 @@ static void test_new_errors(void **state)
     (void)state;
     char err[256] = "untouched";
     uv_loop_t loop;
-    assert_null(cb_http_new(NULL, NULL, err, sizeof err));
+    assert_null(net_http_new(NULL, NULL, err, sizeof err));
     assert_true(strlen(err) > 0);
     assert_int_equal(uv_loop_init(&loop), 0);
-    assert_null(cb_http_new(&loop, "/nonexistent/ca.pem", err, sizeof err));
+    assert_null(net_http_new(&loop, "/nonexistent/ca.pem", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/ca.pem"));
-    assert_null(cb_http_new(&loop, "/nonexistent/ca.pem", NULL, 0)); /* no buffer: fine */
-    assert_null(cb_http_new(&loop, "/", err, sizeof err));           /* a folder */
+    assert_null(net_http_new(&loop, "/nonexistent/ca.pem", NULL, 0)); /* no buffer: fine */
+    assert_null(net_http_new(&loop, "/", err, sizeof err));           /* a folder */
     assert_non_null(strstr(err, "CA file"));
     assert_int_equal(uv_loop_close(&loop), 0);
 }
@@ -975,12 +975,12 @@ static void test_escape(void **state)
         {"100%", "100%25"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *e = cb_http_escape(cases[i].in);
+        char *e = net_http_escape(cases[i].in);
         assert_non_null(e);
         assert_string_equal(e, cases[i].out);
         free(e);
     }
-    assert_null(cb_http_escape(NULL));
+    assert_null(net_http_escape(NULL));
 }
 
 int main(void)

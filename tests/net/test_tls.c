@@ -1,4 +1,4 @@
-/* Tests for include/tls.h against a real OpenSSL server living in the same process: a
+/* Tests for tls.h against a real OpenSSL server living in the same process: a
  * second SSL object in server mode on memory BIOs, with bytes pumped by hand between
  * the two. Certificates (EC P-256) are made with the OpenSSL API when the group starts
  * and written to a mkdtemp folder for the ca_file and fingerprint cases. */
@@ -21,7 +21,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "tls.h"
+#include "net/tls.h"
 
 /* ------------------------------------------------------------------ certificates */
 
@@ -29,7 +29,7 @@ typedef struct cert {
     EVP_PKEY *key;
     X509 *x;
     char path[512];                      /* PEM file holding x */
-    char fp[CB_TLS_FINGERPRINT_SIZE];    /* "AB:CD:..." computed here, not by the module */
+    char fp[NET_TLS_FINGERPRINT_SIZE];    /* "AB:CD:..." computed here, not by the module */
 } cert;
 
 static struct {
@@ -257,21 +257,21 @@ static void server_send(server *s, const void *data, size_t len)
 /* --------------------------------------------------------- client, server, pump */
 
 typedef struct pair {
-    cb_tls *c;
+    net_tls *c;
     server s;
     bytes got;     /* plaintext the client read */
-    int last_read; /* what the client's last cb_tls_read returned */
+    int last_read; /* what the client's last net_tls_read returned */
 } pair;
 
-static cb_tls *client_new(const char *name, int verify, const char *ca_file, const char *pin)
+static net_tls *client_new(const char *name, int verify, const char *ca_file, const char *pin)
 {
-    cb_tls_options o = {.server_name = name, .verify = verify, .ca_file = ca_file,
+    net_tls_options o = {.server_name = name, .verify = verify, .ca_file = ca_file,
                         .pin_sha256 = pin};
-    char err[CB_TLS_ERRLEN];
-    cb_tls *t = cb_tls_client_new(&o, err, sizeof err);
+    char err[NET_TLS_ERRLEN];
+    net_tls *t = net_tls_client_new(&o, err, sizeof err);
 
     if (!t)
-        fail_msg("cb_tls_client_new: %s", err);
+        fail_msg("net_tls_client_new: %s", err);
     return t;
 }
 
@@ -285,7 +285,7 @@ static void pair_init(pair *p, const cert *server_cert, int max_version, const c
 
 static void pair_free(pair *p)
 {
-    cb_tls_free(p->c);
+    net_tls_free(p->c);
     server_free(&p->s);
     free(p->got.data);
 }
@@ -295,7 +295,7 @@ static void client_step(pair *p)
     unsigned char buf[4096];
     int n;
 
-    while ((n = cb_tls_read(p->c, buf, sizeof buf)) > 0)
+    while ((n = net_tls_read(p->c, buf, sizeof buf)) > 0)
         bytes_add(&p->got, buf, (size_t)n);
     p->last_read = n;
 }
@@ -310,18 +310,18 @@ static void pump_chunked(pair *p, size_t chunk)
         size_t moved = 0, n;
         int k;
 
-        while ((n = cb_tls_take_output(p->c, buf, sizeof buf)) > 0) {
+        while ((n = net_tls_take_output(p->c, buf, sizeof buf)) > 0) {
             assert_int_equal(BIO_write(p->s.in, buf, (int)n), (int)n);
             moved += n;
         }
         server_step(&p->s);
         while ((k = BIO_read(p->s.out, buf, (int)(chunk < sizeof buf ? chunk : sizeof buf))) > 0) {
-            cb_tls_feed(p->c, buf, (size_t)k);
+            net_tls_feed(p->c, buf, (size_t)k);
             client_step(p);
             moved += (size_t)k;
         }
         client_step(p);
-        if (!moved && cb_tls_output_pending(p->c) == 0)
+        if (!moved && net_tls_output_pending(p->c) == 0)
             return;
     }
     fail_msg("pump did not settle");
@@ -343,21 +343,21 @@ static void assert_refused(pair *p)
 {
     char buf[16];
 
-    assert_false(cb_tls_handshake_done(p->c));
-    assert_int_equal(p->last_read, CB_TLS_ERROR);
-    assert_true(cb_tls_error(p->c)[0] != '\0');
-    print_message("refused: %s\n", cb_tls_error(p->c)); /* shows what an operator reads */
-    assert_int_equal(cb_tls_read(p->c, buf, sizeof buf), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_write(p->c, "x", 1), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_feed(p->c, "x", 1), CB_TLS_ERROR);
+    assert_false(net_tls_handshake_done(p->c));
+    assert_int_equal(p->last_read, NET_TLS_ERROR);
+    assert_true(net_tls_error(p->c)[0] != '\0');
+    print_message("refused: %s\n", net_tls_error(p->c)); /* shows what an operator reads */
+    assert_int_equal(net_tls_read(p->c, buf, sizeof buf), NET_TLS_ERROR);
+    assert_int_equal(net_tls_write(p->c, "x", 1), NET_TLS_ERROR);
+    assert_int_equal(net_tls_feed(p->c, "x", 1), NET_TLS_ERROR);
     assert_false(p->s.done && p->s.got.len > 0);
 }
 
 static void assert_ok(pair *p)
 {
-    if (!cb_tls_handshake_done(p->c))
-        fail_msg("handshake not done: %s", cb_tls_error(p->c));
-    assert_string_equal(cb_tls_error(p->c), "");
+    if (!net_tls_handshake_done(p->c))
+        fail_msg("handshake not done: %s", net_tls_error(p->c));
+    assert_string_equal(net_tls_error(p->c), "");
     assert_true(p->s.done);
 }
 
@@ -367,22 +367,22 @@ static void test_good_certificate(void **state)
 {
     static const char hello[] = "NICK careerbot\r\nUSER careerbot 0 * :bot\r\n";
     static const char ping[] = "PING :irc.test\r\n";
-    char fp[CB_TLS_FINGERPRINT_SIZE];
+    char fp[NET_TLS_FINGERPRINT_SIZE];
     pair p;
 
     (void)state;
     pair_init(&p, &certs.good, 0, "localhost", 1, certs.ca.path, NULL);
-    assert_false(cb_tls_handshake_done(p.c));
-    assert_string_equal(cb_tls_protocol(p.c), "");
-    assert_true(cb_tls_output_pending(p.c) > 0); /* the ClientHello */
-    assert_int_equal(cb_tls_write(p.c, hello, strlen(hello)), CB_TLS_OK);
+    assert_false(net_tls_handshake_done(p.c));
+    assert_string_equal(net_tls_protocol(p.c), "");
+    assert_true(net_tls_output_pending(p.c) > 0); /* the ClientHello */
+    assert_int_equal(net_tls_write(p.c, hello, strlen(hello)), NET_TLS_OK);
     pump(&p);
 
     assert_ok(&p);
-    assert_string_equal(cb_tls_protocol(p.c), "TLSv1.3");
+    assert_string_equal(net_tls_protocol(p.c), "TLSv1.3");
     assert_string_equal(SSL_get_servername(p.s.ssl, TLSEXT_NAMETYPE_host_name), "localhost");
     assert_true(bytes_equal(&p.s.got, hello, strlen(hello)));
-    assert_int_equal(cb_tls_peer_fingerprint(p.c, fp, sizeof fp), CB_TLS_OK);
+    assert_int_equal(net_tls_peer_fingerprint(p.c, fp, sizeof fp), NET_TLS_OK);
     assert_string_equal(fp, certs.good.fp);
 
     server_send(&p.s, ping, strlen(ping));
@@ -402,8 +402,8 @@ static void test_large_transfer(void **state)
 
     (void)state;
     pair_init(&p, &certs.good, 0, "localhost", 1, certs.ca.path, NULL);
-    assert_int_equal(cb_tls_write(p.c, up, len / 2), CB_TLS_OK);
-    assert_int_equal(cb_tls_write(p.c, up + len / 2, len - len / 2), CB_TLS_OK);
+    assert_int_equal(net_tls_write(p.c, up, len / 2), NET_TLS_OK);
+    assert_int_equal(net_tls_write(p.c, up + len / 2, len - len / 2), NET_TLS_OK);
     pump(&p);
     assert_ok(&p);
     assert_true(bytes_equal(&p.s.got, up, len));
@@ -423,7 +423,7 @@ static void test_one_byte_at_a_time(void **state)
 
     (void)state;
     pair_init(&p, &certs.good, 0, "localhost", 1, certs.ca.path, NULL);
-    assert_int_equal(cb_tls_write(p.c, "early\r\n", 7), CB_TLS_OK);
+    assert_int_equal(net_tls_write(p.c, "early\r\n", 7), NET_TLS_OK);
     pump_chunked(&p, 1);
     assert_ok(&p);
     assert_true(bytes_equal(&p.s.got, "early\r\n", 7));
@@ -466,9 +466,9 @@ static void test_ip_address_mismatch(void **state)
     pair_init(&p, &certs.good, 0, "[::1]", 1, certs.ca.path, NULL);
     pump(&p);
     assert_refused(&p);
-    assert_contains(cb_tls_error(p.c), "host name mismatch");
-    assert_contains(cb_tls_error(p.c), "expected ::1,");
-    assert_contains(cb_tls_error(p.c), "127.0.0.1");
+    assert_contains(net_tls_error(p.c), "host name mismatch");
+    assert_contains(net_tls_error(p.c), "expected ::1,");
+    assert_contains(net_tls_error(p.c), "127.0.0.1");
     pair_free(&p);
 }
 
@@ -480,9 +480,9 @@ static void test_wrong_host_name(void **state)
     pair_init(&p, &certs.good, 0, "irc.example.org", 1, certs.ca.path, NULL);
     pump(&p);
     assert_refused(&p);
-    assert_contains(cb_tls_error(p.c), "host name mismatch");
-    assert_contains(cb_tls_error(p.c), "expected irc.example.org");
-    assert_contains(cb_tls_error(p.c), "localhost, 127.0.0.1");
+    assert_contains(net_tls_error(p.c), "host name mismatch");
+    assert_contains(net_tls_error(p.c), "expected irc.example.org");
+    assert_contains(net_tls_error(p.c), "localhost, 127.0.0.1");
     assert_string_equal(SSL_get_servername(p.s.ssl, TLSEXT_NAMETYPE_host_name),
                         "irc.example.org");
     pair_free(&p);
@@ -497,26 +497,26 @@ static void test_certificate_for_other_name(void **state)
     pair_init(&p, &certs.other, 0, "localhost", 1, certs.ca.path, NULL);
     pump(&p);
     assert_refused(&p);
-    assert_contains(cb_tls_error(p.c), "host name mismatch (expected localhost");
-    assert_contains(cb_tls_error(p.c), "other.example");
+    assert_contains(net_tls_error(p.c), "host name mismatch (expected localhost");
+    assert_contains(net_tls_error(p.c), "other.example");
     pair_free(&p);
 }
 
 static void test_untrusted_self_signed(void **state)
 {
-    char fp[CB_TLS_FINGERPRINT_SIZE];
+    char fp[NET_TLS_FINGERPRINT_SIZE];
     pair p;
 
     (void)state;
     pair_init(&p, &certs.self, 0, "localhost", 1, NULL, NULL);
     pump(&p);
     assert_refused(&p);
-    assert_contains(cb_tls_error(p.c), "untrusted certificate");
-    assert_contains(cb_tls_error(p.c), "self-signed");
-    assert_contains(cb_tls_error(p.c), "CN=localhost");
-    assert_contains(cb_tls_error(p.c), certs.self.fp);
+    assert_contains(net_tls_error(p.c), "untrusted certificate");
+    assert_contains(net_tls_error(p.c), "self-signed");
+    assert_contains(net_tls_error(p.c), "CN=localhost");
+    assert_contains(net_tls_error(p.c), certs.self.fp);
     /* "pin this": the fingerprint is known even though the handshake failed */
-    assert_int_equal(cb_tls_peer_fingerprint(p.c, fp, sizeof fp), CB_TLS_OK);
+    assert_int_equal(net_tls_peer_fingerprint(p.c, fp, sizeof fp), NET_TLS_OK);
     assert_string_equal(fp, certs.self.fp);
     pair_free(&p);
 }
@@ -530,8 +530,8 @@ static void test_untrusted_unknown_ca(void **state)
     pair_init(&p, &certs.good, 0, "localhost", 1, NULL, NULL);
     pump(&p);
     assert_refused(&p);
-    assert_contains(cb_tls_error(p.c), "untrusted certificate");
-    assert_contains(cb_tls_error(p.c), "local issuer");
+    assert_contains(net_tls_error(p.c), "untrusted certificate");
+    assert_contains(net_tls_error(p.c), "local issuer");
     pair_free(&p);
 }
 
@@ -543,8 +543,8 @@ static void test_expired(void **state)
     pair_init(&p, &certs.expired, 0, "localhost", 1, certs.ca.path, NULL);
     pump(&p);
     assert_refused(&p);
-    assert_contains(cb_tls_error(p.c), "certificate has expired");
-    assert_contains(cb_tls_error(p.c), "CN=localhost");
+    assert_contains(net_tls_error(p.c), "certificate has expired");
+    assert_contains(net_tls_error(p.c), "CN=localhost");
     pair_free(&p);
 }
 
@@ -563,7 +563,7 @@ static void test_self_signed_in_ca_file(void **state)
 /* Every accepted spelling of the pin; the name and chain are not checked. */
 static void test_pin_match(void **state)
 {
-    char lower[CB_TLS_FINGERPRINT_SIZE], bare[80], prefixed[128];
+    char lower[NET_TLS_FINGERPRINT_SIZE], bare[80], prefixed[128];
     size_t j = 0;
 
     (void)state;
@@ -598,9 +598,9 @@ static void test_pin_mismatch(void **state)
     pair_init(&p, &certs.self, 0, "localhost", 1, NULL, certs.good.fp);
     pump(&p);
     assert_refused(&p);
-    assert_contains(cb_tls_error(p.c), "fingerprint mismatch");
-    assert_contains(cb_tls_error(p.c), certs.self.fp);
-    assert_contains(cb_tls_error(p.c), certs.good.fp);
+    assert_contains(net_tls_error(p.c), "fingerprint mismatch");
+    assert_contains(net_tls_error(p.c), certs.self.fp);
+    assert_contains(net_tls_error(p.c), certs.good.fp);
     pair_free(&p);
 }
 
@@ -613,7 +613,7 @@ static void test_pin_overrides_ca(void **state)
     pair_init(&p, &certs.good, 0, "localhost", 1, certs.ca.path, certs.self.fp);
     pump(&p);
     assert_refused(&p);
-    assert_contains(cb_tls_error(p.c), "fingerprint mismatch");
+    assert_contains(net_tls_error(p.c), "fingerprint mismatch");
     pair_free(&p);
 }
 
@@ -636,28 +636,28 @@ static void test_verify_off(void **state)
 
 static void test_bad_options(void **state)
 {
-    char err[CB_TLS_ERRLEN];
-    cb_tls_options o = {.server_name = "localhost", .verify = 1};
+    char err[NET_TLS_ERRLEN];
+    net_tls_options o = {.server_name = "localhost", .verify = 1};
 
     (void)state;
-    assert_null(cb_tls_client_new(NULL, err, sizeof err));
+    assert_null(net_tls_client_new(NULL, err, sizeof err));
     assert_true(err[0] != '\0');
 
     o.pin_sha256 = "AB:CD";
-    assert_null(cb_tls_client_new(&o, err, sizeof err));
+    assert_null(net_tls_client_new(&o, err, sizeof err));
     assert_contains(err, "pin_sha256");
     o.pin_sha256 = NULL;
 
     o.ca_file = "/nonexistent/ca.pem";
-    assert_null(cb_tls_client_new(&o, err, sizeof err));
+    assert_null(net_tls_client_new(&o, err, sizeof err));
     assert_contains(err, "/nonexistent/ca.pem");
     print_message("refused: %s\n", err);
     o.ca_file = NULL;
 
     o.server_name = NULL;
-    assert_null(cb_tls_client_new(&o, err, sizeof err));
+    assert_null(net_tls_client_new(&o, err, sizeof err));
     assert_contains(err, "server_name");
-    assert_null(cb_tls_client_new(&o, NULL, 0)); /* no room for a message is fine */
+    assert_null(net_tls_client_new(&o, NULL, 0)); /* no room for a message is fine */
 }
 
 /* A plaintext server (an HTTP or IRC port without TLS) answering the ClientHello. */
@@ -665,20 +665,20 @@ static void test_garbage_during_handshake(void **state)
 {
     static const char reply[] = "ERROR :Closing link (TLS on a plain port)\r\n";
     unsigned char buf[4096];
-    cb_tls *t;
+    net_tls *t;
 
     (void)state;
     t = client_new("localhost", 1, certs.ca.path, NULL);
-    while (cb_tls_take_output(t, buf, sizeof buf) > 0)
+    while (net_tls_take_output(t, buf, sizeof buf) > 0)
         ;
-    assert_int_equal(cb_tls_feed(t, reply, strlen(reply)), CB_TLS_ERROR);
-    assert_contains(cb_tls_error(t), "TLS handshake failed");
-    print_message("refused: %s\n", cb_tls_error(t));
-    assert_int_equal(cb_tls_read(t, buf, sizeof buf), CB_TLS_ERROR);
-    assert_false(cb_tls_handshake_done(t));
-    cb_tls_take_output(t, buf, sizeof buf); /* an alert, maybe: harmless */
-    cb_tls_close(t);
-    cb_tls_free(t);
+    assert_int_equal(net_tls_feed(t, reply, strlen(reply)), NET_TLS_ERROR);
+    assert_contains(net_tls_error(t), "TLS handshake failed");
+    print_message("refused: %s\n", net_tls_error(t));
+    assert_int_equal(net_tls_read(t, buf, sizeof buf), NET_TLS_ERROR);
+    assert_false(net_tls_handshake_done(t));
+    net_tls_take_output(t, buf, sizeof buf); /* an alert, maybe: harmless */
+    net_tls_close(t);
+    net_tls_free(t);
 }
 
 /* Random bytes, with and without a plausible record header: never a crash or a hang. */
@@ -690,7 +690,7 @@ static void test_random_garbage(void **state)
     (void)state;
     for (int round = 0; round < 200; round++) {
         /* verification is never reached; loading the system store 200 times is slow */
-        cb_tls *t = client_new("localhost", round % 20 == 0, certs.ca.path, NULL);
+        net_tls *t = client_new("localhost", round % 20 == 0, certs.ca.path, NULL);
         size_t len = 1 + (size_t)round * 37 % (sizeof buf - 1);
         for (size_t i = 0; i < len; i++) {
             seed = seed * 1103515245u + 12345u;
@@ -702,13 +702,13 @@ static void test_random_garbage(void **state)
             if (len > 2)
                 buf[2] = 0x03;
         }
-        while (cb_tls_take_output(t, scratch, sizeof scratch) > 0)
+        while (net_tls_take_output(t, scratch, sizeof scratch) > 0)
             ;
-        cb_tls_feed(t, buf, len);
-        while (cb_tls_read(t, buf, sizeof buf) > 0)
+        net_tls_feed(t, buf, len);
+        while (net_tls_read(t, buf, sizeof buf) > 0)
             ;
-        assert_false(cb_tls_handshake_done(t));
-        cb_tls_free(t);
+        assert_false(net_tls_handshake_done(t));
+        net_tls_free(t);
     }
 }
 
@@ -726,10 +726,10 @@ static void test_garbage_after_handshake(void **state)
     int n = BIO_read(p.s.out, rec, sizeof rec);
     assert_true(n > 10);
     rec[n - 1] ^= 0x55; /* flip bits in the authentication tag */
-    assert_int_equal(cb_tls_feed(p.c, rec, (size_t)n), CB_TLS_OK);
-    assert_int_equal(cb_tls_read(p.c, buf, sizeof buf), CB_TLS_ERROR);
-    assert_contains(cb_tls_error(p.c), "TLS read failed");
-    print_message("refused: %s\n", cb_tls_error(p.c));
+    assert_int_equal(net_tls_feed(p.c, rec, (size_t)n), NET_TLS_OK);
+    assert_int_equal(net_tls_read(p.c, buf, sizeof buf), NET_TLS_ERROR);
+    assert_contains(net_tls_error(p.c), "TLS read failed");
+    print_message("refused: %s\n", net_tls_error(p.c));
     assert_int_equal(p.got.len, 0);
     pair_free(&p);
 }
@@ -743,10 +743,10 @@ static void test_client_close(void **state)
     pair_init(&p, &certs.good, 0, "localhost", 1, certs.ca.path, NULL);
     pump(&p);
     assert_ok(&p);
-    assert_int_equal(cb_tls_write(p.c, "QUIT :bye\r\n", 11), CB_TLS_OK);
-    assert_int_equal(cb_tls_close(p.c), CB_TLS_OK);
-    assert_int_equal(cb_tls_close(p.c), CB_TLS_OK); /* twice is harmless */
-    assert_int_equal(cb_tls_write(p.c, "late", 4), CB_TLS_ERROR);
+    assert_int_equal(net_tls_write(p.c, "QUIT :bye\r\n", 11), NET_TLS_OK);
+    assert_int_equal(net_tls_close(p.c), NET_TLS_OK);
+    assert_int_equal(net_tls_close(p.c), NET_TLS_OK); /* twice is harmless */
+    assert_int_equal(net_tls_write(p.c, "late", 4), NET_TLS_ERROR);
     pump(&p);
     assert_true(p.s.closed);
     assert_true(bytes_equal(&p.s.got, "QUIT :bye\r\n", 11));
@@ -754,12 +754,12 @@ static void test_client_close(void **state)
     /* the server answers with its own close_notify: the client reads the end */
     assert_true(SSL_shutdown(p.s.ssl) >= 0);
     pump(&p);
-    assert_int_equal(p.last_read, CB_TLS_CLOSED);
-    assert_string_equal(cb_tls_error(p.c), "");
+    assert_int_equal(p.last_read, NET_TLS_CLOSED);
+    assert_string_equal(net_tls_error(p.c), "");
     pair_free(&p);
 }
 
-/* The server says goodbye: the client reads the data, then CB_TLS_CLOSED, repeatedly. */
+/* The server says goodbye: the client reads the data, then NET_TLS_CLOSED, repeatedly. */
 static void test_server_close(void **state)
 {
     char buf[64];
@@ -773,9 +773,9 @@ static void test_server_close(void **state)
     assert_int_equal(SSL_shutdown(p.s.ssl), 0);
     pump(&p);
     assert_true(bytes_equal(&p.got, "ERROR :bye\r\n", 12));
-    assert_int_equal(p.last_read, CB_TLS_CLOSED);
-    assert_int_equal(cb_tls_read(p.c, buf, sizeof buf), CB_TLS_CLOSED);
-    assert_int_equal(cb_tls_close(p.c), CB_TLS_OK);
+    assert_int_equal(p.last_read, NET_TLS_CLOSED);
+    assert_int_equal(net_tls_read(p.c, buf, sizeof buf), NET_TLS_CLOSED);
+    assert_int_equal(net_tls_close(p.c), NET_TLS_OK);
     pump(&p);
     assert_true(p.s.closed);
     pair_free(&p);
@@ -785,16 +785,16 @@ static void test_server_close(void **state)
 static void test_close_before_handshake(void **state)
 {
     unsigned char buf[4096];
-    cb_tls *t;
+    net_tls *t;
 
     (void)state;
     t = client_new("localhost", 1, certs.ca.path, NULL);
-    while (cb_tls_take_output(t, buf, sizeof buf) > 0)
+    while (net_tls_take_output(t, buf, sizeof buf) > 0)
         ;
-    assert_int_equal(cb_tls_write(t, "NICK x\r\n", 8), CB_TLS_OK);
-    assert_int_equal(cb_tls_close(t), CB_TLS_OK);
-    assert_int_equal(cb_tls_take_output(t, buf, sizeof buf), 0);
-    cb_tls_free(t);
+    assert_int_equal(net_tls_write(t, "NICK x\r\n", 8), NET_TLS_OK);
+    assert_int_equal(net_tls_close(t), NET_TLS_OK);
+    assert_int_equal(net_tls_take_output(t, buf, sizeof buf), 0);
+    net_tls_free(t);
 }
 
 /* TLS 1.3 KeyUpdate from the server (asking for one back) in the middle of traffic. */
@@ -810,7 +810,7 @@ static void test_key_update(void **state)
         assert_int_equal(SSL_key_update(p.s.ssl, SSL_KEY_UPDATE_REQUESTED), 1);
         server_send(&p.s, "A", 1);
         pump(&p);
-        assert_int_equal(cb_tls_write(p.c, "B", 1), CB_TLS_OK);
+        assert_int_equal(net_tls_write(p.c, "B", 1), NET_TLS_OK);
         pump(&p);
     }
     assert_true(bytes_equal(&p.got, "AAA", 3));
@@ -829,10 +829,10 @@ static void test_tls12_renegotiation(void **state)
 
     (void)state;
     pair_init(&p, &certs.good, TLS1_2_VERSION, "localhost", 1, certs.ca.path, NULL);
-    assert_int_equal(cb_tls_write(p.c, "one\r\n", 5), CB_TLS_OK);
+    assert_int_equal(net_tls_write(p.c, "one\r\n", 5), NET_TLS_OK);
     pump(&p);
     assert_ok(&p);
-    assert_string_equal(cb_tls_protocol(p.c), "TLSv1.2");
+    assert_string_equal(net_tls_protocol(p.c), "TLSv1.2");
     assert_true(bytes_equal(&p.s.got, "one\r\n", 5));
 
     assert_int_equal(SSL_renegotiate(p.s.ssl), 1);
@@ -840,12 +840,12 @@ static void test_tls12_renegotiation(void **state)
     ERR_clear_error();
     server_send(&p.s, "two\r\n", 5);
     while ((n = BIO_read(p.s.out, buf, sizeof buf)) > 0) /* HelloRequest and "two" */
-        assert_int_equal(cb_tls_feed(p.c, buf, (size_t)n), CB_TLS_OK);
+        assert_int_equal(net_tls_feed(p.c, buf, (size_t)n), NET_TLS_OK);
     client_step(&p); /* reads "two", answers with a ClientHello */
     assert_int_equal(p.last_read, 0);
-    assert_int_equal(cb_tls_write(p.c, "three\r\n", 7), CB_TLS_OK); /* mid-handshake */
+    assert_int_equal(net_tls_write(p.c, "three\r\n", 7), NET_TLS_OK); /* mid-handshake */
     pump(&p);
-    assert_int_equal(cb_tls_write(p.c, "four\r\n", 6), CB_TLS_OK);
+    assert_int_equal(net_tls_write(p.c, "four\r\n", 6), NET_TLS_OK);
     server_send(&p.s, "five\r\n", 6);
     pump(&p);
     assert_false(p.s.failed);
@@ -853,7 +853,7 @@ static void test_tls12_renegotiation(void **state)
     assert_int_equal(SSL_total_renegotiations(p.s.ssl), 1);
     assert_true(bytes_equal(&p.s.got, "one\r\nthree\r\nfour\r\n", 18));
     assert_true(bytes_equal(&p.got, "two\r\nfive\r\n", 11));
-    assert_string_equal(cb_tls_error(p.c), "");
+    assert_string_equal(net_tls_error(p.c), "");
     pair_free(&p);
 }
 
@@ -865,54 +865,54 @@ static void test_old_protocol_refused(void **state)
     pair_init(&p, &certs.good, TLS1_1_VERSION, "localhost", 1, certs.ca.path, NULL);
     pump(&p);
     assert_refused(&p);
-    assert_contains(cb_tls_error(p.c), "TLS handshake failed");
+    assert_contains(net_tls_error(p.c), "TLS handshake failed");
     pair_free(&p);
 }
 
 static void test_fingerprint_file(void **state)
 {
-    char fp[CB_TLS_FINGERPRINT_SIZE];
+    char fp[NET_TLS_FINGERPRINT_SIZE];
 
     (void)state;
-    assert_int_equal(cb_tls_fingerprint_sha256(certs.self.path, fp, sizeof fp), CB_TLS_OK);
+    assert_int_equal(net_tls_fingerprint_sha256(certs.self.path, fp, sizeof fp), NET_TLS_OK);
     assert_string_equal(fp, certs.self.fp);
     assert_int_equal(strlen(fp), 95);
-    assert_int_equal(cb_tls_fingerprint_sha256(certs.self.path, fp, 95), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_fingerprint_sha256("/nonexistent.pem", fp, sizeof fp), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_fingerprint_sha256(NULL, fp, sizeof fp), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_fingerprint_sha256(certs.dir, fp, sizeof fp), CB_TLS_ERROR);
+    assert_int_equal(net_tls_fingerprint_sha256(certs.self.path, fp, 95), NET_TLS_ERROR);
+    assert_int_equal(net_tls_fingerprint_sha256("/nonexistent.pem", fp, sizeof fp), NET_TLS_ERROR);
+    assert_int_equal(net_tls_fingerprint_sha256(NULL, fp, sizeof fp), NET_TLS_ERROR);
+    assert_int_equal(net_tls_fingerprint_sha256(certs.dir, fp, sizeof fp), NET_TLS_ERROR);
 }
 
 static void test_null_session(void **state)
 {
-    char buf[CB_TLS_FINGERPRINT_SIZE];
-    cb_tls *t;
+    char buf[NET_TLS_FINGERPRINT_SIZE];
+    net_tls *t;
 
     (void)state;
-    cb_tls_free(NULL);
-    assert_int_equal(cb_tls_feed(NULL, "x", 1), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_read(NULL, buf, sizeof buf), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_write(NULL, "x", 1), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_take_output(NULL, buf, sizeof buf), 0);
-    assert_int_equal(cb_tls_output_pending(NULL), 0);
-    assert_false(cb_tls_handshake_done(NULL));
-    assert_string_equal(cb_tls_protocol(NULL), "");
-    assert_non_null(cb_tls_error(NULL));
-    assert_int_equal(cb_tls_close(NULL), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_peer_fingerprint(NULL, buf, sizeof buf), CB_TLS_ERROR);
+    net_tls_free(NULL);
+    assert_int_equal(net_tls_feed(NULL, "x", 1), NET_TLS_ERROR);
+    assert_int_equal(net_tls_read(NULL, buf, sizeof buf), NET_TLS_ERROR);
+    assert_int_equal(net_tls_write(NULL, "x", 1), NET_TLS_ERROR);
+    assert_int_equal(net_tls_take_output(NULL, buf, sizeof buf), 0);
+    assert_int_equal(net_tls_output_pending(NULL), 0);
+    assert_false(net_tls_handshake_done(NULL));
+    assert_string_equal(net_tls_protocol(NULL), "");
+    assert_non_null(net_tls_error(NULL));
+    assert_int_equal(net_tls_close(NULL), NET_TLS_ERROR);
+    assert_int_equal(net_tls_peer_fingerprint(NULL, buf, sizeof buf), NET_TLS_ERROR);
 
     /* nothing known yet, NULL buffers with a length, zero-length calls */
     t = client_new("localhost", 1, certs.ca.path, NULL);
-    assert_int_equal(cb_tls_peer_fingerprint(t, buf, sizeof buf), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_feed(t, NULL, 1), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_write(t, NULL, 1), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_read(t, NULL, 1), CB_TLS_ERROR);
-    assert_int_equal(cb_tls_feed(t, NULL, 0), CB_TLS_OK);
-    assert_int_equal(cb_tls_write(t, NULL, 0), CB_TLS_OK);
-    assert_int_equal(cb_tls_read(t, buf, 0), 0);
-    assert_int_equal(cb_tls_take_output(t, NULL, 10), 0);
-    assert_string_equal(cb_tls_error(t), "");
-    cb_tls_free(t);
+    assert_int_equal(net_tls_peer_fingerprint(t, buf, sizeof buf), NET_TLS_ERROR);
+    assert_int_equal(net_tls_feed(t, NULL, 1), NET_TLS_ERROR);
+    assert_int_equal(net_tls_write(t, NULL, 1), NET_TLS_ERROR);
+    assert_int_equal(net_tls_read(t, NULL, 1), NET_TLS_ERROR);
+    assert_int_equal(net_tls_feed(t, NULL, 0), NET_TLS_OK);
+    assert_int_equal(net_tls_write(t, NULL, 0), NET_TLS_OK);
+    assert_int_equal(net_tls_read(t, buf, 0), 0);
+    assert_int_equal(net_tls_take_output(t, NULL, 10), 0);
+    assert_string_equal(net_tls_error(t), "");
+    net_tls_free(t);
 }
 
 int main(void)

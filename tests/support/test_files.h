@@ -1,7 +1,7 @@
 /* Temporary directories and files for the tests (cmocka assertions on
  * failure). Shared by the unit tests and the Matrix tests. */
-#ifndef CB_TEST_FILES_H
-#define CB_TEST_FILES_H
+#ifndef TEST_FILES_H
+#define TEST_FILES_H
 
 /* A fresh empty directory under $TMPDIR (or /tmp); caller frees the string
  * and removes the directory with tu_rmtree. Left-over directories are removed

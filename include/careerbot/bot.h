@@ -1,0 +1,53 @@
+/* The bot's core: one message and its context in, one reply out. No I/O and
+ * no protocol: every transport (console, IRC, Matrix) calls this. */
+#ifndef CAREERBOT_BOT_H
+#define CAREERBOT_BOT_H
+
+#include <stddef.h>
+
+#include "base/error.h"
+#include "careerbot/kb.h"
+
+typedef struct core_bot core_bot;
+
+typedef struct core_bot_options {
+    const char *command_prefixes; /* characters that start a command; NULL: "/!" */
+    size_t max_conversations;     /* 0: 4096 */
+    double conversation_ttl;      /* seconds; 0: 1800 */
+} core_bot_options;
+
+typedef struct core_request {
+    const char *network; /* "console", an IRC network or a Matrix homeserver name */
+    const char *room;    /* channel or room; the user again for a direct message */
+    const char *user;
+    double now;          /* seconds on a monotonic clock, for conversation expiry */
+    const char *text;    /* any bytes; need not be NUL-terminated */
+    size_t len;
+    const char *command_prefixes; /* NULL: the bot's own */
+} core_request;
+
+typedef struct core_reply {
+    int matched;         /* 0 when the bot declined or could not tell */
+    const char *topic;   /* id of the topic answered (owned by the bot's kb), or NULL */
+    double score;
+    char *text;          /* the reply, lines separated by '\n'; owned by the caller */
+} core_reply;
+
+/* Creates a bot that owns kb. On failure kb is freed too. */
+core_bot *core_bot_new(core_kb *kb, const core_bot_options *opts, base_error *err);
+void core_bot_free(core_bot *bot);
+
+/* Answers one message. Returns BASE_OK, or BASE_ERR only when out of memory. */
+int core_bot_reply(core_bot *bot, const core_request *req, core_reply *out);
+void core_reply_clear(core_reply *reply);
+
+/* Swaps in a new knowledge base (the bot owns it on success; on failure the
+ * old one stays and kb is freed). Conversations are kept. */
+int core_bot_replace_kb(core_bot *bot, core_kb *kb, base_error *err);
+const core_kb *core_bot_kb(const core_bot *bot);
+
+/* True when text (after leading spaces) is a command, e.g. "!salary";
+ * prefixes NULL means the bot's own. */
+int core_bot_is_command(const core_bot *bot, const char *prefixes, const char *text, size_t len);
+
+#endif

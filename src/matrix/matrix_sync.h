@@ -1,0 +1,65 @@
+/* A /sync response, read into plain structs: JSON text in, lists out. Pure
+ * (no I/O), so it is unit-tested and fuzzed. Anything malformed inside the
+ * response (wrong types, missing fields, oversized values) is skipped and
+ * counted; only a response that is not JSON at all, or has no next_batch,
+ * fails as a whole. */
+#ifndef MATRIX_SYNC_H
+#define MATRIX_SYNC_H
+
+#include <stddef.h>
+
+#include "base/error.h"
+
+/* One m.room.message event from a joined room's timeline. */
+typedef struct matrix_message {
+    char *room_id;
+    char *event_id;
+    char *sender;
+    char *msgtype;          /* NULL when content.msgtype is missing or not a string */
+    char *body;             /* NULL when missing (e.g. redacted) */
+    char *formatted_body;   /* only with format org.matrix.custom.html, else NULL */
+    char **mentions;        /* content["m.mentions"].user_ids */
+    size_t n_mentions;
+    char *thread_root;      /* m.relates_to with rel_type m.thread: the root's event id */
+    int is_edit;            /* m.relates_to rel_type m.replace */
+    int redacted;           /* unsigned.redacted_because, or empty content */
+    int before_own_join;    /* earlier in this timeline than the bot's own join: old history */
+    double origin_server_ts;
+} matrix_message;
+
+/* An invite to the bot (rooms.invite), read from its stripped state. */
+typedef struct matrix_invite {
+    char *room_id;
+    char *inviter;   /* sender of the m.room.member invite event for the bot */
+    int is_direct;   /* content.is_direct of that event */
+    int encrypted;   /* m.room.encryption in the invite state */
+} matrix_invite;
+
+typedef struct matrix_sync {
+    char *next_batch;
+    matrix_message *messages;   /* in timeline order, room by room */
+    size_t n_messages;
+    matrix_invite *invites;
+    size_t n_invites;
+    char **encrypted_rooms;     /* joined rooms with m.room.encryption or an encrypted event from someone else */
+    size_t n_encrypted_rooms;
+    char **joined_rooms;        /* every room under rooms.join */
+    size_t n_joined_rooms;
+    char **left_rooms;          /* rooms under rooms.leave */
+    size_t n_left_rooms;
+    char **limited_rooms;       /* timeline.limited: messages were left out of this batch */
+    size_t n_limited_rooms;
+    int has_direct;             /* m.direct account data came with this batch */
+    char **direct_rooms;        /* every room id in it */
+    size_t n_direct_rooms;
+    size_t skipped;             /* malformed parts left out */
+    char first_skip[160];       /* why the first one was left out, for the log */
+} matrix_sync;
+
+/* Parses a /sync response. own_user_id tells the bot's own events and
+ * invites apart. On failure (not JSON, no next_batch, out of memory) out is
+ * left empty and err says why. */
+int matrix_sync_parse(const char *json, size_t len, const char *own_user_id, matrix_sync *out, base_error *err);
+void matrix_sync_free(matrix_sync *s);
+
+#endif
