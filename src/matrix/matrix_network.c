@@ -525,10 +525,10 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
         n->token = base_strdup(n->cfg.access_token);
     if (n->cfg.display_name)
         n->display_name = base_strdup(n->cfg.display_name);
-    char err[256] = "";
-    n->http = net_http_new(loop, n->cfg.ca_file, err, sizeof err);
+    base_error err;
+    n->http = net_http_new(loop, n->cfg.ca_file, &err);
     if (!n->http)
-        base_log(BASE_LOG_ERROR, n->who, "cannot start HTTP: %s", err);
+        base_log(BASE_LOG_ERROR, n->who, "cannot start HTTP: %s", err.text);
     if (!n->users || !n->rooms || !n->http || (n->cfg.access_token && !n->token) ||
         (n->cfg.display_name && !n->display_name)) {
         matrix_network_free(n);

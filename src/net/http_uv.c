@@ -16,7 +16,9 @@
  *   close callback. */
 #include "net/http_uv.h"
 
-#include "net/curl_api.h"
+#include "base/str.h"
+
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,19 +94,16 @@ struct net_http {
 
 /* ---- small helpers ---- */
 
-static void set_err(char *err, size_t errlen, const char *msg)
+/* libcurl's global state, set up once for the process (the bot has one
+ * thread, so the order of the first calls is all that matters). */
+static int curl_ready(base_error *err)
 {
-    if (err && errlen > 0)
-        snprintf(err, errlen, "%s", msg);
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
+    static int state; /* 0 not yet, 1 ready, -1 failed */
+    if (state == 0)
+        state = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 1 : -1;
+    if (state < 0)
+        return base_error_set(err, "http: libcurl cannot be initialised");
+    return BASE_OK;
 }
 
 static void tlist_push(tlist *l, transfer *t)
@@ -687,11 +686,10 @@ static void transfer_discard(transfer *t)
 
 /* ---- public functions ---- */
 
-net_http *net_http_new(uv_loop_t *loop, const char *ca_file, char *err, size_t errlen)
+net_http *net_http_new(uv_loop_t *loop, const char *ca_file, base_error *err)
 {
-    set_err(err, errlen, "");
     if (!loop) {
-        set_err(err, errlen, "http: no event loop");
+        base_error_set(err, "http: no event loop");
         return NULL;
     }
     if (ca_file) {
@@ -702,22 +700,18 @@ net_http *net_http_new(uv_loop_t *loop, const char *ca_file, char *err, size_t e
         if (f)
             fclose(f);
         if (!ok) {
-            if (err && errlen > 0)
-                snprintf(err, errlen, "http: cannot read CA file %s", ca_file);
+            base_error_set(err, "http: cannot read CA file %s", ca_file);
             return NULL;
         }
     }
-    char load_err[256];
-    if (net_curl_load(load_err, sizeof load_err) != 0) {
-        set_err(err, errlen, load_err);
+    if (curl_ready(err) != BASE_OK)
         return NULL;
-    }
     net_http *h = calloc(1, sizeof *h);
-    if (!h || (ca_file && !(h->ca_file = dup_str(ca_file))) || !(h->multi = curl_multi_init())) {
+    if (!h || (ca_file && !(h->ca_file = base_strdup(ca_file))) || !(h->multi = curl_multi_init())) {
         if (h)
             free(h->ca_file);
         free(h);
-        set_err(err, errlen, "http: out of memory");
+        base_error_set(err, "http: out of memory");
         return NULL;
     }
     h->loop = loop;
@@ -819,16 +813,25 @@ void net_http_free(net_http *h, void (*closed)(void *ctx), void *ctx)
 
 char *net_http_escape(const char *s)
 {
+    static const char hex[] = "0123456789ABCDEF";
     if (!s)
         return NULL;
     size_t n = strlen(s);
-    char load_err[256];
-    if (n > (size_t)0x7fffffff || net_curl_load(load_err, sizeof load_err) != 0)
+    char *out = malloc(3 * n + 1);
+    if (!out)
         return NULL;
-    char *e = curl_easy_escape(NULL, s, (int)n);
-    if (!e)
-        return NULL;
-    char *copy = dup_str(e); /* the caller frees with free(), not curl_free() */
-    curl_free(e);
-    return copy;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        /* RFC 3986 unreserved characters stand for themselves. */
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-._~", c)) {
+            out[k++] = (char)c;
+        } else {
+            out[k++] = '%';
+            out[k++] = hex[c >> 4];
+            out[k++] = hex[c & 15];
+        }
+    }
+    out[k] = '\0';
+    return out;
 }

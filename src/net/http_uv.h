@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "base/error.h"
+
 typedef struct net_http net_http;
 
 typedef struct net_http_request {
@@ -44,7 +46,7 @@ typedef void (*net_http_done_cb)(void *ctx, const net_http_response *response);
 /* ca_file: CA bundle (PEM) to trust, e.g. a private homeserver's CA, or NULL;
  * it replaces libcurl's default bundle file and must be readable now. NULL on
  * failure, with a message in err. */
-net_http *net_http_new(uv_loop_t *loop, const char *ca_file, char *err, size_t errlen);
+net_http *net_http_new(uv_loop_t *loop, const char *ca_file, base_error *err);
 
 /* Starts a request. done is called exactly once, later, from the loop (with
  * error "cancelled" when cancelled or freed). Returns an id > 0, or 0 when the

@@ -372,10 +372,10 @@ static void on_connect(uv_connect_t *req, int status)
         became_open(c);
         return;
     }
-    char err[NET_TLS_ERRLEN];
-    c->tls = net_tls_client_new(&c->tls_opts, err, sizeof err);
+    base_error err;
+    c->tls = net_tls_client_new(&c->tls_opts, &err);
     if (!c->tls) {
-        fail(c, err);
+        fail(c, err.text);
         return;
     }
     c->state = ST_HANDSHAKE;

@@ -54,8 +54,8 @@ struct net_tls {
     unsigned char peer_fp[FP_BYTES];
 
     char server_name[NAME_MAX_LEN + 1];
-    char verify_err[NET_TLS_ERRLEN]; /* first certificate problem, from the callbacks */
-    char err[NET_TLS_ERRLEN];
+    char verify_err[512]; /* first certificate problem, from the callbacks */
+    char err[512];
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -534,26 +534,21 @@ static int setup(net_tls *t, const net_tls_options *o)
 
 /* --------------------------------------------------------------------- the API */
 
-net_tls *net_tls_client_new(const net_tls_options *o, char *err, size_t errlen)
+net_tls *net_tls_client_new(const net_tls_options *o, base_error *err)
 {
     net_tls *t;
 
-    if (err && errlen)
-        err[0] = '\0';
     if (!o) {
-        if (err && errlen)
-            snprintf(err, errlen, "no TLS options");
+        base_error_set(err, "no TLS options");
         return NULL;
     }
     t = calloc(1, sizeof *t);
     if (!t) {
-        if (err && errlen)
-            snprintf(err, errlen, "out of memory");
+        base_error_set(err, "out of memory");
         return NULL;
     }
     if (setup(t, o) != NET_TLS_OK) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s", t->err);
+        base_error_set(err, "%s", t->err);
         net_tls_free(t);
         return NULL;
     }

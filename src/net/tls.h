@@ -3,7 +3,7 @@
  * The module never touches a file descriptor. The connection code owns the socket (a
  * uv_tcp stream) and moves bytes in both directions:
  *
- *   t = net_tls_client_new(&opts, err, sizeof err);      ClientHello is now queued
+ *   t = net_tls_client_new(&opts, &err);                 ClientHello is now queued
  *   net_tls_write(t, "NICK ...\r\n", n);                 fine before the handshake: buffered
  *   on connect:     send what net_tls_take_output() gives
  *   on socket data: net_tls_feed(t, data, n);
@@ -50,15 +50,16 @@
 
 #include <stddef.h>
 
+#include "base/error.h"
+
 enum {
     NET_TLS_OK = 0,
     NET_TLS_ERROR = -1,  /* fatal: see net_tls_error() */
     NET_TLS_CLOSED = -2, /* net_tls_read: the server sent close_notify */
 };
 
-/* Buffer sizes: an error message (for net_tls_client_new's err), and a fingerprint in
- * the form "AB:CD:...:EF" (32 bytes as 95 characters plus the NUL). */
-#define NET_TLS_ERRLEN 512
+/* Buffer size for a fingerprint in the form "AB:CD:...:EF" (32 bytes as 95 characters
+ * plus the NUL). */
 #define NET_TLS_FINGERPRINT_SIZE 96
 
 typedef struct net_tls net_tls;
@@ -78,8 +79,8 @@ typedef struct net_tls_options {
 
 /* Creates a client session and starts the handshake (the ClientHello is then waiting in
  * net_tls_take_output). Returns NULL on bad options or a CA file that cannot be loaded,
- * with the reason in err (NET_TLS_ERRLEN bytes is plenty; err may be NULL). */
-net_tls *net_tls_client_new(const net_tls_options *o, char *err, size_t errlen);
+ * with the reason in err (which may be NULL). */
+net_tls *net_tls_client_new(const net_tls_options *o, base_error *err);
 
 /* Releases everything; buffered plaintext is wiped first. NULL is fine. Sends nothing:
  * call net_tls_close first for a clean end. */

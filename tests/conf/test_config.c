@@ -48,7 +48,7 @@ static int load(fixture *f, const char *text, conf_config *cfg, base_error *err)
 static void expect_error(fixture *f, const char *text, int line, const char *needle)
 {
     conf_config cfg;
-    base_error err = {{0}};
+    base_error err = {0};
     int rc = load(f, text, &cfg, &err);
     conf_free(&cfg);
     if (rc == BASE_OK)
@@ -65,7 +65,7 @@ static void expect_error(fixture *f, const char *text, int line, const char *nee
 /* Loads text and fails the test (after freeing) when it does not load. */
 static void expect_ok(fixture *f, const char *text, conf_config *cfg)
 {
-    base_error err = {{0}};
+    base_error err = {0};
     if (load(f, text, cfg, &err) != BASE_OK) {
         conf_free(cfg);
         fail_msg("%s", err.text);
@@ -240,7 +240,7 @@ static void test_missing_file(void **state)
 {
     fixture *f = *state;
     conf_config cfg;
-    base_error err = {{0}};
+    base_error err = {0};
     assert_int_equal(conf_defaults(&cfg, "/kb", &err), BASE_OK);
     char path[1200];
     snprintf(path, sizeof path, "%s/nope.ini", f->dir);

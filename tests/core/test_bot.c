@@ -26,7 +26,7 @@
 static core_bot *new_bot(const char *dir, size_t max_conversations, double ttl)
 {
     core_bot_options opts = {.max_conversations = max_conversations, .conversation_ttl = ttl};
-    base_error err = {{0}};
+    base_error err = {0};
     core_bot *bot = core_bot_new(tu_load(dir), &opts, &err);
     if (!bot)
         fail_msg("core_bot_new: %s", err.text);
@@ -301,7 +301,7 @@ static void test_replace_kb(void **state)
     tu_say(bot, "what is step 1");
     /* Same content, new knowledge base: the conversation goes on. */
     core_kb *fresh = tu_load(TU_MINI_KB);
-    base_error err = {{0}};
+    base_error err = {0};
     assert_int_equal(core_bot_replace_kb(bot, fresh, &err), BASE_OK);
     assert_ptr_equal(core_bot_kb(bot), fresh);
     const core_reply *r = tu_say(bot, "what's next");
@@ -366,7 +366,7 @@ static void test_real_knowledge(void **state)
 {
     (void)state;
     core_kb *kb = NULL;
-    base_error err = {{0}};
+    base_error err = {0};
     if (core_kb_load(CAREERBOT_TEST_KB, &kb, &err) != BASE_OK) {
         print_message("knowledge base does not load right now, skipping: %s\n", err.text);
         skip();

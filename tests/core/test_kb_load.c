@@ -38,7 +38,7 @@ static void test_real_knowledge_loads(void **state)
 {
     (void)state;
     core_kb *kb = NULL;
-    base_error err = {{0}};
+    base_error err = {0};
     if (core_kb_load(CAREERBOT_TEST_KB, &kb, &err) != BASE_OK) {
         /* The knowledge base is being written by someone else; a broken
          * state of it is theirs to fix, not a failure of the loader. */
@@ -157,7 +157,7 @@ static void expect_error(const file_spec *files, size_t n, const char *at_file, 
     for (size_t i = 0; i < n; i++)
         tu_write(dir, files[i].name, files[i].text);
     core_kb *sentinel = (core_kb *)&sentinel, *kb = sentinel;
-    base_error err = {{0}};
+    base_error err = {0};
     int rc = core_kb_load(dir, &kb, &err);
     if (rc == BASE_OK) {
         core_kb_free(kb);
@@ -545,7 +545,7 @@ static void test_empty_and_missing_directory(void **state)
     (void)state;
     char *dir = tu_mkdtemp();
     core_kb *kb = NULL;
-    base_error err = {{0}};
+    base_error err = {0};
     assert_int_equal(core_kb_load(dir, &kb, &err), BASE_ERR);
     assert_null(kb);
     assert_true(tu_contains(err.text, dir));
@@ -592,7 +592,7 @@ static void test_load_string(void **state)
     size_t len = strlen(doc);
     memcpy(buf, doc, len);
     memset(buf + len, '}', sizeof buf - len);
-    base_error err = {{0}};
+    base_error err = {0};
     kb = NULL;
     assert_int_equal(core_kb_load_string(buf, len, "buf", &kb, &err), BASE_OK);
     assert_non_null(kb);

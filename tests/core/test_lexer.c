@@ -56,7 +56,7 @@ static int setup(void **state)
 {
     static fixture f;
     core_lexicon lx = make_lexicon();
-    base_error err = {{0}};
+    base_error err = {0};
     f.lex = core_lexer_new(&lx, &err);
     if (!f.lex) {
         print_error("core_lexer_new: %s\n", err.text);

@@ -25,7 +25,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     static fixture f;
-    base_error err = {{0}};
+    base_error err = {0};
     if (core_kb_load(TU_MINI_KB, &f.kb, &err) != BASE_OK ||
         core_kb_load(CAREERBOT_TEST_DATA "/kb-clarify", &f.ckb, &err) != BASE_OK) {
         print_error("%s\n", err.text);

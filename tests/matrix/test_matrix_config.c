@@ -49,7 +49,7 @@ static int read_section(const char *text, matrix_network_config *out, base_error
 
 static void expect_ok(const char *text, matrix_network_config *out)
 {
-    base_error err = {{0}};
+    base_error err = {0};
     if (read_section(text, out, &err) != BASE_OK)
         fail_msg("%s", err.text);
 }
@@ -58,7 +58,7 @@ static void expect_ok(const char *text, matrix_network_config *out)
 static void expect_error(const char *text, int line, const char *key, const char *needle)
 {
     matrix_network_config c;
-    base_error err = {{0}};
+    base_error err = {0};
     if (read_section(text, &c, &err) == BASE_OK) {
         matrix_network_config_free(&c);
         fail_msg("read, expected an error with \"%s\"", needle);
@@ -199,7 +199,7 @@ static void test_section_name(void **state)
 {
     (void)state;
     matrix_network_config c;
-    base_error err = {{0}};
+    base_error err = {0};
     /* The name becomes part of a directory name: no slashes. */
     assert_int_equal(read_section(BOT "[matrix.a/b]\naccess_token = t\n", &c, &err), BASE_ERR);
     assert_non_null(strstr(err.text, "section name"));

@@ -64,7 +64,7 @@ static void test_damaged_files(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         matrix_state s;
-        base_error err = {{0}};
+        base_error err = {0};
         if (matrix_state_from_json(bad[i], strlen(bad[i]), &s, &err) == BASE_OK)
             fail_msg("accepted %s", bad[i]);
         assert_null(s.next_batch);

@@ -67,7 +67,7 @@ static const char full[] =
 
 static void parse_ok(const char *json, matrix_sync *s)
 {
-    base_error err = {{0}};
+    base_error err = {0};
     if (matrix_sync_parse(json, strlen(json), ME, s, &err) != BASE_OK)
         fail_msg("parse failed: %s", err.text);
 }
@@ -167,7 +167,7 @@ static void test_unusable_documents(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         matrix_sync s;
-        base_error err = {{0}};
+        base_error err = {0};
         if (matrix_sync_parse(bad[i], strlen(bad[i]), ME, &s, &err) == BASE_OK)
             fail_msg("parsed \"%s\"", bad[i]);
         assert_true(err.text[0] != '\0');

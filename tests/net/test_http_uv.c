@@ -214,8 +214,8 @@ static void env_init(env *e, const char *ca_file)
     assert_int_equal(uv_loop_init(&e->loop), 0);
     uv_timer_init(&e->loop, &e->watchdog);
     e->watchdog.data = e;
-    char err[256];
-    e->http = net_http_new(&e->loop, ca_file, err, sizeof err);
+    base_error err;
+    e->http = net_http_new(&e->loop, ca_file, &err);
     assert_non_null(e->http);
 }
 
@@ -947,16 +947,16 @@ static void test_bad_requests(void **state)
 static void test_new_errors(void **state)
 {
     (void)state;
-    char err[256] = "untouched";
+    base_error err = {.text = "untouched"};
     uv_loop_t loop;
-    assert_null(net_http_new(NULL, NULL, err, sizeof err));
-    assert_true(strlen(err) > 0);
+    assert_null(net_http_new(NULL, NULL, &err));
+    assert_true(strlen(err.text) > 0);
     assert_int_equal(uv_loop_init(&loop), 0);
-    assert_null(net_http_new(&loop, "/nonexistent/ca.pem", err, sizeof err));
-    assert_non_null(strstr(err, "/nonexistent/ca.pem"));
-    assert_null(net_http_new(&loop, "/nonexistent/ca.pem", NULL, 0)); /* no buffer: fine */
-    assert_null(net_http_new(&loop, "/", err, sizeof err));           /* a folder */
-    assert_non_null(strstr(err, "CA file"));
+    assert_null(net_http_new(&loop, "/nonexistent/ca.pem", &err));
+    assert_non_null(strstr(err.text, "/nonexistent/ca.pem"));
+    assert_null(net_http_new(&loop, "/nonexistent/ca.pem", NULL)); /* no buffer: fine */
+    assert_null(net_http_new(&loop, "/", &err));           /* a folder */
+    assert_non_null(strstr(err.text, "CA file"));
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 

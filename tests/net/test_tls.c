@@ -267,11 +267,11 @@ static net_tls *client_new(const char *name, int verify, const char *ca_file, co
 {
     net_tls_options o = {.server_name = name, .verify = verify, .ca_file = ca_file,
                         .pin_sha256 = pin};
-    char err[NET_TLS_ERRLEN];
-    net_tls *t = net_tls_client_new(&o, err, sizeof err);
+    base_error err;
+    net_tls *t = net_tls_client_new(&o, &err);
 
     if (!t)
-        fail_msg("net_tls_client_new: %s", err);
+        fail_msg("net_tls_client_new: %s", err.text);
     return t;
 }
 
@@ -636,28 +636,28 @@ static void test_verify_off(void **state)
 
 static void test_bad_options(void **state)
 {
-    char err[NET_TLS_ERRLEN];
+    base_error err;
     net_tls_options o = {.server_name = "localhost", .verify = 1};
 
     (void)state;
-    assert_null(net_tls_client_new(NULL, err, sizeof err));
-    assert_true(err[0] != '\0');
+    assert_null(net_tls_client_new(NULL, &err));
+    assert_true(err.text[0] != '\0');
 
     o.pin_sha256 = "AB:CD";
-    assert_null(net_tls_client_new(&o, err, sizeof err));
-    assert_contains(err, "pin_sha256");
+    assert_null(net_tls_client_new(&o, &err));
+    assert_contains(err.text, "pin_sha256");
     o.pin_sha256 = NULL;
 
     o.ca_file = "/nonexistent/ca.pem";
-    assert_null(net_tls_client_new(&o, err, sizeof err));
-    assert_contains(err, "/nonexistent/ca.pem");
-    print_message("refused: %s\n", err);
+    assert_null(net_tls_client_new(&o, &err));
+    assert_contains(err.text, "/nonexistent/ca.pem");
+    print_message("refused: %s\n", err.text);
     o.ca_file = NULL;
 
     o.server_name = NULL;
-    assert_null(net_tls_client_new(&o, err, sizeof err));
-    assert_contains(err, "server_name");
-    assert_null(net_tls_client_new(&o, NULL, 0)); /* no room for a message is fine */
+    assert_null(net_tls_client_new(&o, &err));
+    assert_contains(err.text, "server_name");
+    assert_null(net_tls_client_new(&o, NULL)); /* no room for a message is fine */
 }
 
 /* A plaintext server (an HTTP or IRC port without TLS) answering the ClientHello. */

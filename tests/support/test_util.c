@@ -15,7 +15,7 @@
 core_kb *tu_load(const char *dir)
 {
     core_kb *kb = NULL;
-    base_error err = {{0}};
+    base_error err = {0};
     if (core_kb_load(dir, &kb, &err) != BASE_OK)
         fail_msg("core_kb_load(%s) failed: %s", dir, err.text);
     assert_non_null(kb);
@@ -25,7 +25,7 @@ core_kb *tu_load(const char *dir)
 core_kb *tu_load_string(const char *json)
 {
     core_kb *kb = NULL;
-    base_error err = {{0}};
+    base_error err = {0};
     if (core_kb_load_string(json, strlen(json), "inline.json", &kb, &err) != BASE_OK)
         fail_msg("core_kb_load_string failed: %s", err.text);
     assert_non_null(kb);
@@ -35,7 +35,7 @@ core_kb *tu_load_string(const char *json)
 core_bot *tu_mini_bot(const char *prefixes)
 {
     core_bot_options opts = {.command_prefixes = prefixes};
-    base_error err = {{0}};
+    base_error err = {0};
     core_bot *bot = core_bot_new(tu_load(TU_MINI_KB), &opts, &err);
     if (!bot)
         fail_msg("core_bot_new failed: %s", err.text);
