@@ -100,6 +100,8 @@ static int read_key(const ctx *c, const conf_entry *e, irc_network_config *o)
     NUM("flood_rate", flood_rate, 0.05, 1000)
     NUM("user_burst", user_burst, 1, 1000000)
     NUM("user_rate", user_rate, 0.001, 1000000)
+    NUM("room_burst", room_burst, 1, 1000000)
+    NUM("room_rate", room_rate, 0.001, 1000000)
     NUM("listen_min_score", listen_min_score, 0, 100)
     NUM("ping_after", ping_after, 5, 3600)
     NUM("ping_timeout", ping_timeout, 5, 3600)
@@ -161,6 +163,8 @@ int irc_network_config_read(const conf_config *cfg, const conf_section *s, irc_n
     o->flood_rate = 1;
     o->user_burst = 5;
     o->user_rate = 0.2;
+    o->room_burst = 10;
+    o->room_rate = 0.5;
     o->queue_max = 60;
     o->listen_min_score = 1.5;
     o->ping_after = 60;

@@ -8,17 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chat/chat_text.h"
-#include "irc/irc_message.h"
-#include "net/line_conn.h"
 #include "base/log.h"
 #include "base/ratelimit.h"
 #include "base/strbuf.h"
+#include "chat/gate.h"
+#include "chat/split.h"
+#include "irc/irc_message.h"
+#include "net/line_conn.h"
 
 #define BACKOFF_FIRST 2.0
 #define STABLE_AFTER 60.0   /* a connection that lasted this long resets the backoff */
-#define USERS_REMEMBERED 1024
-#define BUSY_NOTICE_EVERY 60.0
 
 typedef struct out_line {
     struct out_line *next;
@@ -40,12 +39,9 @@ struct irc_network {
     out_line *head, *tail;  /* chat lines waiting for the flood bucket */
     size_t queued;
     base_bucket bucket;
-    base_limits *users;
+    chat_gate *gate;        /* who gets an answer, within which limits */
     double backoff;
     double connected_at;
-    base_limits *notices; /* "give me a moment" notices, per person */
-    base_bucket notice_bucket; /* and for everyone together */
-    size_t shed;            /* lines dropped since the last log about it */
     int stopping;
     void (*done_cb)(void *ctx);
     void *done_ctx;
@@ -126,15 +122,14 @@ static void on_drain(uv_timer_t *t)
 static int enqueue(irc_network *n, const char *line, size_t len)
 {
     if (n->queued >= n->cfg.queue_max) {
-        if (n->shed++ == 0)
+        if (chat_gate_dropped(n->gate))
             base_log(BASE_LOG_WARN, n->who, "output queue full (%zu lines): dropping replies until it drains",
-                   n->cfg.queue_max);
+                     n->cfg.queue_max);
         return -1;
     }
-    if (n->shed) {
-        base_log(BASE_LOG_WARN, n->who, "output queue draining again; %zu lines were dropped", n->shed);
-        n->shed = 0;
-    }
+    size_t dropped = chat_gate_recovered(n->gate);
+    if (dropped)
+        base_log(BASE_LOG_WARN, n->who, "output queue draining again; %zu lines were dropped", dropped);
     out_line *l = malloc(sizeof *l + len + 1);
     if (!l)
         return -1;
@@ -193,69 +188,42 @@ static int in_list(char **items, size_t count, const char *name)
     return 0;
 }
 
-static void busy(irc_network *n, const char *to, const char *why)
-{
-    double t = now_s(n);
-    base_log(BASE_LOG_INFO, n->who, "not answering %s: %s", to, why);
-    /* Each person hears it at most once a minute, and everyone together at
-     * most a few times a minute: the notices must not become a flood. */
-    if (base_limits_take(n->notices, to, 1.0, t) > 0 || base_bucket_take(&n->notice_bucket, 1.0, t) > 0)
-        return;
-    char text[200];
-    snprintf(text, sizeof text, "%s, please give me a moment: %s", to, why);
-    send_reply(n, "NOTICE", to, "", text);
-}
-
+/* The gate decides; this only turns IRC into facts and the decision back
+ * into PRIVMSG and NOTICE lines. */
 static void on_privmsg(void *ctx, const irc_privmsg *pm)
 {
     irc_network *n = ctx;
-    if (pm->from_bot || in_list(n->cfg.ignore, n->cfg.n_ignore, pm->from))
-        return; /* bots never talk to bots: no loops */
-    const char *nick = irc_session_nick(n->session);
-    const char *text = pm->text;
-    size_t len = strlen(text), rest_len;
-    const char *rest = chat_addressed_to(text, len, nick, &rest_len);
-    const char *prefixes = n->cfg.command_prefixes;
-    int command = core_bot_is_command(n->bot, prefixes, rest ? rest : text, rest ? rest_len : len);
-    int listen = !pm->direct && in_list(n->cfg.listen, n->cfg.n_listen, pm->target);
-    if (!pm->direct && !rest && !command && !listen)
-        return;
-    if (rest) {
-        text = rest;
-        len = rest_len;
-    }
-    /* In a listen channel most lines are people talking to each other: when the
-     * limits stop one of those, say nothing (a "give me a moment" notice would
-     * answer someone who never asked). */
-    int asked = pm->direct || rest || command;
-    double t = now_s(n);
-    /* flood_control = no turns every limit off: private servers and benchmarks. */
-    if (n->cfg.flood_control && base_limits_take(n->users, pm->from, 1.0, t) > 0) {
-        if (asked)
-            busy(n, pm->from, "you are asking faster than I answer");
-        return;
-    }
-    if (n->cfg.flood_control && n->queued * 4 >= n->cfg.queue_max * 3) {
-        if (asked)
-            busy(n, pm->from, "many people are asking right now; ask again in a minute");
-        return;
-    }
-    /* Each person in each channel is a conversation of their own. */
-    core_request req = {n->cfg.name, pm->direct ? pm->from : pm->target, pm->from, t, text, len, prefixes};
-    core_reply reply;
-    if (core_bot_reply(n->bot, &req, &reply) != BASE_OK) {
+    const char *names[] = {irc_session_nick(n->session)};
+    chat_message m = {
+        .room = pm->direct ? pm->from : pm->target, /* each person in each channel is a conversation */
+        .sender = pm->from,
+        .text = pm->text,
+        .len = strlen(pm->text),
+        .direct = pm->direct,
+        .from_bot = pm->from_bot,
+        .listen = !pm->direct && in_list(n->cfg.listen, n->cfg.n_listen, pm->target),
+        .names = names,
+        .n_names = 1,
+        .queue_used = n->queued,
+        .queue_max = n->cfg.queue_max,
+        .now = now_s(n),
+    };
+    chat_decision d;
+    if (chat_gate_decide(n->gate, &m, &d) != BASE_OK)
         base_log(BASE_LOG_ERROR, n->who, "out of memory answering %s", pm->from);
-        return;
-    }
-    int confident = reply.matched && reply.topic && reply.score >= n->cfg.listen_min_score;
-    if (pm->direct)
-        send_reply(n, "PRIVMSG", pm->from, "", reply.text);
-    else if (rest || command || confident) {
+    if (d.action == CHAT_ANSWER && pm->direct) {
+        send_reply(n, "PRIVMSG", pm->from, "", d.text);
+    } else if (d.action == CHAT_ANSWER) {
         char prefix[80];
         snprintf(prefix, sizeof prefix, "%s: ", pm->from);
-        send_reply(n, "PRIVMSG", pm->target, prefix, reply.text);
+        send_reply(n, "PRIVMSG", pm->target, prefix, d.text);
+    } else if (d.via != CHAT_VIA_NONE && d.via != CHAT_VIA_LISTEN) {
+        /* Someone asked and gets no answer: the operator should see why. */
+        base_log(BASE_LOG_INFO, n->who, "not answering %s: %s", pm->from, d.why);
+        if (d.action == CHAT_BUSY)
+            send_reply(n, "NOTICE", pm->from, "", d.text);
     }
-    core_reply_clear(&reply);
+    chat_decision_clear(&d);
 }
 
 /* ---- connection lifecycle --------------------------------------------------- */
@@ -390,10 +358,21 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_b
     net_line_conn_hooks ch = {n, on_connected, on_line, on_closed, log_hook};
     n->session = irc_session_new(&sc, &sh);
     n->conn = net_line_conn_new(loop, &ch, IRC_LINE_MAX);
-    n->users = base_limits_new(USERS_REMEMBERED, n->cfg.user_burst, n->cfg.user_rate);
-    n->notices = base_limits_new(USERS_REMEMBERED, 1, 1.0 / BUSY_NOTICE_EVERY);
-    base_bucket_init(&n->notice_bucket, 3, 3.0 / BUSY_NOTICE_EVERY, 0);
-    if (!n->session || !n->conn || !n->users || !n->notices) {
+    chat_gate_config gc = {
+        .network = n->cfg.name,
+        .command_prefixes = n->cfg.command_prefixes,
+        .listen_min_score = n->cfg.listen_min_score,
+        .limits = n->cfg.flood_control, /* flood_control = no lifts every limit */
+        .user_burst = n->cfg.user_burst,
+        .user_rate = n->cfg.user_rate,
+        .room_burst = n->cfg.room_burst,
+        .room_rate = n->cfg.room_rate,
+        .ignore = (const char *const *)n->cfg.ignore,
+        .n_ignore = n->cfg.n_ignore,
+        .casemap = CHAT_CASE_RFC1459,
+    };
+    n->gate = chat_gate_new(bot, &gc);
+    if (!n->session || !n->conn || !n->gate) {
         irc_network_free(n);
         return NULL;
     }
@@ -445,8 +424,7 @@ void irc_network_free(irc_network *n)
     clear_queue(n);
     net_line_conn_free(n->conn);
     irc_session_free(n->session);
-    base_limits_free(n->users);
-    base_limits_free(n->notices);
+    chat_gate_free(n->gate);
     irc_network_config_free(&n->cfg);
     if (!n->timers_open) {
         free(n);

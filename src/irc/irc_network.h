@@ -33,6 +33,7 @@ typedef struct irc_network_config {
     int flood_control;
     double flood_burst, flood_rate;   /* lines, lines per second */
     double user_burst, user_rate;     /* questions per user */
+    double room_burst, room_rate;     /* answers per channel */
     size_t queue_max;                 /* chat lines waiting at most */
     double ping_after, ping_timeout, connect_timeout, reconnect_max, regain_interval;
 } irc_network_config;

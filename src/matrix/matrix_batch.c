@@ -11,8 +11,7 @@
 #include "base/log.h"
 #include "matrix/matrix_format.h"
 #include "matrix/matrix_policy.h"
-
-#define BUSY_NOTICE_EVERY 60.0
+#include "chat/gate.h"
 
 static const char encrypted_notice[] =
     "I can't read messages in this room: it is end-to-end encrypted, and I don't support encryption. "
@@ -33,15 +32,14 @@ static int queue(matrix_network *n, const char *room_id, char kind, const char *
     if (matrix_outbox_find(&n->state.outbox, txn))
         return 0; /* this batch came again after a restart: already queued */
     if (n->state.outbox.n >= n->cfg.queue_max) {
-        if (n->shed++ == 0)
+        if (chat_gate_dropped(n->gate))
             base_log(BASE_LOG_WARN, n->who, "send queue full (%zu replies): not answering until it drains",
-                   n->cfg.queue_max);
+                     n->cfg.queue_max);
         return 0;
     }
-    if (n->shed) {
-        base_log(BASE_LOG_WARN, n->who, "send queue draining again; %zu answers were dropped", n->shed);
-        n->shed = 0;
-    }
+    size_t dropped = chat_gate_recovered(n->gate);
+    if (dropped)
+        base_log(BASE_LOG_WARN, n->who, "send queue draining again; %zu answers were dropped", dropped);
     if (mx_queue_send(n, room_id, txn, content) < 0) {
         base_log(BASE_LOG_ERROR, n->who, "out of memory queueing a reply to %s", room_id);
         return 0;
@@ -95,78 +93,60 @@ static void handle_encryption(matrix_network *n, const matrix_sync *s, int live)
     }
 }
 
-static void busy(matrix_network *n, const matrix_message *m, const char *why)
+/* The gate decides; this only turns the event into facts and the decision
+ * into an m.notice in the room. */
+static void answer(matrix_network *n, const matrix_message *m)
 {
-    double now = mx_now(n);
-    base_log(BASE_LOG_INFO, n->who, "not answering %s in %s: %s", m->sender, m->room_id, why);
-    if (n->last_busy_notice > 0 && now - n->last_busy_notice < BUSY_NOTICE_EVERY)
-        return;
-    n->last_busy_notice = now;
-    char text[400];
-    snprintf(text, sizeof text, "%.255s, please give me a moment: %s.", m->sender, why);
-    char *content = matrix_notice_content(text);
-    if (content)
-        queue(n, m->room_id, 'b', m->event_id, content);
-    free(content);
-}
-
-static void answer(matrix_network *n, const matrix_message *m, const matrix_identity *me)
-{
-    const char *ignored = matrix_ignore_reason(m, me->user_id, 1);
+    const char *ignored = matrix_ignore_reason(m, n->cfg.user_id, 1);
     if (ignored) {
         base_log(BASE_LOG_DEBUG, n->who, "skipping %s in %s: %s", m->event_id, m->room_id, ignored);
         return;
     }
     int direct = is_direct(n, m->room_id);
-    matrix_addressing a;
-    matrix_address(m, me, direct, matrix_strset_has(&n->listen_rooms, m->room_id), n->bot, n->cfg.command_prefixes,
-                   &a);
-    if (a.action == MATRIX_SKIP)
-        return;
-    double now = mx_now(n);
-    /* In a listen room only a confident answer costs the asker anything;
-     * addressed questions are counted before the bot thinks. */
-    if (a.action == MATRIX_ANSWER) {
-        if (base_limits_take(n->users, m->sender, 1.0, now) > 0) {
-            busy(n, m, "you are asking faster than I answer");
-            return;
-        }
-        if (base_limits_take(n->rooms, m->room_id, 1.0, now) > 0) {
-            base_log(BASE_LOG_INFO, n->who, "not answering %s in %s: this room is asking faster than I answer",
-                   m->sender, m->room_id);
-            return;
-        }
-    }
-    core_request req = {n->cfg.name, m->room_id, m->sender, now, a.text, a.len, n->cfg.command_prefixes};
-    core_reply reply;
-    if (core_bot_reply(n->bot, &req, &reply) != BASE_OK) {
+    size_t len;
+    const char *text = matrix_strip_reply_fallback(m->body, strlen(m->body), &len);
+    char local[256];
+    const char *names[] = {n->cfg.user_id, n->display_name, matrix_localpart(n->cfg.user_id, local, sizeof local)};
+    chat_message cm = {
+        .room = m->room_id,
+        .sender = m->sender,
+        .text = text,
+        .len = len,
+        .direct = direct,
+        .mentioned = matrix_mentions_user(m, n->cfg.user_id),
+        .listen = matrix_strset_has(&n->listen_rooms, m->room_id),
+        .names = names,
+        .n_names = 3,
+        .queue_used = n->state.outbox.n,
+        .queue_max = n->cfg.queue_max,
+        .now = mx_now(n),
+    };
+    chat_decision d;
+    if (chat_gate_decide(n->gate, &cm, &d) != BASE_OK)
         base_log(BASE_LOG_ERROR, n->who, "out of memory answering %s", m->sender);
-        return;
-    }
-    int go = 1;
-    if (a.action == MATRIX_ANSWER_IF_CONFIDENT) {
-        go = reply.matched && reply.topic && reply.score >= n->cfg.listen_min_score &&
-             base_limits_take(n->users, m->sender, 1.0, now) == 0 &&
-             base_limits_take(n->rooms, m->room_id, 1.0, now) == 0;
-    }
-    if (go && reply.text && *reply.text) {
+    if (d.action == CHAT_ANSWER) {
         /* In a group room the answer quotes the question and pings the
          * asker; a direct chat needs neither. */
-        char *content = matrix_reply_content(reply.text, direct ? NULL : m->event_id, direct ? NULL : m->sender,
+        char *content = matrix_reply_content(d.text, direct ? NULL : m->event_id, direct ? NULL : m->sender,
                                              m->thread_root);
         if (!content)
             base_log(BASE_LOG_ERROR, n->who, "out of memory formatting a reply");
         else if (queue(n, m->room_id, 'r', m->event_id, content))
-            base_log(BASE_LOG_INFO, n->who, "answering %s in %s (%s%s%s)", m->sender, m->room_id, a.why,
-                   reply.topic ? ": " : "", reply.topic ? reply.topic : "");
+            base_log(BASE_LOG_INFO, n->who, "answering %s in %s (%s%s%s)", m->sender, m->room_id, d.why,
+                     d.topic ? ": " : "", d.topic ? d.topic : "");
+        free(content);
+    } else if (d.via != CHAT_VIA_NONE && d.via != CHAT_VIA_LISTEN) {
+        base_log(BASE_LOG_INFO, n->who, "not answering %s in %s: %s", m->sender, m->room_id, d.why);
+        char *content = d.action == CHAT_BUSY ? matrix_notice_content(d.text) : NULL;
+        if (content)
+            queue(n, m->room_id, 'b', m->event_id, content);
         free(content);
     }
-    core_reply_clear(&reply);
+    chat_decision_clear(&d);
 }
 
 void mx_handle_batch(matrix_network *n, const matrix_sync *s, int live)
 {
-    matrix_identity me = {n->cfg.user_id, n->display_name};
     remember_direct(n, s);
     handle_invites(n, s);
     handle_encryption(n, s, live);
@@ -176,7 +156,7 @@ void mx_handle_batch(matrix_network *n, const matrix_sync *s, int live)
     for (size_t i = 0; i < s->n_left_rooms; i++)
         base_log(BASE_LOG_INFO, n->who, "left %s", s->left_rooms[i]);
     for (size_t i = 0; live && i < s->n_messages; i++)
-        answer(n, &s->messages[i], &me);
+        answer(n, &s->messages[i]);
     char *next = strdup(s->next_batch);
     if (!next) {
         base_log(BASE_LOG_ERROR, n->who, "out of memory keeping the sync position");

@@ -16,7 +16,7 @@
 #include "matrix/matrix_retry.h"
 #include "matrix/matrix_state.h"
 #include "matrix/matrix_sync.h"
-#include "base/ratelimit.h"
+#include "chat/gate.h"
 
 enum mx_phase {
     MX_IDLE,   /* not started */
@@ -73,9 +73,7 @@ struct matrix_network {
     size_t n_tasks;
     matrix_strset listen_rooms;   /* room ids of cfg.listen, aliases once resolved */
     size_t sends_in_flight;
-    base_limits *users, *rooms;
-    double last_busy_notice;
-    size_t shed;                  /* replies dropped since the last log about it */
+    chat_gate *gate;              /* who gets an answer, within which limits */
 
     uv_timer_t phase_timer;       /* retries of the phase's request */
     uv_timer_t pump_timer;        /* sends and tasks waiting for their time */

@@ -21,8 +21,6 @@
 #define INITIAL_TIMELINE 1     /* the first sync answers nothing: one event per room is plenty */
 #define LIVE_TIMELINE 30       /* later ones: enough to cover a short absence */
 #define STOP_GRACE_MS 2000     /* replies in flight get this long to finish on stop */
-#define USERS_REMEMBERED 4096
-#define ROOMS_REMEMBERED 4096
 
 static void run_phase(matrix_network *n);
 
@@ -519,8 +517,18 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
     memset(config, 0, sizeof *config);
     n->bot = bot;
     snprintf(n->who, sizeof n->who, "matrix.%s", n->cfg.name);
-    n->users = base_limits_new(USERS_REMEMBERED, n->cfg.user_burst, n->cfg.user_rate);
-    n->rooms = base_limits_new(ROOMS_REMEMBERED, n->cfg.room_burst, n->cfg.room_rate);
+    chat_gate_config gc = {
+        .network = n->cfg.name,
+        .command_prefixes = n->cfg.command_prefixes,
+        .listen_min_score = n->cfg.listen_min_score,
+        .limits = 1,
+        .user_burst = n->cfg.user_burst,
+        .user_rate = n->cfg.user_rate,
+        .room_burst = n->cfg.room_burst,
+        .room_rate = n->cfg.room_rate,
+        .casemap = CHAT_CASE_ASCII,
+    };
+    n->gate = chat_gate_new(bot, &gc);
     if (n->cfg.access_token)
         n->token = base_strdup(n->cfg.access_token);
     if (n->cfg.display_name)
@@ -529,7 +537,7 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
     n->http = net_http_new(loop, n->cfg.ca_file, &err);
     if (!n->http)
         base_log(BASE_LOG_ERROR, n->who, "cannot start HTTP: %s", err.text);
-    if (!n->users || !n->rooms || !n->http || (n->cfg.access_token && !n->token) ||
+    if (!n->gate || !n->http || (n->cfg.access_token && !n->token) ||
         (n->cfg.display_name && !n->display_name)) {
         matrix_network_free(n);
         return NULL;
@@ -604,8 +612,7 @@ static void release(matrix_network *n)
         free(n->tasks[i].target);
     free(n->tasks);
     matrix_strset_free(&n->listen_rooms);
-    base_limits_free(n->users);
-    base_limits_free(n->rooms);
+    chat_gate_free(n->gate);
     free(n->write_data);
     free(n);
 }

@@ -1,4 +1,4 @@
-/* Which Matrix messages the bot answers, and what text it is asked. */
+/* Matrix events as facts for the reply gate. */
 #include "matrix/matrix_policy.h"
 
 #include <string.h>
@@ -27,36 +27,6 @@ const char *matrix_ignore_reason(const matrix_message *m, const char *own_user_i
 static int lower(int c)
 {
     return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n';
-}
-
-const char *matrix_addressed_to(const char *text, size_t len, const char *name, size_t *rest_len)
-{
-    size_t i = 0, n = name ? strlen(name) : 0;
-    if (n == 0)
-        return NULL;
-    while (i < len && is_space(text[i]))
-        i++;
-    if (i < len && text[i] == '@' && name[0] != '@')
-        i++;
-    if (len - i < n)
-        return NULL;
-    for (size_t k = 0; k < n; k++)
-        if (lower((unsigned char)text[i + k]) != lower((unsigned char)name[k]))
-            return NULL;
-    i += n;
-    if (i < len && (text[i] == ':' || text[i] == ',' || text[i] == ';'))
-        i++;
-    else if (i < len && !is_space(text[i]))
-        return NULL; /* "careerbots" is not "careerbot" */
-    while (i < len && (is_space(text[i]) || text[i] == '-'))
-        i++;
-    *rest_len = len - i;
-    return text + i;
 }
 
 const char *matrix_strip_reply_fallback(const char *body, size_t len, size_t *rest_len)
@@ -131,45 +101,13 @@ int matrix_mentions_user(const matrix_message *m, const char *user_id)
     return m->body && strstr(m->body, user_id) != NULL;
 }
 
-/* The localpart of "@bot:example.org", copied into buf. */
-static const char *localpart(const char *user_id, char *buf, size_t cap)
+const char *matrix_localpart(const char *user_id, char *buf, size_t cap)
 {
-    const char *colon = strchr(user_id, ':');
+    const char *colon = user_id ? strchr(user_id, ':') : NULL;
     size_t n = colon ? (size_t)(colon - user_id) - 1 : 0;
-    if (user_id[0] != '@' || n == 0 || n >= cap)
+    if (!colon || user_id[0] != '@' || n == 0 || n >= cap)
         return NULL;
     memcpy(buf, user_id + 1, n);
     buf[n] = '\0';
     return buf;
-}
-
-void matrix_address(const matrix_message *m, const matrix_identity *me, int direct, int listen, const core_bot *bot,
-                    const char *prefixes, matrix_addressing *out)
-{
-    size_t len, rest_len = 0;
-    const char *text = matrix_strip_reply_fallback(m->body, strlen(m->body), &len), *rest = NULL;
-    char local[256];
-    const char *names[] = {me->user_id, me->display_name, localpart(me->user_id, local, sizeof local)};
-    for (int i = 0; i < 3 && !rest; i++)
-        rest = matrix_addressed_to(text, len, names[i], &rest_len);
-    if (rest) {
-        text = rest;
-        len = rest_len;
-    }
-    out->text = text;
-    out->len = len;
-    out->action = MATRIX_ANSWER;
-    if (direct)
-        out->why = "direct chat";
-    else if (core_bot_is_command(bot, prefixes, text, len))
-        out->why = "command";
-    else if (rest || matrix_mentions_user(m, me->user_id))
-        out->why = "mention";
-    else if (listen) {
-        out->why = "listen room";
-        out->action = MATRIX_ANSWER_IF_CONFIDENT;
-    } else {
-        out->why = "not addressed";
-        out->action = MATRIX_SKIP;
-    }
 }

@@ -137,7 +137,7 @@ class ConversationTests(IrcTestCase):
             "listen": "#listen",
             "ignore": "otherbot, spambot",
             "flood_burst": "100", "flood_rate": "100",
-            "user_burst": "1000", "user_rate": "1000",
+            "user_burst": "1000", "user_rate": "1000", "room_burst": "1000", "room_rate": "1000",
         })
         for chan in ("#careers", "#listen", LONG_CHANNEL):
             cls.b.wait_log(r"joined %s\b" % re.escape(chan), timeout=15)

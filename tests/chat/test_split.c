@@ -1,5 +1,5 @@
-/* Addressing, mentions and reply splitting: what every transport relies on
- * to decide who is asking and to keep each line within the protocol. */
+/* Reply splitting: every line within the protocol's limit, whole UTF-8
+ * characters, no control characters that could end a protocol line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,48 +10,8 @@
 
 #include <cmocka.h>
 
-#include "chat/chat_text.h"
+#include "chat/split.h"
 #include "core/text.h"
-
-static const char *rest_of(const char *text, const char *nick)
-{
-    static char out[256];
-    size_t n;
-    const char *r = chat_addressed_to(text, strlen(text), nick, &n);
-    if (!r)
-        return NULL;
-    snprintf(out, sizeof out, "%.*s", (int)n, r);
-    return out;
-}
-
-static void test_addressed(void **state)
-{
-    (void)state;
-    assert_string_equal(rest_of("careerbot: how much?", "careerbot"), "how much?");
-    assert_string_equal(rest_of("careerbot, how much?", "careerbot"), "how much?");
-    assert_string_equal(rest_of("  CareerBot:how much?", "careerbot"), "how much?");
-    assert_string_equal(rest_of("@careerbot how much?", "careerbot"), "how much?");
-    assert_string_equal(rest_of("careerbot - how much?", "careerbot"), "how much?");
-    assert_string_equal(rest_of("careerbot:", "careerbot"), "");
-    /* rfc1459 case mapping: [] and {} are the same letter */
-    assert_string_equal(rest_of("bot{x}: hi", "BOT[X]"), "hi");
-    /* A longer nick that starts the same is someone else. */
-    assert_null(rest_of("careerbot2: hi", "careerbot"));
-    assert_null(rest_of("careerbots are cool", "careerbot"));
-    assert_null(rest_of("hi careerbot", "careerbot"));
-    assert_null(rest_of("", "careerbot"));
-    assert_null(rest_of("careerbot: hi", ""));
-}
-
-static void test_mentions(void **state)
-{
-    (void)state;
-    assert_true(chat_mentions("hey careerbot, pay?", 19, "careerbot"));
-    assert_true(chat_mentions("ask CAREERBOT", 13, "careerbot"));
-    assert_false(chat_mentions("mycareerbot is down", 19, "careerbot"));
-    assert_false(chat_mentions("careerbots", 10, "careerbot"));
-    assert_false(chat_mentions("", 0, "careerbot"));
-}
 
 typedef struct collected {
     char lines[1024][600];
@@ -159,13 +119,11 @@ static void test_split_stops_when_asked(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_addressed),
-        cmocka_unit_test(test_mentions),
         cmocka_unit_test(test_split_on_newlines_and_words),
         cmocka_unit_test(test_split_never_exceeds_max),
         cmocka_unit_test(test_split_keeps_utf8_whole),
         cmocka_unit_test(test_split_drops_control_characters),
         cmocka_unit_test(test_split_stops_when_asked),
     };
-    return cmocka_run_group_tests_name("chat_text", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("chat_split", tests, NULL, NULL);
 }

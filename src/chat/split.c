@@ -1,62 +1,7 @@
-#include "chat/chat_text.h"
+#include "chat/split.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-
-/* IRC compares nicks case-insensitively with {}|^ as the lower case of []\~. */
-static int fold_nick_char(unsigned char c)
-{
-    if (c >= 'A' && c <= '^')
-        return c + 32;
-    return c;
-}
-
-static int nick_char(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("-_[]\\`^{}|", c));
-}
-
-static int nick_at(const char *s, size_t len, const char *nick)
-{
-    size_t n = strlen(nick);
-    if (n == 0 || len < n)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (fold_nick_char((unsigned char)s[i]) != fold_nick_char((unsigned char)nick[i]))
-            return 0;
-    return len == n || !nick_char((unsigned char)s[n]);
-}
-
-const char *chat_addressed_to(const char *text, size_t len, const char *nick, size_t *rest_len)
-{
-    size_t i = 0, n = strlen(nick);
-    while (i < len && (text[i] == ' ' || text[i] == '\t'))
-        i++;
-    if (i < len && text[i] == '@')
-        i++;
-    if (!nick_at(text + i, len - i, nick))
-        return NULL;
-    i += n;
-    /* "careerbot: ...", "careerbot, ...", "careerbot - ...", or "@careerbot ..." */
-    if (i < len && (text[i] == ':' || text[i] == ',' || text[i] == ';'))
-        i++;
-    else if (i < len && text[i] != ' ' && text[i] != '\t')
-        return NULL;
-    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '-'))
-        i++;
-    *rest_len = len - i;
-    return text + i;
-}
-
-int chat_mentions(const char *text, size_t len, const char *nick)
-{
-    for (size_t i = 0; i < len; i++)
-        if ((i == 0 || !nick_char((unsigned char)text[i - 1])) && nick_at(text + i, len - i, nick))
-            return 1;
-    return 0;
-}
 
 /* Copies text without control characters into buf (tab -> space). */
 static size_t clean(const char *text, size_t len, char *buf)

@@ -1,0 +1,103 @@
+/* The reply gate: the one place that decides whether and how the bot
+ * answers a chat message, for every transport. A transport turns its
+ * protocol into facts (a chat_message: direct or group, mentioned by the
+ * protocol, the sender, a bot tag, the room's listen setting, its queue,
+ * the clock) and turns the decision back into protocol (a reply line, a
+ * notice, nothing). Addressing by name, commands, listen-mode confidence,
+ * per-person and per-room limits and busy notices live here, so IRC and
+ * Matrix behave alike. Pure: no I/O, time passed in, nothing logged (the
+ * decision says why, and the transport logs it). */
+#ifndef CHAT_GATE_H
+#define CHAT_GATE_H
+
+#include <stddef.h>
+
+#include "base/error.h"
+#include "careerbot/bot.h"
+#include "chat/address.h"
+
+typedef struct chat_gate_config {
+    const char *network;          /* the network's name, part of every conversation's key */
+    const char *command_prefixes; /* NULL: the bot's own */
+    double listen_min_score;      /* listen rooms: the least score answered unaddressed */
+    int limits;                   /* 0: no limits at all (private servers, benchmarks) */
+    double user_burst, user_rate; /* questions per person: a burst, then this many a second */
+    double room_burst, room_rate; /* answers per room */
+    const char *const *ignore;    /* senders never answered (other bots), compared under casemap */
+    size_t n_ignore;
+    chat_casemap casemap;
+} chat_gate_config;
+
+typedef struct chat_gate chat_gate;
+
+/* A gate over bot (borrowed: it must outlive the gate); config is copied.
+ * NULL when out of memory. */
+chat_gate *chat_gate_new(core_bot *bot, const chat_gate_config *config);
+void chat_gate_free(chat_gate *g);
+/* IRC learns the server's casemapping after connecting. */
+void chat_gate_set_casemap(chat_gate *g, chat_casemap map);
+
+/* One message, as facts. */
+typedef struct chat_message {
+    const char *room;         /* channel or room id; for a direct message the conversation's own
+                                 key (IRC: the sender's nick) */
+    const char *sender;       /* nick or user id */
+    const char *text;         /* the body, any bytes, after protocol clean-up (a Matrix reply
+                                 fallback removed); need not be NUL-terminated */
+    size_t len;
+    int direct;               /* a one-to-one conversation: every message is for the bot */
+    int mentioned;            /* the protocol says the bot was mentioned (Matrix m.mentions, a pill) */
+    int from_bot;             /* the sender is a bot (IRCv3 bot tag): bots never answer bots */
+    int listen;               /* the room answers confident unaddressed questions */
+    const char *const *names; /* what people call the bot at the start of a line: nick, user id,
+                                 localpart, display name (NULL entries are skipped) */
+    size_t n_names;
+    size_t queue_used;        /* the transport's output queue now, and its size: a nearly full */
+    size_t queue_max;         /* queue sheds new work (0: no queue to watch) */
+    double now;               /* seconds on a monotonic clock */
+} chat_message;
+
+typedef enum chat_action {
+    CHAT_SILENT, /* say nothing (see why) */
+    CHAT_ANSWER, /* send text as the answer */
+    CHAT_BUSY,   /* tell the sender to wait: text is the notice */
+} chat_action;
+
+/* How the message reached the bot. */
+typedef enum chat_via {
+    CHAT_VIA_NONE,    /* it did not: not addressed */
+    CHAT_VIA_DIRECT,  /* a direct message */
+    CHAT_VIA_NAME,    /* "careerbot: ..." */
+    CHAT_VIA_MENTION, /* the protocol's mention */
+    CHAT_VIA_COMMAND, /* "!salary" */
+    CHAT_VIA_LISTEN,  /* unaddressed, in a listen room */
+} chat_via;
+
+typedef struct chat_decision {
+    chat_action action;
+    chat_via via;
+    const char *why;  /* for the log: why silent or busy, or how it was addressed (static text) */
+    char *text;       /* CHAT_ANSWER: the reply; CHAT_BUSY: the notice; NULL when silent.
+                         Owned by the decision: chat_decision_clear */
+    int matched;      /* for the log: the reply answered a topic */
+    const char *topic;/* its id (owned by the bot's knowledge base), or NULL */
+    double score;
+} chat_decision;
+
+/* Decides what to do with m. Returns BASE_OK, or BASE_ERR when out of
+ * memory (out is then silent). */
+int chat_gate_decide(chat_gate *g, const chat_message *m, chat_decision *out);
+void chat_decision_clear(chat_decision *d);
+
+/* A short name for how the message came, for log lines ("direct", "name",
+ * "mention", "command", "listen", "none"). */
+const char *chat_via_name(chat_via via);
+
+/* The transport could not queue an answer or a notice (its queue was full).
+ * Returns 1 when this starts a run of drops: log it once. */
+int chat_gate_dropped(chat_gate *g);
+/* The transport queued something again. Returns how many were dropped in
+ * the run that just ended (0: none): log it when not 0. */
+size_t chat_gate_recovered(chat_gate *g);
+
+#endif
