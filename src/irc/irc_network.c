@@ -180,10 +180,10 @@ static int send_reply(irc_network *n, const char *verb, const char *target, cons
 
 /* ---- input --------------------------------------------------------------- */
 
-static int in_list(char **items, size_t count, const char *name)
+static int in_list(const irc_network *n, char **items, size_t count, const char *name)
 {
     for (size_t i = 0; i < count; i++)
-        if (irc_nick_equal(items[i], name))
+        if (irc_session_name_equal(n->session, items[i], name))
             return 1;
     return 0;
 }
@@ -201,7 +201,7 @@ static void on_privmsg(void *ctx, const irc_privmsg *pm)
         .len = strlen(pm->text),
         .direct = pm->direct,
         .from_bot = pm->from_bot,
-        .listen = !pm->direct && in_list(n->cfg.listen, n->cfg.n_listen, pm->target),
+        .listen = !pm->direct && in_list(n, n->cfg.listen, n->cfg.n_listen, pm->target),
         .names = names,
         .n_names = 1,
         .queue_used = n->queued,
@@ -305,6 +305,7 @@ static void on_reconnect_request(void *ctx, const char *reason)
 static void on_registered(void *ctx)
 {
     irc_network *n = ctx;
+    chat_gate_set_casemap(n->gate, irc_session_casemap(n->session));
     drain(n);
 }
 

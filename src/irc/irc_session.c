@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat/address.h"
 #include "irc/irc_message.h"
 #include "base/ratelimit.h"
 
@@ -68,6 +69,7 @@ struct irc_session {
     char current_nick[MAX_NICK];
     size_t nick_attempt;
     char bot_mode;        /* the BOT ISUPPORT mode letter, 0 when not offered */
+    chat_casemap casemap; /* from ISUPPORT CASEMAPPING; rfc1459 until the server says */
     size_t own_prefix_len; /* len("nick!user@host") once seen, 0 while unknown */
     base_bucket ctcp_bucket; /* CTCP replies bypass the chat queue: they have a bucket of their own */
     char **ignore;         /* nicks whose messages, CTCP included, get nothing */
@@ -111,25 +113,20 @@ static void send2(irc_session *s, const char *verb, const char *a, const char *b
     send_cmd(s, verb, (const char *[]){a, b}, 2);
 }
 
-static int fold(unsigned char c)
+int irc_session_name_equal(const irc_session *s, const char *a, const char *b)
 {
-    return (c >= 'A' && c <= '^') ? c + 32 : c; /* rfc1459: []\~ fold to {}|^ */
+    return a && b && chat_name_equal(a, b, s->casemap);
 }
 
-int irc_nick_equal(const char *a, const char *b)
+chat_casemap irc_session_casemap(const irc_session *s)
 {
-    if (!a || !b)
-        return 0;
-    for (; *a && *b; a++, b++)
-        if (fold((unsigned char)*a) != fold((unsigned char)*b))
-            return 0;
-    return *a == *b;
+    return s->casemap;
 }
 
 static channel *find_channel(irc_session *s, const char *name)
 {
     for (size_t i = 0; i < s->n_channels; i++)
-        if (irc_nick_equal(s->channels[i].name, name))
+        if (irc_session_name_equal(s, s->channels[i].name, name))
             return &s->channels[i];
     return NULL;
 }
@@ -141,7 +138,7 @@ int irc_session_is_our_channel(const irc_session *s, const char *name)
 
 static int is_me(const irc_session *s, const char *nick)
 {
-    return irc_nick_equal(s->current_nick, nick);
+    return irc_session_name_equal(s, s->current_nick, nick);
 }
 
 static void source_nick(const char *source, char *out, size_t cap)
@@ -162,6 +159,7 @@ irc_session *irc_session_new(const irc_session_config *c, const irc_session_hook
     if (!s)
         return NULL;
     s->hooks = *hooks;
+    s->casemap = CHAT_CASE_RFC1459;
     s->nick = base_strdup(c->nick);
     s->username = base_strdup(c->username ? c->username : c->nick);
     s->realname = base_strdup(c->realname ? c->realname : c->nick);
@@ -259,6 +257,7 @@ void irc_session_disconnected(irc_session *s)
     s->ping_sent = 0;
     s->nick_attempt = 0;
     s->bot_mode = 0;
+    s->casemap = CHAT_CASE_RFC1459;
     s->own_prefix_len = 0;
     for (size_t i = 0; i < s->n_channels; i++) {
         s->channels[i].joined = 0;
@@ -456,6 +455,8 @@ static void on_isupport(irc_session *s, const irc_message *m)
     /* 005 nick TOKEN TOKEN ... :are supported by this server */
     for (size_t i = 1; i + 1 < m->n_params; i++) {
         const char *t = m->params[i];
+        if (strncmp(t, "CASEMAPPING=", 12) == 0)
+            s->casemap = chat_casemap_from_name(t + 12);
         if (strncmp(t, "BOT", 3) == 0 && (t[3] == '=' || t[3] == '\0')) {
             s->bot_mode = t[3] == '=' && t[4] ? t[4] : 'B';
             char mode[3] = {'+', s->bot_mode, '\0'};
@@ -490,7 +491,7 @@ static void on_nick_error(irc_session *s, const irc_message *m)
 
 static void try_regain(irc_session *s, double now)
 {
-    if (irc_nick_equal(s->current_nick, s->nick))
+    if (irc_session_name_equal(s, s->current_nick, s->nick))
         return;
     s->last_regain = now;
     send1(s, "NICK", s->nick);
@@ -504,7 +505,7 @@ static void on_nick(irc_session *s, const irc_message *m, const char *from, doub
         snprintf(s->current_nick, sizeof s->current_nick, "%s", m->params[0]);
         s->own_prefix_len = 0;
         logf_(s, BASE_LOG_INFO, "now known as %s", s->current_nick);
-    } else if (irc_nick_equal(from, s->nick) && s->phase == PH_ONLINE) {
+    } else if (irc_session_name_equal(s, from, s->nick) && s->phase == PH_ONLINE) {
         try_regain(s, now); /* whoever had our nick just left it */
     }
 }
@@ -594,7 +595,7 @@ static void on_ctcp(irc_session *s, const char *from, const irc_ctcp *ctcp, doub
 static int ignored(const irc_session *s, const char *nick)
 {
     for (size_t i = 0; i < s->n_ignore; i++)
-        if (irc_nick_equal(s->ignore[i], nick))
+        if (irc_session_name_equal(s, s->ignore[i], nick))
             return 1;
     return 0;
 }
@@ -667,7 +668,7 @@ static void dispatch(irc_session *s, const irc_message *m, double now)
     } else if (verb_is(m, "NICK")) {
         on_nick(s, m, from, now);
     } else if (verb_is(m, "QUIT")) {
-        if (irc_nick_equal(from, s->nick) && s->phase == PH_ONLINE)
+        if (irc_session_name_equal(s, from, s->nick) && s->phase == PH_ONLINE)
             try_regain(s, now);
     } else if (verb_is(m, "JOIN")) {
         on_join(s, m, from, now);

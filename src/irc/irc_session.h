@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "base/log.h"
+#include "chat/address.h"
 
 typedef struct irc_channel_conf {
     const char *name;
@@ -85,7 +86,10 @@ const char *irc_session_nick(const irc_session *s);
 size_t irc_session_relay_overhead(const irc_session *s, const char *target, const char *verb);
 /* True when name is a channel we are configured for (case-insensitive). */
 int irc_session_is_our_channel(const irc_session *s, const char *name);
-/* Case-insensitive IRC nick comparison (rfc1459 casemapping). */
-int irc_nick_equal(const char *a, const char *b);
+/* True when a and b are the same nick or channel under the server's
+ * casemapping (ISUPPORT CASEMAPPING; rfc1459 until the server names one).
+ * NULL is nobody's name. */
+int irc_session_name_equal(const irc_session *s, const char *a, const char *b);
+chat_casemap irc_session_casemap(const irc_session *s);
 
 #endif

@@ -1119,18 +1119,34 @@ static void test_relay_overhead(void **state)
 static void test_nick_equal_casemapping(void **state)
 {
     (void)state;
-    assert_true(irc_nick_equal("careerbot", "CareerBot"));
-    assert_true(irc_nick_equal("Care[rbot]", "care{rbot}"));
-    assert_true(irc_nick_equal("a\\b", "A|B"));
-    assert_true(irc_nick_equal("x~", "X^"));
-    assert_true(irc_nick_equal("", ""));
-    assert_false(irc_nick_equal("careerbot", "careerbot_"));
-    assert_false(irc_nick_equal("careerbot_", "careerbot"));
-    assert_false(irc_nick_equal("abc", "abd"));
-    assert_false(irc_nick_equal("a_", "a-"));
-    assert_false(irc_nick_equal(NULL, "x"));
-    assert_false(irc_nick_equal("x", NULL));
-    assert_false(irc_nick_equal(NULL, NULL));
+    irc_session_config c = default_config();
+    fake *f = fake_new(&c);
+    go_online(f);
+    irc_session *s = f->s;
+    /* rfc1459 until the server names its casemapping */
+    assert_true(irc_session_name_equal(s, "careerbot", "CareerBot"));
+    assert_true(irc_session_name_equal(s, "Care[rbot]", "care{rbot}"));
+    assert_true(irc_session_name_equal(s, "a\\b", "A|B"));
+    assert_true(irc_session_name_equal(s, "x~", "X^"));
+    assert_true(irc_session_name_equal(s, "", ""));
+    assert_false(irc_session_name_equal(s, "careerbot", "careerbot_"));
+    assert_false(irc_session_name_equal(s, "careerbot_", "careerbot"));
+    assert_false(irc_session_name_equal(s, "abc", "abd"));
+    assert_false(irc_session_name_equal(s, "a_", "a-"));
+    assert_false(irc_session_name_equal(s, NULL, "x"));
+    assert_false(irc_session_name_equal(s, "x", NULL));
+    assert_false(irc_session_name_equal(s, NULL, NULL));
+    feed(f, ":irc.test 005 careerbot CASEMAPPING=ascii :are supported by this server");
+    assert_int_equal(irc_session_casemap(s), CHAT_CASE_ASCII);
+    assert_true(irc_session_name_equal(s, "careerbot", "CareerBot"));
+    assert_false(irc_session_name_equal(s, "Care[rbot]", "care{rbot}"));
+    feed(f, ":irc.test 005 careerbot CASEMAPPING=strict-rfc1459 :are supported by this server");
+    assert_true(irc_session_name_equal(s, "a\\b", "A|B"));
+    assert_false(irc_session_name_equal(s, "x~", "X^"));
+    /* A new connection starts from rfc1459 again. */
+    irc_session_disconnected(s);
+    assert_int_equal(irc_session_casemap(s), CHAT_CASE_RFC1459);
+    fake_free(f);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
