@@ -26,8 +26,18 @@ typedef struct core_request {
     const char *command_prefixes; /* NULL: the bot's own */
 } core_request;
 
+/* What a reply is (the JSON contract's "kind"). */
+typedef enum core_reply_kind {
+    CORE_REPLY_DECLINE, /* off-topic or not understood: the polite "I can only help with ..." */
+    CORE_REPLY_ANSWER,  /* an answer about the career: a topic, one of its facets, a follow-up */
+    CORE_REPLY_CLARIFY, /* a question back: which of two topics was meant, "next after what?" */
+    CORE_REPLY_SOCIAL,  /* small talk answered in kind: a greeting, thanks, goodbye */
+    CORE_REPLY_COMMAND, /* the reply to a command */
+} core_reply_kind;
+
 typedef struct core_reply {
-    int matched;         /* 0 when the bot declined or could not tell */
+    core_reply_kind kind;
+    int matched;         /* 1 only for CORE_REPLY_ANSWER */
     const char *topic;   /* id of the topic answered (owned by the bot's kb), or NULL */
     double score;
     char *text;          /* the reply, lines separated by '\n'; owned by the caller */
@@ -40,6 +50,9 @@ void core_bot_free(core_bot *bot);
 /* Answers one message. Returns BASE_OK, or BASE_ERR only when out of memory. */
 int core_bot_reply(core_bot *bot, const core_request *req, core_reply *out);
 void core_reply_clear(core_reply *reply);
+
+/* "answer", "clarify", "decline", "social" or "command". */
+const char *core_reply_kind_name(core_reply_kind kind);
 
 /* Swaps in a new knowledge base (the bot owns it on success; on failure the
  * old one stays and kb is freed). Conversations are kept. */

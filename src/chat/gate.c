@@ -113,6 +113,11 @@ size_t chat_gate_recovered(chat_gate *g)
     return n;
 }
 
+int chat_gate_listen_answers(const core_reply *reply, double min_score)
+{
+    return reply->kind == CORE_REPLY_ANSWER && reply->matched && reply->topic && reply->score >= min_score;
+}
+
 static int ignored(const chat_gate *g, const char *sender)
 {
     for (size_t i = 0; i < g->n_ignore; i++)
@@ -238,7 +243,7 @@ int chat_gate_decide(chat_gate *g, const chat_message *message, chat_decision *o
     out->topic = reply.topic;
     out->score = reply.score;
     if (!asked) {
-        int confident = reply.matched && reply.topic && reply.score >= g->listen_min_score;
+        int confident = chat_gate_listen_answers(&reply, g->listen_min_score);
         held = confident ? room_limited(g, m) : "not confident enough to answer unasked";
         if (held) {
             core_reply_clear(&reply);

@@ -16,6 +16,9 @@
 #include "careerbot/bot.h"
 #include "chat/address.h"
 
+/* The default least score a listen room answers unasked (listen_min_score). */
+#define CHAT_LISTEN_MIN_SCORE 1.5
+
 typedef struct chat_gate_config {
     const char *network;          /* the network's name, part of every conversation's key */
     const char *command_prefixes; /* NULL: the bot's own */
@@ -88,6 +91,12 @@ typedef struct chat_decision {
  * memory (out is then silent). */
 int chat_gate_decide(chat_gate *g, const chat_message *m, chat_decision *out);
 void chat_decision_clear(chat_decision *d);
+
+/* Whether a listen room would get this reply unasked: only a clear answer
+ * (kind answer, a topic, score at least min_score). The JSON contract's
+ * "listen" field uses it too, so precision can be measured without a
+ * server. */
+int chat_gate_listen_answers(const core_reply *reply, double min_score);
 
 /* A short name for how the message came, for log lines ("direct", "name",
  * "mention", "command", "listen", "none"). */

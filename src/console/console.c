@@ -1,5 +1,7 @@
 #include "console/console.h"
 
+#include "chat/gate.h"
+
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +22,10 @@ int console_print_json(const core_reply *reply, FILE *out)
     if (!obj)
         return -1;
     json_object_set_new(obj, "matched", json_boolean(reply->matched));
+    json_object_set_new(obj, "kind", json_string(core_reply_kind_name(reply->kind)));
     json_object_set_new(obj, "topic", reply->topic ? json_string(reply->topic) : json_null());
     json_object_set_new(obj, "score", json_real(reply->score));
+    json_object_set_new(obj, "listen", json_boolean(chat_gate_listen_answers(reply, CHAT_LISTEN_MIN_SCORE)));
     json_t *text = json_string(reply->text ? reply->text : "");
     json_object_set_new(obj, "reply", text ? text : json_string("")); /* invalid UTF-8 never comes from the kb */
     char *dump = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4));

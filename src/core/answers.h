@@ -17,8 +17,8 @@ int core_answer_two(const core_kb *kb, core_dialog_state *st, const core_topic *
 int core_answer_next(const core_kb *kb, core_dialog_state *st, core_reply *out);
 /* More on the last answer: its details, then its related topics. */
 int core_answer_more(const core_kb *kb, core_dialog_state *st, core_reply *out);
-/* A reply that answers nothing (decline, error message): matched = 0. */
-int core_answer_text(const char *text, core_reply *out);
+/* A reply made of text alone, of the given kind (matched only for an answer). */
+int core_answer_text(const char *text, core_reply_kind kind, core_reply *out);
 
 /* Runs a command (name without prefix, args after it). prefix is the
  * character to show in hints. */

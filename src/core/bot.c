@@ -75,6 +75,23 @@ const core_kb *core_bot_kb(const core_bot *bot)
     return bot->kb;
 }
 
+const char *core_reply_kind_name(core_reply_kind kind)
+{
+    switch (kind) {
+    case CORE_REPLY_ANSWER:
+        return "answer";
+    case CORE_REPLY_CLARIFY:
+        return "clarify";
+    case CORE_REPLY_SOCIAL:
+        return "social";
+    case CORE_REPLY_COMMAND:
+        return "command";
+    case CORE_REPLY_DECLINE:
+        break;
+    }
+    return "decline";
+}
+
 void core_reply_clear(core_reply *reply)
 {
     free(reply->text);
@@ -213,7 +230,7 @@ static int ask_which(core_dialog_state *st, const core_match *m, core_reply *out
              "in other words.", m->topic->title, m->second->title);
     snprintf(st->clarify[0], sizeof st->clarify[0], "%s", m->topic->id);
     snprintf(st->clarify[1], sizeof st->clarify[1], "%s", m->second->id);
-    int rc = core_answer_text(text, out);
+    int rc = core_answer_text(text, CORE_REPLY_CLARIFY, out);
     out->score = m->score;
     return rc;
 }
@@ -275,7 +292,7 @@ static int answer_question(core_bot *bot, core_dialog_state *st, const core_requ
     case CORE_MATCH_NONE:
         break;
     }
-    int rc = core_answer_text(bot->kb->texts.decline, out);
+    int rc = core_answer_text(bot->kb->texts.decline, CORE_REPLY_DECLINE, out);
     out->score = m.score;
     return rc;
 }
@@ -341,6 +358,9 @@ int core_bot_reply(core_bot *bot, const core_request *req, core_reply *out)
     int rc;
     if (parse_command(bot, req->command_prefixes, text, len, &prefix, name, &args, &args_end)) {
         rc = run_command(bot, st, prefix, name, args, args_end, out);
+        if (out->kind != CORE_REPLY_DECLINE)
+            out->kind = CORE_REPLY_COMMAND; /* a topic shown by its command too */
+        out->matched = 0;
     } else {
         core_request q = *req;
         q.text = text;

@@ -18,12 +18,13 @@ typedef struct command_ctx {
     const char *args;
 } command_ctx;
 
-static int finish(base_strbuf *b, int matched, core_reply *out)
+static int finish(base_strbuf *b, core_reply *out)
 {
     out->text = base_strbuf_take(b);
-    out->matched = matched;
+    out->kind = CORE_REPLY_COMMAND;
+    out->matched = 0;
     out->topic = NULL;
-    out->score = matched ? 1.0 : 0.0;
+    out->score = 1.0;
     return out->text ? BASE_OK : BASE_ERR;
 }
 
@@ -63,7 +64,7 @@ static int cmd_help(const command_ctx *c, core_reply *out)
             add_item(&b, &line_start, item);
         }
     }
-    return finish(&b, 1, out);
+    return finish(&b, out);
 }
 
 static int cmd_topics(const command_ctx *c, core_reply *out)
@@ -80,7 +81,7 @@ static int cmd_topics(const command_ctx *c, core_reply *out)
         else
             add_item(&b, &line_start, item);
     }
-    return finish(&b, 1, out);
+    return finish(&b, out);
 }
 
 static int cmd_steps(const command_ctx *c, core_reply *out)
@@ -90,11 +91,11 @@ static int cmd_steps(const command_ctx *c, core_reply *out)
         return core_answer_topic(c->kb, c->st, overview, 1.0, "the steps command", out);
     int n = core_kb_step_count(c->kb);
     if (n == 0)
-        return core_answer_text("This knowledge base has no ordered steps.", out);
+        return core_answer_text("This knowledge base has no ordered steps.", CORE_REPLY_COMMAND, out);
     base_strbuf b = {0};
     for (int s = 1; s <= n; s++)
         base_strbuf_addf(&b, "%s%d. %s", s > 1 ? "\n" : "", s, core_kb_step(c->kb, s)->title);
-    return finish(&b, 1, out);
+    return finish(&b, out);
 }
 
 static int cmd_step(const command_ctx *c, core_reply *out)
@@ -102,7 +103,7 @@ static int cmd_step(const command_ctx *c, core_reply *out)
     int n = core_kb_step_count(c->kb);
     char text[200];
     if (n == 0)
-        return core_answer_text("This knowledge base has no ordered steps.", out);
+        return core_answer_text("This knowledge base has no ordered steps.", CORE_REPLY_COMMAND, out);
     const char *a = c->args;
     while (isspace((unsigned char)*a))
         a++;
@@ -114,7 +115,7 @@ static int cmd_step(const command_ctx *c, core_reply *out)
     if (end == a || *end || errno || want < 1 || want > n) {
         snprintf(text, sizeof text, "There are %d steps: use %cstep 1 to %cstep %d, or %csteps for all of them.",
                  n, c->prefix, c->prefix, n, c->prefix);
-        return core_answer_text(text, out);
+        return core_answer_text(text, CORE_REPLY_COMMAND, out);
     }
     return core_answer_topic(c->kb, c->st, core_kb_step(c->kb, (int)want), 1.0, "the step command", out);
 }
@@ -127,21 +128,21 @@ static int cmd_source(const command_ctx *c, core_reply *out)
         base_strbuf_addf(&b, "My last answer (%s) comes from: %s", last->title, last->source);
     else
         base_strbuf_add(&b, c->kb->texts.sources);
-    return finish(&b, 1, out);
+    return finish(&b, out);
 }
 
 static int cmd_why(const command_ctx *c, core_reply *out)
 {
     const core_topic *last = c->st && c->st->last_topic[0] ? core_kb_find(c->kb, c->st->last_topic) : NULL;
     if (!last)
-        return core_answer_text("I have not answered anything in this conversation yet.", out);
+        return core_answer_text("I have not answered anything in this conversation yet.", CORE_REPLY_COMMAND, out);
     base_strbuf b = {0};
     base_strbuf_addf(&b, "My last answer came from the topic \"%s\" (%s), score %.2f", last->title, last->id,
                    c->st->last_score);
     if (c->st->evidence[0])
         base_strbuf_addf(&b, ", chosen because of: %s", c->st->evidence);
     base_strbuf_add(&b, ".");
-    return finish(&b, 1, out);
+    return finish(&b, out);
 }
 
 int core_command_run(const core_kb *kb, core_dialog_state *st, char prefix, const char *name, const char *args,
@@ -161,7 +162,7 @@ int core_command_run(const core_kb *kb, core_dialog_state *st, char prefix, cons
     if (strcmp(name, "about") == 0) {
         base_strbuf b = {0};
         base_strbuf_add(&b, kb->texts.about);
-        return finish(&b, 1, out);
+        return finish(&b, out);
     }
     if (strcmp(name, "why") == 0)
         return cmd_why(&c, out);
@@ -173,5 +174,5 @@ int core_command_run(const core_kb *kb, core_dialog_state *st, char prefix, cons
     char text[200];
     snprintf(text, sizeof text, "I don't know the command %c%.40s. Try %chelp for the list.", prefix, name,
              prefix);
-    return core_answer_text(text, out);
+    return core_answer_text(text, CORE_REPLY_DECLINE, out);
 }

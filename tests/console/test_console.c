@@ -66,14 +66,24 @@ static json_t *parse_reply(const char *line)
     if (!obj)
         fail_msg("not JSON (%s): %s", jerr.text, line);
     assert_true(json_is_object(obj));
-    assert_int_equal(json_object_size(obj), 4);
+    assert_int_equal(json_object_size(obj), 6);
     assert_true(json_is_boolean(json_object_get(obj, "matched")));
+    assert_true(json_is_boolean(json_object_get(obj, "listen")));
+    const char *kind = json_string_value(json_object_get(obj, "kind"));
+    assert_non_null(kind);
+    assert_true(!strcmp(kind, "answer") || !strcmp(kind, "clarify") || !strcmp(kind, "decline") ||
+                !strcmp(kind, "social") || !strcmp(kind, "command"));
+    /* matched only for answers, and an answer names its topic */
+    if (json_is_true(json_object_get(obj, "matched")))
+        assert_string_equal(kind, "answer");
+    if (!strcmp(kind, "answer"))
+        assert_true(json_is_string(json_object_get(obj, "topic")));
     json_t *topic = json_object_get(obj, "topic");
     assert_true(json_is_string(topic) || json_is_null(topic));
     assert_true(json_is_number(json_object_get(obj, "score")));
     assert_true(json_is_string(json_object_get(obj, "reply")));
-    /* matched answers name their topic or are commands; declines name none. */
-    if (!json_is_true(json_object_get(obj, "matched")))
+    /* declines name no topic */
+    if (!strcmp(kind, "decline"))
         assert_true(json_is_null(topic));
     return obj;
 }
@@ -114,7 +124,7 @@ static void test_json_lines(void **state)
     assert_string_equal(str(objs[1], "topic"), "work");
     assert_string_equal(str(objs[1], "reply"), "Step 2: work in a hospital.");
     /* Commands go through the same path; multi-line replies stay one object. */
-    assert_true(json_is_true(json_object_get(objs[2], "matched")));
+    assert_string_equal(str(objs[2], "kind"), "command");
     assert_true(json_is_null(json_object_get(objs[2], "topic")));
     assert_non_null(strstr(str(objs[2], "reply"), "\nCommands: /help"));
     /* Blank and off-topic lines decline. */
@@ -235,7 +245,7 @@ static void test_print_json(void **state)
 {
     (void)state;
     char reply_text[] = "line \"one\"\nline \\two\\ \t\xC3\xA9";
-    core_reply r = {.matched = 1, .topic = "t-1", .score = 1.23456, .text = reply_text};
+    core_reply r = {.kind = CORE_REPLY_ANSWER, .matched = 1, .topic = "t-1", .score = 1.23456, .text = reply_text};
     FILE *out = tmpfile();
     assert_int_equal(console_print_json(&r, out), 0);
     char *text = tu_slurp(out);

@@ -39,11 +39,14 @@ static const core_reply *say(core_bot *bot, const char *user, const char *text)
     return tu_say_in(bot, "net", "#room", user, 1000.0, text);
 }
 
-static void assert_reply(const core_reply *r, int matched, const char *topic, const char *text)
+/* Every reply to a command is of kind "command" (matched is for answers to
+ * questions only), except an unknown command's, which declines. */
+static void assert_reply(const core_reply *r, core_reply_kind kind, const char *topic, const char *text)
 {
     if (strcmp(r->text, text) != 0)
         fail_msg("reply \"%s\"\n  expected \"%s\"", r->text, text);
-    assert_int_equal(r->matched, matched);
+    assert_int_equal(r->kind, kind);
+    assert_int_equal(r->matched, kind == CORE_REPLY_ANSWER);
     if (topic) {
         assert_non_null(r->topic);
         assert_string_equal(r->topic, topic);
@@ -56,7 +59,7 @@ static void test_help(void **state)
 {
     core_bot *bot = *state;
     const core_reply *r = say(bot, "help", "/help");
-    assert_reply(r, 1, NULL,
+    assert_reply(r, CORE_REPLY_COMMAND, NULL,
                  "Ask me about the test career.\n"
                  "Commands: /help, /topics, /steps, /step N, /next, /source, /about, /why\n"
                  "Topics: /salary, /growth");
@@ -71,7 +74,7 @@ static void test_topics(void **state)
 {
     core_bot *bot = *state;
     const core_reply *r = say(bot, "topics", "/topics");
-    assert_reply(r, 1, NULL,
+    assert_reply(r, CORE_REPLY_COMMAND, NULL,
                  "I can tell you about: Pay (/salary), Job growth (/growth), The steps (/steps), "
                  "Learn (/learn), Work (/work)");
 }
@@ -79,11 +82,11 @@ static void test_topics(void **state)
 static void test_steps_and_step(void **state)
 {
     core_bot *bot = *state;
-    assert_reply(say(bot, "steps", "/steps"), 1, "steps", "1. Learn. 2. Work.");
-    assert_reply(say(bot, "steps", "/step 1"), 1, "learn", STEP1_ANSWER);
-    assert_reply(say(bot, "steps", "/step 2"), 1, "work", STEP2_ANSWER);
-    assert_reply(say(bot, "steps", "/step   2  "), 1, "work", STEP2_ANSWER);
-    assert_reply(say(bot, "steps", "/step\t1"), 1, "learn", STEP1_ANSWER);
+    assert_reply(say(bot, "steps", "/steps"), CORE_REPLY_COMMAND, "steps", "1. Learn. 2. Work.");
+    assert_reply(say(bot, "steps", "/step 1"), CORE_REPLY_COMMAND, "learn", STEP1_ANSWER);
+    assert_reply(say(bot, "steps", "/step 2"), CORE_REPLY_COMMAND, "work", STEP2_ANSWER);
+    assert_reply(say(bot, "steps", "/step   2  "), CORE_REPLY_COMMAND, "work", STEP2_ANSWER);
+    assert_reply(say(bot, "steps", "/step\t1"), CORE_REPLY_COMMAND, "learn", STEP1_ANSWER);
     /* Out of range, not a number, or missing: one clear message. */
     const char *bad[] = {"/step 0", "/step 3", "/step 6", "/step -1", "/step abc", "/step", "/step ",
                          "/step 1.5", "/step 2abc", "/step 1 2", "/step 99999999999999999999999"};
@@ -94,7 +97,7 @@ static void test_steps_and_step(void **state)
         assert_int_equal(r->matched, 0);
         assert_null(r->topic);
     }
-    assert_reply(say(bot, "steps", "!step 9"), 0, NULL,
+    assert_reply(say(bot, "steps", "!step 9"), CORE_REPLY_COMMAND, NULL,
                  "There are 2 steps: use !step 1 to !step 2, or !steps for all of them.");
 }
 
@@ -104,31 +107,31 @@ static void test_next_command(void **state)
     const core_reply *r = say(bot, "nextcmd", "/next");
     assert_int_equal(r->matched, 0);
     assert_true(tu_contains(r->text, "Next after what?"));
-    assert_reply(say(bot, "nextcmd", "/step 1"), 1, "learn", STEP1_ANSWER);
-    assert_reply(say(bot, "nextcmd", "/next"), 1, "work", STEP2_ANSWER);
+    assert_reply(say(bot, "nextcmd", "/step 1"), CORE_REPLY_COMMAND, "learn", STEP1_ANSWER);
+    assert_reply(say(bot, "nextcmd", "/next"), CORE_REPLY_COMMAND, "work", STEP2_ANSWER);
     r = say(bot, "nextcmd", "/next");
     assert_int_equal(r->matched, 0);
     assert_true(tu_contains(r->text, "last of the 2 steps"));
     /* After the steps overview, next is step 1. */
     say(bot, "nextcmd", "/steps");
-    assert_reply(say(bot, "nextcmd", "/next"), 1, "learn", STEP1_ANSWER);
+    assert_reply(say(bot, "nextcmd", "/next"), CORE_REPLY_COMMAND, "learn", STEP1_ANSWER);
     /* After a topic that is not a step, next is its first related topic. */
     say(bot, "nextcmd", "/salary");
-    assert_reply(say(bot, "nextcmd", "/next"), 1, "growth", "Jobs grow 10% in the test decade.");
+    assert_reply(say(bot, "nextcmd", "/next"), CORE_REPLY_COMMAND, "growth", "Jobs grow 10% in the test decade.");
 }
 
 static void test_source(void **state)
 {
     core_bot *bot = *state;
-    assert_reply(say(bot, "source", "/source"), 1, NULL, "Test sources.");
+    assert_reply(say(bot, "source", "/source"), CORE_REPLY_COMMAND, NULL, "Test sources.");
     say(bot, "source", "what is the salary");
-    assert_reply(say(bot, "source", "/source"), 1, NULL, "My last answer (Pay) comes from: Test bureau");
-    assert_reply(say(bot, "source", "!sources"), 1, NULL, "My last answer (Pay) comes from: Test bureau");
+    assert_reply(say(bot, "source", "/source"), CORE_REPLY_COMMAND, NULL, "My last answer (Pay) comes from: Test bureau");
+    assert_reply(say(bot, "source", "!sources"), CORE_REPLY_COMMAND, NULL, "My last answer (Pay) comes from: Test bureau");
     say(bot, "source", "/step 2");
-    assert_reply(say(bot, "source", "/source"), 1, NULL, "My last answer (Work) comes from: Test article");
+    assert_reply(say(bot, "source", "/source"), CORE_REPLY_COMMAND, NULL, "My last answer (Work) comes from: Test article");
     /* A declined question does not change the last answer. */
     say(bot, "source", "what's the weather like");
-    assert_reply(say(bot, "source", "/source"), 1, NULL, "My last answer (Work) comes from: Test article");
+    assert_reply(say(bot, "source", "/source"), CORE_REPLY_COMMAND, NULL, "My last answer (Work) comes from: Test article");
 }
 
 static void test_about(void **state)
@@ -136,16 +139,16 @@ static void test_about(void **state)
     core_bot *bot = *state;
     const core_reply *r = say(bot, "about", "/about");
     assert_string_equal(r->text, "A test bot.");
-    assert_int_equal(r->matched, 1);
+    assert_int_equal(r->kind, CORE_REPLY_COMMAND);
     assert_null(r->topic);
 }
 
 static void test_why(void **state)
 {
     core_bot *bot = *state;
-    assert_reply(say(bot, "why", "/why"), 0, NULL, "I have not answered anything in this conversation yet.");
+    assert_reply(say(bot, "why", "/why"), CORE_REPLY_COMMAND, NULL, "I have not answered anything in this conversation yet.");
     say(bot, "why", "what is the salary");
-    assert_reply(say(bot, "why", "/why"), 1, NULL,
+    assert_reply(say(bot, "why", "/why"), CORE_REPLY_COMMAND, NULL,
                  "My last answer came from the topic \"Pay\" (salary), score 2.00, chosen because of: salary.");
     say(bot, "why", "how much do coders make");
     const core_reply *r = say(bot, "why", "!why");
@@ -161,30 +164,30 @@ static void test_why(void **state)
 static void test_topic_commands(void **state)
 {
     core_bot *bot = *state;
-    assert_reply(say(bot, "topiccmd", "!salary"), 1, "salary", SALARY_ANSWER);
-    assert_reply(say(bot, "topiccmd", "/salary"), 1, "salary", SALARY_ANSWER);
-    assert_reply(say(bot, "topiccmd", "/growth"), 1, "growth", "Jobs grow 10% in the test decade.");
+    assert_reply(say(bot, "topiccmd", "!salary"), CORE_REPLY_COMMAND, "salary", SALARY_ANSWER);
+    assert_reply(say(bot, "topiccmd", "/salary"), CORE_REPLY_COMMAND, "salary", SALARY_ANSWER);
+    assert_reply(say(bot, "topiccmd", "/growth"), CORE_REPLY_COMMAND, "growth", "Jobs grow 10% in the test decade.");
     /* A topic without a "command" is reached by its id. */
-    assert_reply(say(bot, "topiccmd", "/learn"), 1, "learn", STEP1_ANSWER);
+    assert_reply(say(bot, "topiccmd", "/learn"), CORE_REPLY_COMMAND, "learn", STEP1_ANSWER);
     /* Trailing punctuation and arguments do not matter. */
-    assert_reply(say(bot, "topiccmd", "!salary?"), 1, "salary", SALARY_ANSWER);
-    assert_reply(say(bot, "topiccmd", "!salary please"), 1, "salary", SALARY_ANSWER);
-    assert_reply(say(bot, "topiccmd", "   /salary"), 1, "salary", SALARY_ANSWER);
+    assert_reply(say(bot, "topiccmd", "!salary?"), CORE_REPLY_COMMAND, "salary", SALARY_ANSWER);
+    assert_reply(say(bot, "topiccmd", "!salary please"), CORE_REPLY_COMMAND, "salary", SALARY_ANSWER);
+    assert_reply(say(bot, "topiccmd", "   /salary"), CORE_REPLY_COMMAND, "salary", SALARY_ANSWER);
 }
 
 static void test_case_insensitive(void **state)
 {
     core_bot *bot = *state;
-    assert_reply(say(bot, "case", "!SALARY"), 1, "salary", SALARY_ANSWER);
-    assert_reply(say(bot, "case", "/Step 2"), 1, "work", STEP2_ANSWER);
+    assert_reply(say(bot, "case", "!SALARY"), CORE_REPLY_COMMAND, "salary", SALARY_ANSWER);
+    assert_reply(say(bot, "case", "/Step 2"), CORE_REPLY_COMMAND, "work", STEP2_ANSWER);
     assert_true(tu_contains(say(bot, "case", "/HeLp")->text, "Commands: /help"));
 }
 
 static void test_unknown_command(void **state)
 {
     core_bot *bot = *state;
-    assert_reply(say(bot, "unknown", "/nope"), 0, NULL, "I don't know the command /nope. Try /help for the list.");
-    assert_reply(say(bot, "unknown", "!Salaries"), 0, NULL,
+    assert_reply(say(bot, "unknown", "/nope"), CORE_REPLY_DECLINE, NULL, "I don't know the command /nope. Try /help for the list.");
+    assert_reply(say(bot, "unknown", "!Salaries"), CORE_REPLY_DECLINE, NULL,
                  "I don't know the command !salaries. Try !help for the list.");
     /* A very long name is cut in the reply. */
     char cmd[300] = "/";
@@ -212,7 +215,7 @@ static void test_not_commands(void **state)
     /* A path with a topic word in it is a question about that word. */
     assert_false(core_bot_is_command(bot, NULL, "/usr/bin/salary", 15));
     const core_reply *r = say(bot, "notcmd", "/usr/bin/salary");
-    assert_reply(r, 1, "salary", SALARY_ANSWER);
+    assert_reply(r, CORE_REPLY_ANSWER, "salary", SALARY_ANSWER);
     assert_true(r->score == 2.0);
 
     assert_true(core_bot_is_command(bot, NULL, "/help", 5));
@@ -241,9 +244,10 @@ static void test_custom_prefixes(void **state)
     assert_string_equal(r->text, "I only know about the test career. Try .help.");
     /* "!salary" is a question containing the word salary. */
     r = say(bot, "dot", "!salary");
+    assert_int_equal(r->kind, CORE_REPLY_ANSWER);
     assert_int_equal(r->matched, 1);
     assert_string_equal(r->topic, "salary");
-    assert_reply(say(bot, "dot", ".step 9"), 0, NULL,
+    assert_reply(say(bot, "dot", ".step 9"), CORE_REPLY_COMMAND, NULL,
                  "There are 2 steps: use .step 1 to .step 2, or .steps for all of them.");
     tu_say_clear();
     core_bot_free(bot);
@@ -252,7 +256,7 @@ static void test_custom_prefixes(void **state)
     assert_true(core_bot_is_command(bot, NULL, "#salary", 7));
     assert_true(core_bot_is_command(bot, NULL, "$salary", 7));
     assert_false(core_bot_is_command(bot, NULL, "/salary", 7));
-    assert_reply(say(bot, "hash", "$salary"), 1, "salary", SALARY_ANSWER);
+    assert_reply(say(bot, "hash", "$salary"), CORE_REPLY_COMMAND, "salary", SALARY_ANSWER);
     tu_say_clear();
     core_bot_free(bot);
 }
