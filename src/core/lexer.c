@@ -317,7 +317,11 @@ static uint32_t variant_hash(const char *s, size_t len)
  * hashes keep their order, which is word order, as the variants were made. */
 static int sort_variants(variant *v, size_t n)
 {
-    variant *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    /* No vocabulary word (every keyword shorter than three letters, say):
+     * v is NULL then, and memcpy from or to NULL is undefined even for 0. */
+    if (n == 0)
+        return 0;
+    variant *tmp = malloc(n * sizeof *tmp);
     size_t *count = malloc(65537 * sizeof *count);
     if (!tmp || !count) {
         free(tmp);

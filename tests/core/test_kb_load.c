@@ -1,5 +1,6 @@
-/* kb_load.c: the real knowledge directory, the kb-mini fixture, and one
- * temporary directory per broken case, each checked for "file:line: what". */
+/* The knowledge-base loader (kb_json.c, kb_validate.c, kb_dir.c, kb.c): the
+ * real knowledge directory, the kb-mini fixture, and one temporary directory
+ * per broken case, each checked for "file:line: what". */
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -374,8 +375,8 @@ static void test_builtin_command_clash(void **state)
 }
 
 /* Regression (reported, fixed): "/sources" is a built-in alias of /source in
- * commands.c, but kb_load.c accepts a topic command "sources", which then
- * can never be reached. */
+ * commands.c, but the loader accepted a topic command "sources", which then
+ * could never be reached. */
 static void test_builtin_alias_sources(void **state)
 {
     (void)state;
@@ -494,10 +495,10 @@ static void test_keyword_weight(void **state)
     core_kb_free(kb);
 }
 
-/* KNOWN BUG (reported): has_letter_or_digit() in kb_load.c counts every byte
- * >= 0x80 as a letter, and synonyms are not checked at all, so a keyword
- * phrase of punctuation ("\u2014", an emoji) or a synonym "?!" loads
- * silently and can never match (it normalises to no words). */
+/* Regression (reported, fixed): the loader counted every byte >= 0x80 as a
+ * letter and did not check synonyms at all, so a keyword phrase of
+ * punctuation ("\u2014", an emoji) or a synonym "?!" loaded silently and
+ * could never match (it normalises to no words). */
 static void test_keyword_without_words(void **state)
 {
     (void)state;
@@ -613,6 +614,40 @@ static void test_load_string(void **state)
     assert_null(kb);
 }
 
+/* The location of an error is also in the error's fields, not only in its
+ * text: the syntax error with jansson's column, a topic's problem at the line
+ * of its id, and no location for a problem of the whole base. */
+static void test_error_location_fields(void **state)
+{
+    (void)state;
+    core_kb *kb = NULL;
+    base_error err;
+    const char *syntax = "{\"topics\": [\n  oops ]}";
+    assert_int_equal(core_kb_load_string(syntax, strlen(syntax), "mem.json", &kb, &err), BASE_ERR);
+    assert_string_equal(err.file, "mem.json");
+    assert_int_equal(err.line, 2);
+    assert_true(err.column > 0);
+
+    const char *bad_topic = "{\"topics\": [\n" GOOD("a") ",\n{\"id\": \"b\", \"title\": 3}]}";
+    assert_int_equal(core_kb_load_string(bad_topic, strlen(bad_topic), "mem.json", &kb, &err), BASE_ERR);
+    assert_string_equal(err.file, "mem.json");
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 0);
+    assert_true(strncmp(err.text, "mem.json:3: ", 12) == 0);
+
+    const char *gap = "{\"topics\": [\n" GOOD("a") ",\n{\"id\": \"b\"" REQ("b") ", \"step\": 2}]}";
+    assert_int_equal(core_kb_load_string(gap, strlen(gap), "mem.json", &kb, &err), BASE_ERR);
+    assert_int_equal(err.line, 3); /* the step after the gap */
+    assert_true(tu_contains(err.text, "step 1 is missing"));
+
+    const char *none = "{\"bot\": {}}";
+    assert_int_equal(core_kb_load_string(none, strlen(none), "mem.json", &kb, &err), BASE_ERR);
+    assert_string_equal(err.text, "mem.json: no topics found");
+    assert_string_equal(err.file, "");
+    assert_int_equal(err.line, 0);
+    assert_null(kb);
+}
+
 static void test_topic_lines_with_same_id_prefix(void **state)
 {
     (void)state;
@@ -656,6 +691,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_duplicate_id_adjacent_line),
         cmocka_unit_test(test_builtin_alias_sources),
         cmocka_unit_test(test_step_gap_names_file_and_line),
+        cmocka_unit_test(test_error_location_fields),
     };
     (void)argc;
     (void)argv;

@@ -314,6 +314,26 @@ static void test_edit_distance_empty_second(void **state)
     assert_int_equal(core_edit_distance("a", 1, "", 0, 1), 1);
 }
 
+/* Regression (reported, fixed): with no vocabulary word at all the typo
+ * index is empty, and freezing it passed a NULL array to memcpy (undefined
+ * behaviour even for 0 bytes; UBSan aborts). A lexer without vocabulary
+ * still freezes and answers lookups. */
+static void test_freeze_without_vocabulary(void **state)
+{
+    (void)state;
+    core_lexicon lx;
+    memset(&lx, 0, sizeof lx);
+    base_error err = {0};
+    core_lexer *lex = core_lexer_new(&lx, &err);
+    assert_non_null(lex);
+    int c = define(lex, "c", CORE_TERM_KEYWORD); /* too short to be a correction target */
+    assert_int_equal(core_lexer_freeze(lex, &err), BASE_OK);
+    unsigned flags = 0;
+    assert_int_equal(core_lexer_lookup(lex, "c", 1, &flags), c);
+    assert_int_equal(core_lexer_lookup(lex, "salary", 6, &flags), -1);
+    core_lexer_free(lex);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +348,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cache_overflow_keeps_answers),
         cmocka_unit_test(test_edit_distance),
         cmocka_unit_test(test_edit_distance_empty_second),
+        cmocka_unit_test(test_freeze_without_vocabulary),
     };
     (void)argc;
     (void)argv;

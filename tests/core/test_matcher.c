@@ -472,6 +472,28 @@ static void test_default_topic(void **state)
     core_kb_free(kb);
 }
 
+/* Regression (reported, fixed): building the matcher ran into undefined
+ * behaviour in the lexer (memcpy with NULL, UBSan aborts) when the knowledge
+ * base has no vocabulary word: here one topic whose only keyword phrase is
+ * "C++" (its one word "c" is too short to be a typo-correction target). It
+ * loads, builds its matcher and answers its own example. */
+static void test_knowledge_base_without_vocabulary(void **state)
+{
+    (void)state;
+    core_kb *kb = tu_load_string("{\"topics\": [{\"id\": \"cpp\", \"title\": \"C++\", "
+                                 "\"keywords\": [{\"phrase\": \"C++\", \"weight\": 1}], "
+                                 "\"examples\": [\"c++?\"], \"answer\": \"A.\", \"source\": \"S\"}]}");
+    base_error err = {0};
+    core_matcher *m = core_matcher_new(kb, &err);
+    assert_non_null(m);
+    core_match match;
+    core_matcher_match(m, "c++?", 4, &match);
+    assert_int_equal(match.kind, CORE_MATCH_TOPIC);
+    assert_string_equal(match.topic->id, "cpp");
+    core_matcher_free(m);
+    core_kb_free(kb);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -489,6 +511,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_evidence_fits),
         cmocka_unit_test(test_unknown_penalty),
         cmocka_unit_test(test_default_topic),
+        cmocka_unit_test(test_knowledge_base_without_vocabulary),
     };
     return cmocka_run_group_tests_name("matcher", tests, setup, teardown);
 }

@@ -1,14 +1,11 @@
-/* Reading and validating knowledge-base JSON. Every problem is reported as
- * "file:line: message"; jansson gives positions for syntax errors, and for
- * the content of a topic we point at the line of its "id". */
-#include "careerbot/kb.h"
-
+/* One knowledge-base JSON document to topics, lexicon and bot texts. Every
+ * problem is reported as "file:line: message"; jansson gives positions for
+ * syntax errors, and for the content of a topic we point at the line of its
+ * "id". Checks that need more than one topic are in kb_validate.c. */
 #include "base/str.h"
-#include "base/strmap.h"
+#include "core/kb_internal.h"
 #include "core/text.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,10 +13,6 @@
 #include <string.h>
 
 #define MAX_LINE_BYTES 400
-#define MAX_KB_FILE_BYTES (16u * 1024 * 1024)
-
-static const char *const builtin_commands[] = {"help", "topics", "step", "next",
-                                                "source", "sources", "about", "why"};
 
 typedef struct load_ctx {
     core_kb *kb;
@@ -86,7 +79,8 @@ static int fail(const load_ctx *c, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return base_error_set(c->err, "%s:%d: %s", c->file, line, msg);
+    base_error_set(c->err, "%s:%d: %s", c->file, line, msg);
+    return core_kb_locate(c->err, c->file, line, 0);
 }
 
 /* ---- small typed readers ---------------------------------------------- */
@@ -109,12 +103,6 @@ static int read_string(const load_ctx *c, int line, json_t *obj, const char *key
     return *out ? BASE_OK : fail(c, line, "out of memory");
 }
 
-static void free_strings(char **items, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(items[i]);
-    free(items);
-}
 
 static int read_string_array(const load_ctx *c, int line, json_t *obj, const char *key,
                              int required, char ***items, size_t *n)
@@ -136,15 +124,15 @@ static int read_string_array(const load_ctx *c, int line, json_t *obj, const cha
     for (size_t i = 0; i < count; i++) {
         json_t *s = json_array_get(v, i);
         if (!json_is_string(s) || json_string_length(s) == 0) {
-            free_strings(arr, i);
+            base_strv_free(arr, i);
             return fail(c, line, "field \"%s\" must hold non-empty strings only", key);
         }
         if (!(arr[i] = base_strdup(json_string_value(s)))) {
-            free_strings(arr, i);
+            base_strv_free(arr, i);
             return fail(c, line, "out of memory");
         }
     }
-    free_strings(*items, *n);
+    base_strv_free(*items, *n);
     *items = arr;
     *n = count;
     return BASE_OK;
@@ -174,22 +162,6 @@ static int has_words(const char *s)
 
 /* ---- topics ------------------------------------------------------------- */
 
-static void free_topic(core_topic *t)
-{
-    free(t->id);
-    free(t->title);
-    free(t->command);
-    for (size_t i = 0; i < t->n_keywords; i++)
-        free_strings(t->keywords[i].phrases, t->keywords[i].n_phrases);
-    free(t->keywords);
-    free_strings(t->examples, t->n_examples);
-    free(t->answer);
-    free(t->details);
-    free_strings(t->related, t->n_related);
-    free(t->source);
-    free(t->file);
-    memset(t, 0, sizeof *t);
-}
 
 static int read_keyword(const load_ctx *c, int line, const char *id, json_t *k, core_keyword *out)
 {
@@ -213,12 +185,12 @@ static int read_keyword(const load_ctx *c, int line, const char *id, json_t *k, 
         if (!has_words(syn[i])) {
             fail(c, line, "topic \"%s\": synonym \"%s\" of keyword \"%s\" needs a phrase with words", id, syn[i],
                  json_string_value(phrase));
-            free_strings(syn, n_syn);
+            base_strv_free(syn, n_syn);
             return BASE_ERR;
         }
     out->phrases = calloc(n_syn + 1, sizeof *out->phrases);
     if (!out->phrases) {
-        free_strings(syn, n_syn);
+        base_strv_free(syn, n_syn);
         return fail(c, line, "out of memory");
     }
     out->phrases[0] = base_strdup(json_string_value(phrase));
@@ -310,7 +282,7 @@ static int read_topics(load_ctx *c, json_t *arr)
         memset(t, 0, sizeof *t);
         int rc = read_topic(c, i, json_array_get(arr, i), t);
         if (rc != BASE_OK) {
-            free_topic(t);
+            core_kb_topic_free(t);
             return rc;
         }
         kb->n_topics++;
@@ -319,13 +291,6 @@ static int read_topics(load_ctx *c, json_t *arr)
 }
 
 /* ---- lexicon and bot texts ---------------------------------------------- */
-
-static void free_list(core_string_list *l)
-{
-    free_strings(l->items, l->n);
-    l->items = NULL;
-    l->n = 0;
-}
 
 static int read_number(const load_ctx *c, json_t *obj, const char *key, double lo, double hi, double *out)
 {
@@ -362,7 +327,7 @@ static int read_groups(const load_ctx *c, json_t *obj, const char *key, core_syn
             return BASE_ERR;
         core_synonym_group *grown = realloc(*groups, (*n + 1) * sizeof *grown);
         if (!grown) {
-            free_strings(g.words, g.n);
+            base_strv_free(g.words, g.n);
             return fail(c, 1, "out of memory");
         }
         *groups = grown;
@@ -415,149 +380,40 @@ static int read_bot(const load_ctx *c, json_t *obj)
     return BASE_OK;
 }
 
-static int read_document(load_ctx *c)
+/* ---- the document ------------------------------------------------------- */
+
+int core_kb_read_json(core_kb *kb, const char *name, const char *text, size_t len, base_error *err)
 {
+    load_ctx c = {kb, name, text, len, err, 0, 0};
     json_error_t jerr;
-    json_t *root = json_loadb(c->text, c->len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return base_error_set(c->err, "%s:%d:%d: %s", c->file, jerr.line, jerr.column, jerr.text);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        base_error_set(err, "%s:%d:%d: %s", name, jerr.line, jerr.column, jerr.text);
+        return core_kb_locate(err, name, jerr.line, jerr.column);
+    }
     int rc = BASE_OK;
     if (!json_is_object(root)) {
-        rc = fail(c, 1, "the file must hold one JSON object");
+        rc = fail(&c, 1, "the file must hold one JSON object");
     } else {
         static const char *const allowed[] = {"bot", "lexicon", "topics"};
         json_t *v;
-        rc = check_keys(c, 1, root, "the file (expected bot, lexicon, topics)", allowed, 3);
+        rc = check_keys(&c, 1, root, "the file (expected bot, lexicon, topics)", allowed, 3);
         if (rc == BASE_OK && (v = json_object_get(root, "bot")))
-            rc = read_bot(c, v);
+            rc = read_bot(&c, v);
         if (rc == BASE_OK && (v = json_object_get(root, "lexicon")))
-            rc = read_lexicon(c, v);
+            rc = read_lexicon(&c, v);
         if (rc == BASE_OK && (v = json_object_get(root, "topics")))
-            rc = read_topics(c, v);
+            rc = read_topics(&c, v);
     }
     json_decref(root);
     return rc;
 }
 
-/* ---- whole-base checks ---------------------------------------------------- */
-
-static int topic_fail(base_error *err, const core_topic *t, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int topic_fail(base_error *err, const core_topic *t, const char *fmt, ...)
-{
-    char msg[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return base_error_set(err, "%s:%d: topic \"%s\": %s", t->file, t->line, t->id, msg);
-}
-
-static int is_builtin(const char *command)
-{
-    for (size_t i = 0; i < sizeof builtin_commands / sizeof builtin_commands[0]; i++)
-        if (strcmp(builtin_commands[i], command) == 0)
-            return 1;
-    return 0;
-}
-
-static int index_topics(core_kb *kb, const char *where, base_error *err)
-{
-    kb->by_id = base_strmap_new(kb->n_topics);
-    kb->by_command = base_strmap_new(kb->n_topics);
-    if (!kb->by_id || !kb->by_command)
-        return base_error_set(err, "%s: out of memory", where);
-    for (size_t i = 0; i < kb->n_topics; i++) {
-        const core_topic *t = &kb->topics[i];
-        int other;
-        if (base_strmap_get(kb->by_id, t->id, strlen(t->id), &other))
-            return topic_fail(err, t, "duplicate id (first defined in %s)", kb->topics[other].file);
-        if (base_strmap_get(kb->by_command, t->command, strlen(t->command), &other))
-            return topic_fail(err, t, "command \"%s\" is used by another topic", t->command);
-        if (is_builtin(t->command))
-            return topic_fail(err, t, "command \"%s\" is a built-in command", t->command);
-        if (base_strmap_put(kb->by_id, t->id, strlen(t->id), (int)i) != 0 ||
-            base_strmap_put(kb->by_command, t->command, strlen(t->command), (int)i) != 0)
-            return base_error_set(err, "%s: out of memory", where);
-    }
-    return BASE_OK;
-}
-
-static int validate(core_kb *kb, const char *where, base_error *err)
-{
-    if (kb->n_topics == 0)
-        return base_error_set(err, "%s: no topics found", where);
-    if (index_topics(kb, where, err) != BASE_OK)
-        return BASE_ERR;
-    int max_step = 0;
-    char step_taken[100] = {0}; /* steps are 1..99, checked when read */
-    for (size_t i = 0; i < kb->n_topics; i++) {
-        const core_topic *t = &kb->topics[i];
-        for (size_t r = 0; r < t->n_related; r++)
-            if (!core_kb_find(kb, t->related[r]))
-                return topic_fail(err, t, "related topic \"%s\" does not exist", t->related[r]);
-        if (t->step) {
-            if (step_taken[t->step])
-                return topic_fail(err, t, "%s: another topic has the same step number", "step");
-            step_taken[t->step] = 1;
-            if (t->step > max_step)
-                max_step = t->step;
-        }
-    }
-    if (kb->lexicon.default_topic && !core_kb_find(kb, kb->lexicon.default_topic))
-        return base_error_set(err, "%s: lexicon \"default_topic\" names topic \"%s\", which does not exist", where,
-                            kb->lexicon.default_topic);
-    for (int s = 1; s <= max_step; s++) {
-        if (step_taken[s])
-            continue;
-        const core_topic *after = NULL; /* point at the step that follows the gap */
-        for (int a = s + 1; a <= max_step && !after; a++)
-            after = core_kb_step(kb, a);
-        return topic_fail(err, after, "step %d is missing (steps must be numbered 1 to %d)", s, max_step);
-    }
-    return BASE_OK;
-}
-
-static void set_defaults(core_kb *kb)
-{
-    kb->lexicon.threshold = 1.0;
-    kb->lexicon.offtopic_penalty = 1.5;
-    kb->lexicon.clarify_ratio = 0.9;
-}
-
-static int fill_default_texts(core_kb *kb)
-{
-    core_bot_texts *t = &kb->texts;
-    if (!t->name && !(t->name = base_strdup("this career")))
-        return BASE_ERR;
-    if (!t->decline && !(t->decline = base_strdup("Sorry, I can only help with questions about this career. Try /help.")))
-        return BASE_ERR;
-    if (!t->help && !(t->help = base_strdup("Ask me anything about this career, or use a command:")))
-        return BASE_ERR;
-    if (!t->about && !(t->about = base_strdup("A career advisor bot.")))
-        return BASE_ERR;
-    if (!t->sources && !(t->sources = base_strdup("Ask a question first, then /source tells where the answer comes from.")))
-        return BASE_ERR;
-    return BASE_OK;
-}
-
-static int finish(core_kb *kb, const char *where, core_kb **out, base_error *err)
-{
-    if (validate(kb, where, err) != BASE_OK)
-        return BASE_ERR;
-    if (fill_default_texts(kb) != BASE_OK)
-        return base_error_set(err, "%s: out of memory", where);
-    *out = kb;
-    return BASE_OK;
-}
-
 int core_kb_load_string(const char *json, size_t len, const char *name, core_kb **out, base_error *err)
 {
-    core_kb *kb = calloc(1, sizeof *kb);
+    core_kb *kb = core_kb_new_empty();
     if (!kb)
         return base_error_set(err, "%s: out of memory", name);
-    set_defaults(kb);
     char *text = malloc(len + 1); /* NUL-terminated, for finding lines */
     if (!text) {
         core_kb_free(kb);
@@ -565,193 +421,12 @@ int core_kb_load_string(const char *json, size_t len, const char *name, core_kb 
     }
     memcpy(text, json, len);
     text[len] = '\0';
-    load_ctx c = {kb, name, text, len, err, 0, 0};
-    int rc = read_document(&c);
+    int rc = core_kb_read_json(kb, name, text, len, err);
     free(text);
-    if (rc != BASE_OK || finish(kb, name, out, err) != BASE_OK) {
+    if (rc != BASE_OK || core_kb_finish(kb, name, err) != BASE_OK) {
         core_kb_free(kb);
         return BASE_ERR;
     }
+    *out = kb;
     return BASE_OK;
-}
-
-static int read_file(const char *path, char **text, size_t *len, base_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return base_error_set(err, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (n < cap - 1)
-            break;
-        if (cap >= MAX_KB_FILE_BYTES) {
-            free(buf);
-            fclose(f);
-            return base_error_set(err, "%s: larger than 16 MiB", path);
-        }
-        char *grown = realloc(buf, cap * 2);
-        if (!grown) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = grown;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf)
-        return base_error_set(err, "%s: out of memory", path);
-    if (bad) {
-        free(buf);
-        return base_error_set(err, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return BASE_OK;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int ends_with_json(const char *name)
-{
-    size_t n = strlen(name);
-    return n > 5 && strcmp(name + n - 5, ".json") == 0 && name[0] != '.';
-}
-
-/* Sorted names of the *.json files in dir. */
-static int list_json_files(const char *dir, char ***names, size_t *count, base_error *err)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return base_error_set(err, "%s: cannot open knowledge directory: %s", dir, strerror(errno));
-    char **list = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!ends_with_json(e->d_name))
-            continue;
-        char **grown = realloc(list, (n + 1) * sizeof *grown);
-        if (!grown || !(grown[n] = base_strdup(e->d_name))) {
-            free_strings(grown ? grown : list, n);
-            closedir(d);
-            return base_error_set(err, "%s: out of memory", dir);
-        }
-        list = grown;
-        n++;
-    }
-    closedir(d);
-    if (n == 0) {
-        free(list);
-        return base_error_set(err, "%s: no .json files in the knowledge directory", dir);
-    }
-    qsort(list, n, sizeof *list, cmp_names);
-    *names = list;
-    *count = n;
-    return BASE_OK;
-}
-
-int core_kb_load(const char *dir, core_kb **out, base_error *err)
-{
-    char **names = NULL;
-    size_t n_names = 0;
-    if (list_json_files(dir, &names, &n_names, err) != BASE_OK)
-        return BASE_ERR;
-    core_kb *kb = calloc(1, sizeof *kb);
-    int rc = kb ? BASE_OK : base_error_set(err, "%s: out of memory", dir);
-    if (kb) {
-        set_defaults(kb);
-        kb->dir = base_strdup(dir);
-    }
-    for (size_t i = 0; rc == BASE_OK && i < n_names; i++) {
-        size_t plen = strlen(dir) + strlen(names[i]) + 2;
-        char *path = malloc(plen);
-        char *text = NULL;
-        size_t len = 0;
-        if (!path) {
-            rc = base_error_set(err, "%s: out of memory", dir);
-            break;
-        }
-        snprintf(path, plen, "%s/%s", dir, names[i]);
-        rc = read_file(path, &text, &len, err);
-        if (rc == BASE_OK) {
-            load_ctx c = {kb, path, text, len, err, 0, 0};
-            rc = read_document(&c);
-        }
-        free(text);
-        free(path);
-    }
-    free_strings(names, n_names);
-    if (rc == BASE_OK)
-        rc = finish(kb, dir, out, err);
-    if (rc != BASE_OK)
-        core_kb_free(kb);
-    return rc;
-}
-
-void core_kb_free(core_kb *kb)
-{
-    if (!kb)
-        return;
-    for (size_t i = 0; i < kb->n_topics; i++)
-        free_topic(&kb->topics[i]);
-    free(kb->topics);
-    core_lexicon *lx = &kb->lexicon;
-    for (size_t i = 0; i < lx->n_synonyms; i++)
-        free_strings(lx->synonyms[i].words, lx->synonyms[i].n);
-    free(lx->synonyms);
-    for (size_t i = 0; i < lx->n_exact; i++)
-        free_strings(lx->exact[i].words, lx->exact[i].n);
-    free(lx->exact);
-    free_list(&lx->domain);
-    free_list(&lx->offtopic);
-    free_list(&lx->stopwords);
-    free_list(&lx->common);
-    free_list(&lx->follow_next);
-    free_list(&lx->follow_more);
-    free(lx->default_topic);
-    free(kb->texts.name);
-    free(kb->texts.about);
-    free(kb->texts.help);
-    free(kb->texts.decline);
-    free(kb->texts.sources);
-    free(kb->dir);
-    base_strmap_free(kb->by_id);
-    base_strmap_free(kb->by_command);
-    free(kb);
-}
-
-const core_topic *core_kb_find(const core_kb *kb, const char *id)
-{
-    int i;
-    return base_strmap_get(kb->by_id, id, strlen(id), &i) ? &kb->topics[i] : NULL;
-}
-
-const core_topic *core_kb_find_command(const core_kb *kb, const char *command)
-{
-    int i;
-    return base_strmap_get(kb->by_command, command, strlen(command), &i) ? &kb->topics[i] : NULL;
-}
-
-const core_topic *core_kb_step(const core_kb *kb, int n)
-{
-    for (size_t i = 0; i < kb->n_topics; i++)
-        if (n > 0 && kb->topics[i].step == n)
-            return &kb->topics[i];
-    return NULL;
-}
-
-int core_kb_step_count(const core_kb *kb)
-{
-    int n = 0;
-    while (core_kb_step(kb, n + 1))
-        n++;
-    return n;
 }
