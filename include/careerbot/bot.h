@@ -24,6 +24,7 @@ typedef struct core_request {
     const char *text;    /* any bytes; need not be NUL-terminated */
     size_t len;
     const char *command_prefixes; /* NULL: the bot's own */
+    int brief;           /* a group channel: long answers are shortened, the rest on "more" */
 } core_request;
 
 /* What a reply is (the JSON contract's "kind"). */

@@ -14,6 +14,17 @@ typedef struct core_keyword {
     double weight;
 } core_keyword;
 
+/* A short answer to one of the questions people ask next about a topic
+ * ("is that per year?", "who runs the exams?"). It is chosen by the
+ * follow-up's words: the cues of its lexicon kind, and its own cues. */
+typedef struct core_facet {
+    char *kind_name;  /* the lexicon facet kind it answers ("when"), or NULL: its own cues only */
+    int kind;         /* index of that kind in the lexicon's facet kinds, -1 when none */
+    char **cues;      /* phrases of its own that ask for it ("small facility"); may be none */
+    size_t n_cues;
+    char *answer;
+} core_facet;
+
 typedef struct core_topic {
     char *id;
     char *title;
@@ -25,6 +36,9 @@ typedef struct core_topic {
     size_t n_examples;
     char *answer;     /* chat-sized reply; lines separated by '\n' */
     char *details;    /* optional longer text for "tell me more"; may be NULL */
+    char *brief;      /* optional one- or two-line form for group channels; NULL: the answer's first lines */
+    core_facet *facets;
+    size_t n_facets;
     char **related;   /* ids of related topics */
     size_t n_related;
     char *source;     /* where the facts come from */
@@ -36,6 +50,15 @@ typedef struct core_string_list {
     char **items;
     size_t n;
 } core_string_list;
+
+/* A kind of follow-up question ("when", "who", "how long"): the phrases that
+ * ask it, and what to say when a topic has no facet of that kind. */
+typedef struct core_facet_kind {
+    char *name;
+    char **cues;
+    size_t n_cues;
+    char *silent;     /* "The article doesn't say how long that takes." */
+} core_facet_kind;
 
 /* Words that mean the same, first one canonical (single words only). */
 typedef struct core_synonym_group {
@@ -59,7 +82,29 @@ typedef struct core_lexicon {
     double unknown_penalty;    /* subtracted per word the knowledge base does not know, unless a domain word is seen */
     double clarify_ratio;      /* second best within this ratio of the best: ask */
     char *default_topic;       /* answers a question about the career that names no topic; may be NULL */
+    /* Conversation: how people refer back to what was said. */
+    core_facet_kind *facet_kinds;
+    size_t n_facet_kinds;
+    core_string_list anaphora;      /* "it", "that", "they": the question leans on the last answer */
+    core_string_list continuations; /* "and", "what about": the same, at the start of a question */
+    core_synonym_group *ordinals;   /* ["first", "1st", ...], ["second", ...]: position i is i + 1 */
+    size_t n_ordinals;
+    core_string_list last;          /* "last", "final": the last of a sequence */
+    core_string_list both;          /* "both": the two options of a clarifying question */
+    core_string_list compare;       /* "which is better": compare the two options */
+    core_string_list question_starts; /* "what", "how", "can": a line that starts so asks something */
+    core_string_list fillers;       /* "please", "I mean": words that add nothing to a choice */
 } core_lexicon;
+
+/* Small talk of one kind (greetings, thanks, goodbyes, ...): the phrases
+ * that make it up and the replies, used in turn. */
+typedef struct core_social {
+    char *kind;
+    char **phrases;
+    size_t n_phrases;
+    char **replies;
+    size_t n_replies;
+} core_social;
 
 /* Texts the bot speaks that are not topic answers. */
 typedef struct core_bot_texts {
@@ -68,6 +113,12 @@ typedef struct core_bot_texts {
     char *help;        /* first line(s) of /help */
     char *decline;     /* polite decline for off-topic or unclear questions */
     char *sources;     /* reply to /source when no answer was given yet */
+    char *tagline;     /* what the bot is, in a few words: IRC realname, --help */
+    char *encrypted;   /* told once in a room the bot cannot read (end-to-end encrypted) */
+    char *more_hint;   /* added to a shortened answer: how to get the rest */
+    char *compare;     /* before the two options when asked which is better */
+    core_social *social; /* small talk, in order of precedence */
+    size_t n_social;
 } core_bot_texts;
 
 typedef struct core_kb {

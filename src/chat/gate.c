@@ -233,7 +233,8 @@ int chat_gate_decide(chat_gate *g, const chat_message *message, chat_decision *o
         held = room_limited(g, m);
     if (held)
         return asked ? busy(g, m, held, out) : silent(out, held);
-    core_request req = {g->network, m->room, sender, m->now, text, len, g->prefixes};
+    /* In a group, answers are short, with the rest on "more". */
+    core_request req = {g->network, m->room, sender, m->now, text, len, g->prefixes, !m->direct};
     core_reply reply;
     if (core_bot_reply(g->bot, &req, &reply) != BASE_OK) {
         silent(out, "out of memory");

@@ -10,10 +10,10 @@
 #include "core/dialog.h"
 #include "core/matcher.h"
 #include "base/strbuf.h"
+#include "core/followup.h"
 #include "core/text.h"
 
 #define MAX_COMMAND_NAME 32
-#define SHORT_QUESTION 6 /* words; a short "what's next?" is a follow-up, not a topic */
 
 struct core_bot {
     core_kb *kb;
@@ -142,8 +142,8 @@ int core_bot_is_command(const core_bot *bot, const char *prefixes, const char *t
     return parse_command(bot, prefixes, text, len, &prefix, name, &args, &args_end);
 }
 
-static int run_command(core_bot *bot, core_dialog_state *st, char prefix, const char *name, const char *args,
-                       const char *args_end, core_reply *out)
+static int run_command(const core_turn *t, const char *name, const char *args, const char *args_end,
+                       core_reply *out)
 {
     char argbuf[64];
     size_t n = (size_t)(args_end - args);
@@ -154,152 +154,69 @@ static int run_command(core_bot *bot, core_dialog_state *st, char prefix, const 
     for (size_t i = 0; i < n; i++)
         if (argbuf[i] == '\0')
             argbuf[i] = ' ';
-    return core_command_run(bot->kb, st, prefix, name, argbuf, out);
+    return core_command_run(t, name, argbuf, out);
 }
 
 /* ---- questions ------------------------------------------------------------ */
 
-/* After "did you mean A or B?", a reply naming one of them (or "the first")
- * picks it. Returns the chosen topic or NULL. */
-static const core_topic *pick_clarified(core_bot *bot, core_dialog_state *st, const core_match *m)
-{
-    if (!st->clarify[0][0])
-        return NULL;
-    const core_topic *a = core_kb_find(bot->kb, st->clarify[0]);
-    const core_topic *b = core_kb_find(bot->kb, st->clarify[1]);
-    st->clarify[0][0] = st->clarify[1][0] = '\0';
-    if (!a || !b)
-        return NULL;
-    if (m->kind == CORE_MATCH_TOPIC && (m->topic == a || m->topic == b))
-        return m->topic;
-    double sa = core_matcher_last_score(bot->matcher, a), sb = core_matcher_last_score(bot->matcher, b);
-    if (sa > sb && sa > 0)
-        return a;
-    if (sb > sa && sb > 0)
-        return b;
-    return NULL;
-}
-
-/* "the first one", "2", "the latter, please": a reply made only of these
- * words picks an option; "what is step 2" does not. */
-static int ordinal_of(const char *w)
-{
-    static const char *const first[] = {"first", "1", "former", "1st"};
-    static const char *const second[] = {"second", "2", "latter", "2nd"};
-    for (size_t i = 0; i < sizeof first / sizeof first[0]; i++) {
-        if (!strcmp(w, first[i]))
-            return 1;
-        if (!strcmp(w, second[i]))
-            return 2;
-    }
-    return 0;
-}
-
-static int is_filler(const char *w)
-{
-    static const char *const filler[] = {"the", "one", "option", "please", "i", "mean", "meant", "that",
-                                         "number", "no", "yes", "ok", "okay", "thanks", "a"};
-    for (size_t i = 0; i < sizeof filler / sizeof filler[0]; i++)
-        if (!strcmp(w, filler[i]))
-            return 1;
-    return 0;
-}
-
-static const core_topic *pick_by_ordinal(const core_kb *kb, const core_dialog_state *st, const char *text,
-                                       size_t len)
-{
-    if (!st->clarify[0][0])
-        return NULL;
-    core_words w;
-    core_text_words(text, len, &w);
-    int choice = 0;
-    for (size_t i = 0; i < w.n; i++) {
-        int o = ordinal_of(w.word[i]);
-        if (o && !choice)
-            choice = o;
-        else if (o || !is_filler(w.word[i]))
-            return NULL; /* more than a choice: a question of its own */
-    }
-    return choice ? core_kb_find(kb, st->clarify[choice - 1]) : NULL;
-}
-
-static int ask_which(core_dialog_state *st, const core_match *m, core_reply *out)
+static int ask_which(const core_turn *t, const core_match *m, core_reply *out)
 {
     char text[400];
     snprintf(text, sizeof text, "Do you mean %s, or %s? Say \"the first\" or \"the second\", or ask again "
              "in other words.", m->topic->title, m->second->title);
-    snprintf(st->clarify[0], sizeof st->clarify[0], "%s", m->topic->id);
-    snprintf(st->clarify[1], sizeof st->clarify[1], "%s", m->second->id);
+    snprintf(t->st->clarify[0], sizeof t->st->clarify[0], "%s", m->topic->id);
+    snprintf(t->st->clarify[1], sizeof t->st->clarify[1], "%s", m->second->id);
     int rc = core_answer_text(text, CORE_REPLY_CLARIFY, out);
     out->score = m->score;
     return rc;
 }
 
-static int follow_up(core_bot *bot, core_dialog_state *st, const core_match *m, core_reply *out)
+/* Small talk alone is answered in kind; small talk around a question
+ * ("thanks! and the pay?") is dropped and the rest read again. Returns 1
+ * when it answered. */
+static int small_talk(core_bot *bot, const core_turn *t, core_match *m, core_reply *out, int *rc)
 {
-    const core_topic *t = m->kind == CORE_MATCH_TOPIC || m->kind == CORE_MATCH_PASSAGE ? m->topic : NULL;
-    if (m->follow == CORE_FOLLOW_NEXT) {
-        /* "what comes after step 2?" names the step it follows */
-        if (t && t->step > 0 && t->step < core_kb_step_count(bot->kb)) {
-            const core_topic *next = core_kb_step(bot->kb, t->step + 1);
-            return core_answer_topic(bot->kb, st, next, m->score, m->evidence, out);
-        }
-        /* Nothing follows the last step; and a question that names another
-         * topic than the last answer ("salary after certification") is
-         * about that topic, not about what follows the last answer. */
-        if (t && (t->step > 0 || strcmp(t->id, st->last_topic) != 0))
-            return core_answer_topic(bot->kb, st, t, m->score, m->evidence, out);
-        return core_answer_next(bot->kb, st, out);
-    }
-    if (t && strcmp(t->id, st->last_topic) != 0) {
-        /* "tell me more about pay": answer that topic, then its details */
-        return core_answer_topic(bot->kb, st, t, m->score, m->evidence, out);
-    }
-    return core_answer_more(bot->kb, st, out);
-}
-
-static int is_follow_up(const core_match *m)
-{
-    if (m->follow == CORE_FOLLOW_NONE)
+    if (m->social < 0)
         return 0;
-    if (m->kind == CORE_MATCH_NONE || m->kind == CORE_MATCH_PASSAGE || m->n_words <= SHORT_QUESTION)
+    if (m->social_only) {
+        *rc = core_answer_social(t, (size_t)m->social, out);
         return 1;
-    /* A longer question with a clear topic is a question of its own, unless it
-     * asks what follows a step. */
-    return m->follow == CORE_FOLLOW_NEXT && m->topic && m->topic->step > 0;
+    }
+    char rest[CORE_MAX_WORDS * (CORE_MAX_WORD_LEN + 1) + 1];
+    size_t len = core_matcher_residual(bot->matcher, m, rest, sizeof rest);
+    int question = m->question;
+    core_matcher_match(bot->matcher, rest, len, m);
+    m->question |= question;
+    return 0;
 }
 
-static int answer_question(core_bot *bot, core_dialog_state *st, const core_request *req, core_reply *out)
+static int answer_question(core_bot *bot, const core_turn *t, const char *text, size_t len, core_reply *out)
 {
     core_match m;
-    const core_topic *chosen = pick_by_ordinal(bot->kb, st, req->text, req->len);
-    if (chosen)
-        return core_answer_topic(bot->kb, st, chosen, 1.0, "your choice", out);
-    core_matcher_match(bot->matcher, req->text, req->len, &m);
-    chosen = pick_clarified(bot, st, &m);
-    if (chosen)
-        return core_answer_topic(bot->kb, st, chosen, core_matcher_last_score(bot->matcher, chosen), m.evidence, out);
-    if (is_follow_up(&m))
-        return follow_up(bot, st, &m, out);
+    int rc;
+    core_matcher_match(bot->matcher, text, len, &m);
+    if (small_talk(bot, t, &m, out, &rc) || core_followup_clarify(bot->matcher, t, &m, out, &rc) ||
+        core_followup(bot->matcher, t, &m, out, &rc))
+        return rc;
     switch (m.kind) {
     case CORE_MATCH_TOPIC:
     case CORE_MATCH_PASSAGE:
-        return core_answer_topic(bot->kb, st, m.topic, m.score, m.evidence, out);
+        return core_answer_topic(t, m.topic, m.score, m.evidence, out);
     case CORE_MATCH_TWO:
-        return core_answer_two(bot->kb, st, m.topic, m.second, m.score, m.evidence, out);
+        return core_answer_two(t, m.topic, m.second, m.score, m.evidence, out);
     case CORE_MATCH_CLARIFY:
-        return ask_which(st, &m, out);
+        return ask_which(t, &m, out);
     case CORE_MATCH_NONE:
         break;
     }
-    int rc = core_answer_text(bot->kb->texts.decline, CORE_REPLY_DECLINE, out);
+    rc = core_answer_text(bot->kb->texts.decline, CORE_REPLY_DECLINE, out);
     out->score = m.score;
     return rc;
 }
 
 static int is_command_name(const core_bot *bot, const char *name)
 {
-    static const char *const builtin[] = {"help", "topics", "steps", "step", "next", "source", "about", "why"};
+    static const char *const builtin[] = {"help", "topics", "steps", "step", "next", "more", "source", "about", "why"};
     for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
         if (!strcmp(builtin[i], name))
             return 1;
@@ -355,17 +272,17 @@ int core_bot_reply(core_bot *bot, const core_request *req, core_reply *out)
     size_t len = req->text ? req->len : 0;
     char prefix, name[MAX_COMMAND_NAME + 1];
     const char *args, *args_end;
+    const char *prefixes = req->command_prefixes ? req->command_prefixes : bot->prefixes;
+    core_turn turn = {bot->kb, st, req->brief, prefixes[0] ? prefixes[0] : '/'};
     int rc;
     if (parse_command(bot, req->command_prefixes, text, len, &prefix, name, &args, &args_end)) {
-        rc = run_command(bot, st, prefix, name, args, args_end, out);
+        turn.prefix = prefix;
+        rc = run_command(&turn, name, args, args_end, out);
         if (out->kind != CORE_REPLY_DECLINE)
             out->kind = CORE_REPLY_COMMAND; /* a topic shown by its command too */
         out->matched = 0;
     } else {
-        core_request q = *req;
-        q.text = text;
-        q.len = len;
-        rc = answer_question(bot, st, &q, out);
+        rc = answer_question(bot, &turn, text, len, out);
     }
     if (rc == BASE_OK && show_prefix(bot, req->command_prefixes, out) != BASE_OK) {
         core_reply_clear(out);

@@ -12,6 +12,7 @@
 #define MAX_LINE 380 /* list replies wrap before the ~400-byte chat line */
 
 typedef struct command_ctx {
+    const core_turn *turn;
     const core_kb *kb;
     core_dialog_state *st;
     char prefix;
@@ -46,8 +47,8 @@ static int cmd_help(const command_ctx *c, core_reply *out)
     char p = c->prefix;
     base_strbuf b = {0};
     base_strbuf_add(&b, c->kb->texts.help);
-    base_strbuf_addf(&b, "\nCommands: %chelp, %ctopics, %csteps, %cstep N, %cnext, %csource, %cabout, %cwhy",
-                   p, p, p, p, p, p, p, p);
+    base_strbuf_addf(&b, "\nCommands: %chelp, %ctopics, %csteps, %cstep N, %cnext, %cmore, %csource, %cabout, %cwhy",
+                     p, p, p, p, p, p, p, p, p);
     base_strbuf_addf(&b, "\nTopics:");
     size_t line_start = b.len - strlen("Topics:");
     int first = 1;
@@ -88,7 +89,7 @@ static int cmd_steps(const command_ctx *c, core_reply *out)
 {
     const core_topic *overview = core_kb_find_command(c->kb, "steps");
     if (overview)
-        return core_answer_topic(c->kb, c->st, overview, 1.0, "the steps command", out);
+        return core_answer_topic(c->turn, overview, 1.0, "the steps command", out);
     int n = core_kb_step_count(c->kb);
     if (n == 0)
         return core_answer_text("This knowledge base has no ordered steps.", CORE_REPLY_COMMAND, out);
@@ -117,7 +118,7 @@ static int cmd_step(const command_ctx *c, core_reply *out)
                  n, c->prefix, c->prefix, n, c->prefix);
         return core_answer_text(text, CORE_REPLY_COMMAND, out);
     }
-    return core_answer_topic(c->kb, c->st, core_kb_step(c->kb, (int)want), 1.0, "the step command", out);
+    return core_answer_topic(c->turn, core_kb_step(c->kb, (int)want), 1.0, "the step command", out);
 }
 
 static int cmd_source(const command_ctx *c, core_reply *out)
@@ -145,10 +146,11 @@ static int cmd_why(const command_ctx *c, core_reply *out)
     return finish(&b, out);
 }
 
-int core_command_run(const core_kb *kb, core_dialog_state *st, char prefix, const char *name, const char *args,
-                   core_reply *out)
+int core_command_run(const core_turn *turn, const char *name, const char *args, core_reply *out)
 {
-    command_ctx c = {kb, st, prefix, args ? args : ""};
+    const core_kb *kb = turn->kb;
+    char prefix = turn->prefix;
+    command_ctx c = {turn, kb, turn->st, prefix, args ? args : ""};
     if (strcmp(name, "help") == 0)
         return cmd_help(&c, out);
     if (strcmp(name, "topics") == 0)
@@ -156,7 +158,9 @@ int core_command_run(const core_kb *kb, core_dialog_state *st, char prefix, cons
     if (strcmp(name, "step") == 0)
         return cmd_step(&c, out);
     if (strcmp(name, "next") == 0)
-        return core_answer_next(kb, st, out);
+        return core_answer_next(turn, out);
+    if (strcmp(name, "more") == 0)
+        return core_answer_more(turn, out);
     if (strcmp(name, "source") == 0 || strcmp(name, "sources") == 0)
         return cmd_source(&c, out);
     if (strcmp(name, "about") == 0) {
@@ -170,7 +174,7 @@ int core_command_run(const core_kb *kb, core_dialog_state *st, char prefix, cons
         return cmd_steps(&c, out);
     const core_topic *t = core_kb_find_command(kb, name);
     if (t)
-        return core_answer_topic(kb, st, t, 1.0, "its command", out);
+        return core_answer_topic(turn, t, 1.0, "its command", out);
     char text[200];
     snprintf(text, sizeof text, "I don't know the command %c%.40s. Try %chelp for the list.", prefix, name,
              prefix);

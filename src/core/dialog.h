@@ -14,6 +14,9 @@ typedef struct core_dialog_state {
     char evidence[256];
     char clarify[2][CORE_DIALOG_ID_MAX]; /* pending "did you mean A or B?" */
     int more_given;                    /* follow-ups given on last_topic */
+    int rest_line;                     /* a shortened answer of last_topic: the line "more" goes on
+                                          from (1-based; 0: nothing held back) */
+    unsigned social_turns;             /* small-talk replies so far: they take turns */
 } core_dialog_state;
 
 typedef struct core_dialog core_dialog;

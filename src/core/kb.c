@@ -33,6 +33,70 @@ static int fill_default_texts(core_kb *kb)
         return BASE_ERR;
     if (!t->sources && !(t->sources = base_strdup("Ask a question first, then /source tells where the answer comes from.")))
         return BASE_ERR;
+    if (!t->tagline && !(t->tagline = base_strdup("a career advisor bot")))
+        return BASE_ERR;
+    if (!t->encrypted && !(t->encrypted = base_strdup("I can't read messages in this room: it is end-to-end encrypted, "
+                                                      "and I don't support encryption. Invite me to a room without "
+                                                      "encryption to ask me something.")))
+        return BASE_ERR;
+    if (!t->more_hint && !(t->more_hint = base_strdup("(say /more for the rest)")))
+        return BASE_ERR;
+    if (!t->compare && !(t->compare = base_strdup("I can't rank them; here is what I know of each:")))
+        return BASE_ERR;
+    return BASE_OK;
+}
+
+/* English defaults for the words a conversation leans on, for a knowledge
+ * base that does not set its own. */
+static int default_list(core_string_list *l, const char *const *words, size_t n)
+{
+    if (l->n)
+        return BASE_OK;
+    l->items = calloc(n, sizeof *l->items);
+    if (!l->items)
+        return BASE_ERR;
+    for (size_t i = 0; i < n; i++, l->n++)
+        if (!(l->items[i] = base_strdup(words[i])))
+            return BASE_ERR;
+    return BASE_OK;
+}
+
+#define DEFAULT_LIST(list, ...)                                                                \
+    do {                                                                                       \
+        static const char *const words_[] = {__VA_ARGS__};                                     \
+        if (default_list(&(list), words_, sizeof words_ / sizeof words_[0]) != BASE_OK)        \
+            return BASE_ERR;                                                                   \
+    } while (0)
+
+static int fill_default_lexicon(core_lexicon *lx)
+{
+    DEFAULT_LIST(lx->anaphora, "it", "that", "this", "they", "them", "those", "these", "there", "one");
+    DEFAULT_LIST(lx->continuations, "and", "what about", "how about", "so", "but", "also");
+    DEFAULT_LIST(lx->last, "last", "final");
+    DEFAULT_LIST(lx->both, "both", "both of them");
+    DEFAULT_LIST(lx->compare, "better", "best", "compare", "difference");
+    DEFAULT_LIST(lx->fillers, "please", "option", "i mean", "i meant", "number", "yes", "ok", "okay", "thanks", "a",
+                 "the", "one", "pls", "plz");
+    DEFAULT_LIST(lx->question_starts, "what", "how", "where", "when", "who", "why", "which", "is", "are", "do",
+                 "does", "can", "could", "should", "would", "will");
+    if (lx->n_ordinals == 0) {
+        static const char *const ordinals[][4] = {{"first", "1st", "1", "former"}, {"second", "2nd", "2", "latter"},
+                                                  {"third", "3rd", "3", NULL}, {"fourth", "4th", "4", NULL},
+                                                  {"fifth", "5th", "5", NULL}};
+        size_t n = sizeof ordinals / sizeof ordinals[0];
+        if (!(lx->ordinals = calloc(n, sizeof *lx->ordinals)))
+            return BASE_ERR;
+        for (size_t i = 0; i < n; i++, lx->n_ordinals++) {
+            core_string_list l = {0};
+            size_t k = ordinals[i][3] ? 4 : 3;
+            if (default_list(&l, ordinals[i], k) != BASE_OK) {
+                base_strv_free(l.items, l.n);
+                return BASE_ERR;
+            }
+            lx->ordinals[i].words = l.items;
+            lx->ordinals[i].n = l.n;
+        }
+    }
     return BASE_OK;
 }
 
@@ -40,7 +104,7 @@ int core_kb_finish(core_kb *kb, const char *where, base_error *err)
 {
     if (core_kb_validate(kb, where, err) != BASE_OK)
         return BASE_ERR;
-    if (fill_default_texts(kb) != BASE_OK)
+    if (fill_default_texts(kb) != BASE_OK || fill_default_lexicon(&kb->lexicon) != BASE_OK)
         return base_error_set(err, "%s: out of memory", where);
     return BASE_OK;
 }
@@ -67,6 +131,13 @@ void core_kb_topic_free(core_topic *t)
     free(t->answer);
     free(t->details);
     base_strv_free(t->related, t->n_related);
+    free(t->brief);
+    for (size_t i = 0; i < t->n_facets; i++) {
+        free(t->facets[i].kind_name);
+        base_strv_free(t->facets[i].cues, t->facets[i].n_cues);
+        free(t->facets[i].answer);
+    }
+    free(t->facets);
     free(t->source);
     free(t->file);
     memset(t, 0, sizeof *t);
@@ -79,6 +150,23 @@ static void free_list(core_string_list *l)
     l->n = 0;
 }
 
+void core_kb_social_free(core_social *social, size_t n)
+{
+    for (size_t i = 0; social && i < n; i++) {
+        free(social[i].kind);
+        base_strv_free(social[i].phrases, social[i].n_phrases);
+        base_strv_free(social[i].replies, social[i].n_replies);
+    }
+    free(social);
+}
+
+static void free_groups(core_synonym_group *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        base_strv_free(g[i].words, g[i].n);
+    free(g);
+}
+
 void core_kb_free(core_kb *kb)
 {
     if (!kb)
@@ -87,12 +175,22 @@ void core_kb_free(core_kb *kb)
         core_kb_topic_free(&kb->topics[i]);
     free(kb->topics);
     core_lexicon *lx = &kb->lexicon;
-    for (size_t i = 0; i < lx->n_synonyms; i++)
-        base_strv_free(lx->synonyms[i].words, lx->synonyms[i].n);
-    free(lx->synonyms);
-    for (size_t i = 0; i < lx->n_exact; i++)
-        base_strv_free(lx->exact[i].words, lx->exact[i].n);
-    free(lx->exact);
+    free_groups(lx->synonyms, lx->n_synonyms);
+    free_groups(lx->exact, lx->n_exact);
+    free_groups(lx->ordinals, lx->n_ordinals);
+    for (size_t i = 0; i < lx->n_facet_kinds; i++) {
+        free(lx->facet_kinds[i].name);
+        base_strv_free(lx->facet_kinds[i].cues, lx->facet_kinds[i].n_cues);
+        free(lx->facet_kinds[i].silent);
+    }
+    free(lx->facet_kinds);
+    free_list(&lx->anaphora);
+    free_list(&lx->continuations);
+    free_list(&lx->last);
+    free_list(&lx->both);
+    free_list(&lx->compare);
+    free_list(&lx->question_starts);
+    free_list(&lx->fillers);
     free_list(&lx->domain);
     free_list(&lx->offtopic);
     free_list(&lx->stopwords);
@@ -105,6 +203,11 @@ void core_kb_free(core_kb *kb)
     free(kb->texts.help);
     free(kb->texts.decline);
     free(kb->texts.sources);
+    free(kb->texts.tagline);
+    free(kb->texts.encrypted);
+    free(kb->texts.more_hint);
+    free(kb->texts.compare);
+    core_kb_social_free(kb->texts.social, kb->texts.n_social);
     free(kb->dir);
     base_strmap_free(kb->by_id);
     base_strmap_free(kb->by_command);

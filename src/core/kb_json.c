@@ -216,10 +216,58 @@ static int check_answer_lines(const load_ctx *c, int line, const char *id, const
     return BASE_OK;
 }
 
+/* Phrases (cues, social phrases) must hold words, as keywords must. */
+static int check_phrases(const load_ctx *c, int line, const char *what, char **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!has_words(items[i]))
+            return fail(c, line, "%s: \"%s\" needs words", what, items[i]);
+    return BASE_OK;
+}
+
+static int read_facet(const load_ctx *c, int line, const char *id, json_t *f, core_facet *out)
+{
+    static const char *const allowed[] = {"kind", "cues", "answer"};
+    char what[160];
+    snprintf(what, sizeof what, "topic \"%.100s\": facet", id);
+    out->kind = -1;
+    if (!json_is_object(f))
+        return fail(c, line, "%s must be an object", what);
+    if (check_keys(c, line, f, what, allowed, 3) != BASE_OK ||
+        read_string(c, line, f, "kind", 0, &out->kind_name) != BASE_OK ||
+        read_string_array(c, line, f, "cues", 0, &out->cues, &out->n_cues) != BASE_OK ||
+        read_string(c, line, f, "answer", 1, &out->answer) != BASE_OK ||
+        check_phrases(c, line, what, out->cues, out->n_cues) != BASE_OK ||
+        check_answer_lines(c, line, id, "facet answer", out->answer) != BASE_OK)
+        return BASE_ERR;
+    if (!out->kind_name && out->n_cues == 0)
+        return fail(c, line, "%s needs a \"kind\" or \"cues\"", what);
+    return BASE_OK;
+}
+
+static int read_facets(const load_ctx *c, int line, json_t *obj, core_topic *t)
+{
+    json_t *arr = json_object_get(obj, "facets");
+    if (!arr)
+        return BASE_OK;
+    if (!json_is_array(arr))
+        return fail(c, line, "topic \"%s\": \"facets\" must be an array", t->id);
+    t->facets = calloc(json_array_size(arr) + 1, sizeof *t->facets);
+    if (!t->facets)
+        return fail(c, line, "out of memory");
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        int rc = read_facet(c, line, t->id, json_array_get(arr, i), &t->facets[i]);
+        t->n_facets++; /* counted even when half read, so that it is freed */
+        if (rc != BASE_OK)
+            return BASE_ERR;
+    }
+    return BASE_OK;
+}
+
 static int read_topic(load_ctx *c, size_t index, json_t *obj, core_topic *t)
 {
     static const char *const allowed[] = {"id", "title", "command", "step", "keywords", "examples",
-                                          "answer", "details", "related", "source"};
+                                          "answer", "details", "brief", "facets", "related", "source"};
     char where[64];
     snprintf(where, sizeof where, "topic #%zu", index + 1);
     if (!json_is_object(obj))
@@ -238,6 +286,7 @@ static int read_topic(load_ctx *c, size_t index, json_t *obj, core_topic *t)
         read_string(c, line, obj, "command", 0, &t->command) != BASE_OK ||
         read_string(c, line, obj, "answer", 1, &t->answer) != BASE_OK ||
         read_string(c, line, obj, "details", 0, &t->details) != BASE_OK ||
+        read_string(c, line, obj, "brief", 0, &t->brief) != BASE_OK ||
         read_string(c, line, obj, "source", 1, &t->source) != BASE_OK ||
         read_string_array(c, line, obj, "examples", 1, &t->examples, &t->n_examples) != BASE_OK ||
         read_string_array(c, line, obj, "related", 0, &t->related, &t->n_related) != BASE_OK)
@@ -245,7 +294,9 @@ static int read_topic(load_ctx *c, size_t index, json_t *obj, core_topic *t)
     if (!t->command && !(t->command = base_strdup(t->id)))
         return fail(c, line, "out of memory");
     if (check_answer_lines(c, line, t->id, "answer", t->answer) != BASE_OK ||
-        (t->details && check_answer_lines(c, line, t->id, "details", t->details) != BASE_OK))
+        (t->details && check_answer_lines(c, line, t->id, "details", t->details) != BASE_OK) ||
+        (t->brief && check_answer_lines(c, line, t->id, "brief", t->brief) != BASE_OK) ||
+        read_facets(c, line, obj, t) != BASE_OK)
         return BASE_ERR;
     json_t *step = json_object_get(obj, "step");
     if (step) {
@@ -336,12 +387,52 @@ static int read_groups(const load_ctx *c, json_t *obj, const char *key, core_syn
     return BASE_OK;
 }
 
+static int read_facet_kinds(const load_ctx *c, json_t *obj)
+{
+    static const char *const allowed[] = {"kind", "cues", "silent"};
+    core_lexicon *lx = &c->kb->lexicon;
+    json_t *arr = json_object_get(obj, "facet_kinds");
+    if (!arr)
+        return BASE_OK;
+    if (!json_is_array(arr))
+        return fail(c, 1, "lexicon \"facet_kinds\" must be an array of objects");
+    core_facet_kind *kinds = calloc(json_array_size(arr) + 1, sizeof *kinds);
+    if (!kinds)
+        return fail(c, 1, "out of memory");
+    /* A later document replaces the kinds of an earlier one. */
+    for (size_t i = 0; i < lx->n_facet_kinds; i++) {
+        free(lx->facet_kinds[i].name);
+        base_strv_free(lx->facet_kinds[i].cues, lx->facet_kinds[i].n_cues);
+        free(lx->facet_kinds[i].silent);
+    }
+    free(lx->facet_kinds);
+    lx->facet_kinds = kinds;
+    lx->n_facet_kinds = 0;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *k = json_array_get(arr, i);
+        core_facet_kind *fk = &kinds[lx->n_facet_kinds++];
+        if (!json_is_object(k))
+            return fail(c, 1, "lexicon \"facet_kinds\" must be an array of objects");
+        if (check_keys(c, 1, k, "a facet kind", allowed, 3) != BASE_OK ||
+            read_string(c, 1, k, "kind", 1, &fk->name) != BASE_OK ||
+            read_string_array(c, 1, k, "cues", 1, &fk->cues, &fk->n_cues) != BASE_OK ||
+            read_string(c, 1, k, "silent", 1, &fk->silent) != BASE_OK ||
+            check_phrases(c, 1, "facet kind cue", fk->cues, fk->n_cues) != BASE_OK)
+            return BASE_ERR;
+        for (size_t j = 0; j + 1 < lx->n_facet_kinds; j++)
+            if (strcmp(kinds[j].name, fk->name) == 0)
+                return fail(c, 1, "lexicon \"facet_kinds\": \"%s\" is given twice", fk->name);
+    }
+    return BASE_OK;
+}
+
 static int read_lexicon(const load_ctx *c, json_t *obj)
 {
     static const char *const allowed[] = {"threshold", "offtopic_penalty", "clarify_ratio",
                                           "synonyms", "domain", "offtopic", "stopwords",
                                           "common", "follow_next", "follow_more", "default_topic", "exact",
-                                          "unknown_penalty"};
+                                          "unknown_penalty", "facet_kinds", "anaphora", "continuations",
+                                          "ordinals", "last", "both", "compare", "question_starts", "fillers"};
     core_lexicon *lx = &c->kb->lexicon;
     if (!json_is_object(obj))
         return fail(c, 1, "\"lexicon\" must be an object");
@@ -356,17 +447,59 @@ static int read_lexicon(const load_ctx *c, json_t *obj)
         read_string_array(c, 1, obj, "stopwords", 0, &lx->stopwords.items, &lx->stopwords.n) != BASE_OK ||
         read_string_array(c, 1, obj, "common", 0, &lx->common.items, &lx->common.n) != BASE_OK ||
         read_string_array(c, 1, obj, "follow_next", 0, &lx->follow_next.items, &lx->follow_next.n) != BASE_OK ||
-        read_string_array(c, 1, obj, "follow_more", 0, &lx->follow_more.items, &lx->follow_more.n) != BASE_OK)
+        read_string_array(c, 1, obj, "follow_more", 0, &lx->follow_more.items, &lx->follow_more.n) != BASE_OK ||
+        read_string_array(c, 1, obj, "anaphora", 0, &lx->anaphora.items, &lx->anaphora.n) != BASE_OK ||
+        read_string_array(c, 1, obj, "continuations", 0, &lx->continuations.items, &lx->continuations.n) !=
+            BASE_OK ||
+        read_string_array(c, 1, obj, "last", 0, &lx->last.items, &lx->last.n) != BASE_OK ||
+        read_string_array(c, 1, obj, "both", 0, &lx->both.items, &lx->both.n) != BASE_OK ||
+        read_string_array(c, 1, obj, "compare", 0, &lx->compare.items, &lx->compare.n) != BASE_OK ||
+        read_string_array(c, 1, obj, "question_starts", 0, &lx->question_starts.items, &lx->question_starts.n) !=
+            BASE_OK ||
+        read_string_array(c, 1, obj, "fillers", 0, &lx->fillers.items, &lx->fillers.n) != BASE_OK ||
+        read_facet_kinds(c, obj) != BASE_OK)
         return BASE_ERR;
     return read_groups(c, obj, "synonyms", &lx->synonyms, &lx->n_synonyms) != BASE_OK ||
-                   read_groups(c, obj, "exact", &lx->exact, &lx->n_exact) != BASE_OK
+                   read_groups(c, obj, "exact", &lx->exact, &lx->n_exact) != BASE_OK ||
+                   read_groups(c, obj, "ordinals", &lx->ordinals, &lx->n_ordinals) != BASE_OK
                ? BASE_ERR
                : BASE_OK;
 }
 
+static int read_social(const load_ctx *c, json_t *obj)
+{
+    static const char *const allowed[] = {"kind", "phrases", "replies"};
+    core_bot_texts *t = &c->kb->texts;
+    json_t *arr = json_object_get(obj, "social");
+    if (!arr)
+        return BASE_OK;
+    if (!json_is_array(arr))
+        return fail(c, 1, "bot \"social\" must be an array of objects");
+    core_social *social = calloc(json_array_size(arr) + 1, sizeof *social);
+    if (!social)
+        return fail(c, 1, "out of memory");
+    core_kb_social_free(t->social, t->n_social); /* a later document replaces it */
+    t->social = social;
+    t->n_social = 0;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *k = json_array_get(arr, i);
+        core_social *s = &social[t->n_social++];
+        if (!json_is_object(k))
+            return fail(c, 1, "bot \"social\" must be an array of objects");
+        if (check_keys(c, 1, k, "a kind of small talk", allowed, 3) != BASE_OK ||
+            read_string(c, 1, k, "kind", 1, &s->kind) != BASE_OK ||
+            read_string_array(c, 1, k, "phrases", 1, &s->phrases, &s->n_phrases) != BASE_OK ||
+            read_string_array(c, 1, k, "replies", 1, &s->replies, &s->n_replies) != BASE_OK ||
+            check_phrases(c, 1, "small talk phrase", s->phrases, s->n_phrases) != BASE_OK)
+            return BASE_ERR;
+    }
+    return BASE_OK;
+}
+
 static int read_bot(const load_ctx *c, json_t *obj)
 {
-    static const char *const allowed[] = {"name", "about", "help", "decline", "sources"};
+    static const char *const allowed[] = {"name", "about", "help", "decline", "sources", "tagline",
+                                          "encrypted", "more_hint", "compare", "social"};
     core_bot_texts *t = &c->kb->texts;
     if (!json_is_object(obj))
         return fail(c, 1, "\"bot\" must be an object");
@@ -375,7 +508,12 @@ static int read_bot(const load_ctx *c, json_t *obj)
         read_string(c, 1, obj, "about", 0, &t->about) != BASE_OK ||
         read_string(c, 1, obj, "help", 0, &t->help) != BASE_OK ||
         read_string(c, 1, obj, "decline", 0, &t->decline) != BASE_OK ||
-        read_string(c, 1, obj, "sources", 0, &t->sources) != BASE_OK)
+        read_string(c, 1, obj, "sources", 0, &t->sources) != BASE_OK ||
+        read_string(c, 1, obj, "tagline", 0, &t->tagline) != BASE_OK ||
+        read_string(c, 1, obj, "encrypted", 0, &t->encrypted) != BASE_OK ||
+        read_string(c, 1, obj, "more_hint", 0, &t->more_hint) != BASE_OK ||
+        read_string(c, 1, obj, "compare", 0, &t->compare) != BASE_OK ||
+        read_social(c, obj) != BASE_OK)
         return BASE_ERR;
     return BASE_OK;
 }

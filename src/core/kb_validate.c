@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const builtin_commands[] = {"help", "topics", "step", "next",
+static const char *const builtin_commands[] = {"help", "topics", "step", "next", "more",
                                                 "source", "sources", "about", "why"};
 
 static int topic_fail(base_error *err, const core_topic *t, const char *fmt, ...)
@@ -55,6 +55,27 @@ static int index_topics(core_kb *kb, const char *where, base_error *err)
     return BASE_OK;
 }
 
+/* Each facet's kind name becomes the index of that lexicon kind. */
+static int resolve_facets(core_kb *kb, core_topic *t, base_error *err)
+{
+    const core_lexicon *lx = &kb->lexicon;
+    for (size_t f = 0; f < t->n_facets; f++) {
+        core_facet *fc = &t->facets[f];
+        fc->kind = -1;
+        if (!fc->kind_name)
+            continue;
+        for (size_t k = 0; k < lx->n_facet_kinds && fc->kind < 0; k++)
+            if (strcmp(lx->facet_kinds[k].name, fc->kind_name) == 0)
+                fc->kind = (int)k;
+        if (fc->kind < 0)
+            return topic_fail(err, t, "facet kind \"%s\" is not among the lexicon's facet_kinds", fc->kind_name);
+        for (size_t g = 0; g < f; g++)
+            if (t->facets[g].kind == fc->kind && fc->n_cues == 0 && t->facets[g].n_cues == 0)
+                return topic_fail(err, t, "two facets of kind \"%s\"", fc->kind_name);
+    }
+    return BASE_OK;
+}
+
 int core_kb_validate(core_kb *kb, const char *where, base_error *err)
 {
     if (kb->n_topics == 0)
@@ -64,7 +85,9 @@ int core_kb_validate(core_kb *kb, const char *where, base_error *err)
     int max_step = 0;
     char step_taken[100] = {0}; /* steps are 1..99, checked when read */
     for (size_t i = 0; i < kb->n_topics; i++) {
-        const core_topic *t = &kb->topics[i];
+        core_topic *t = &kb->topics[i];
+        if (resolve_facets(kb, t, err) != BASE_OK)
+            return BASE_ERR;
         for (size_t r = 0; r < t->n_related; r++)
             if (!core_kb_find(kb, t->related[r]))
                 return topic_fail(err, t, "related topic \"%s\" does not exist", t->related[r]);

@@ -161,6 +161,14 @@ static size_t fold_ascii(const char *word, size_t len, char *buf, size_t cap)
     return len;
 }
 
+/* Typos are corrected to keyword and phrase words, not to words that only
+ * occur in answers or that only signal how a question leans on the last one
+ * ("fast" must not become "last"). */
+static int corrects_to(unsigned flags)
+{
+    return (flags & ~(unsigned)(CORE_TERM_PASSAGE | CORE_TERM_SIGNAL)) != 0 || flags == 0;
+}
+
 int core_lexer_define(core_lexer *lex, const char *word, size_t len, unsigned flags)
 {
     char folded[MAX_ENTRY_LEN + 1], stem[MAX_ENTRY_LEN + 1];
@@ -171,7 +179,7 @@ int core_lexer_define(core_lexer *lex, const char *word, size_t len, unsigned fl
          * its stem): no need to stem it again. */
         term = PACK_TERM(entry);
         lex->flags[term] |= flags;
-        if (flags != CORE_TERM_PASSAGE && !(PACK_FLAGS(entry) & CORE_WORD_CORRECTABLE)) {
+        if (corrects_to(flags) && !(PACK_FLAGS(entry) & CORE_WORD_CORRECTABLE)) {
             if (add_vocab(lex, folded, len, 0) != 0)
                 return -1;
             return base_strmap_put(lex->surface, folded, len, entry | CORE_WORD_CORRECTABLE) == 0 ? term : -1;
@@ -182,7 +190,7 @@ int core_lexer_define(core_lexer *lex, const char *word, size_t len, unsigned fl
     if (!base_strmap_get(lex->synonyms, stem, slen, &term) && (term = intern(lex, stem, slen)) < 0)
         return -1;
     lex->flags[term] |= flags;
-    if (set_surface(lex, folded, len, term, 0, flags != CORE_TERM_PASSAGE) != 0)
+    if (set_surface(lex, folded, len, term, 0, corrects_to(flags)) != 0)
         return -1;
     return term;
 }

@@ -18,6 +18,7 @@ enum {
     CORE_TERM_OFFTOPIC = 2, /* the question is about something else */
     CORE_TERM_KEYWORD = 4,  /* some topic keyword uses it */
     CORE_TERM_PASSAGE = 8,  /* some topic text uses it */
+    CORE_TERM_SIGNAL = 32,  /* a conversation signal ("it", "last", "both"): never a typo's correction */
     CORE_TERM_EXACT = 16,   /* from an exact group: matched by its listed words only */
 };
 

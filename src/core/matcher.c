@@ -39,11 +39,39 @@ typedef struct hit {
     uint64_t positions;   /* bit i: question word i (mod 64) was used */
 } hit;
 
-typedef struct follow_phrase {
-    core_follow kind;
+/* Phrases that say something about the question rather than its topic:
+ * follow-ups, off-topic phrases, and the words a conversation leans on. */
+typedef enum signal_kind {
+    SIGNAL_NEXT,
+    SIGNAL_MORE,
+    SIGNAL_OFFTOPIC,     /* multi-word off-topic phrases ("health insurance") */
+    SIGNAL_ANAPHOR,      /* "it", "that": counts anywhere */
+    SIGNAL_CONTINUATION, /* "and", "what about": only at the start */
+    SIGNAL_QUESTION,     /* "what", "can": only at the start */
+    SIGNAL_ORDINAL,      /* "second": value is the position */
+    SIGNAL_LAST,
+    SIGNAL_BOTH,
+    SIGNAL_COMPARE,
+    SIGNAL_SOCIAL,       /* small talk: value is the kind's index in the bot texts */
+    SIGNAL_FILLER,       /* "please": nothing of its own */
+} signal_kind;
+
+typedef struct signal_phrase {
+    signal_kind kind;
+    int value;
     int n_terms;
     int terms[MAX_PHRASE_TERMS];
-} follow_phrase;
+} signal_phrase;
+
+/* A phrase that asks for a facet: a cue of a lexicon kind (topic -1), or
+ * one of a topic's own facet cues. */
+typedef struct cue_phrase {
+    int kind;   /* lexicon facet kind, or -1 */
+    int topic;  /* with kind -1: the topic and facet it belongs to */
+    int facet;
+    int n_terms;
+    int terms[MAX_PHRASE_TERMS];
+} cue_phrase;
 
 struct core_matcher {
     const core_kb *kb;
@@ -54,8 +82,10 @@ struct core_matcher {
     size_t n_phrases;
     postings by_first_term; /* term -> phrases */
     postings passages;      /* term -> topics whose texts use it, weight = idf */
-    follow_phrase *follows;
-    size_t n_follows;
+    signal_phrase *signals;
+    size_t n_signals;
+    cue_phrase *cues;
+    size_t n_cues;
     size_t n_terms;
     /* per-question scratch, reused */
     uint32_t stamp;
@@ -125,28 +155,85 @@ static int add_keywords(core_matcher *m, base_error *err)
     return BASE_OK;
 }
 
-/* Phrases of the lexicon's off-topic list ("health insurance", "in the us")
- * are found like follow-up phrases and count as off-topic words. */
-#define OFFTOPIC_PHRASE ((core_follow) - 1)
-
-static int add_follows(core_matcher *m, const core_string_list *list, core_follow kind, base_error *err)
+static int add_signal(core_matcher *m, const char *text, signal_kind kind, int value)
 {
-    follow_phrase *grown = realloc(m->follows, (m->n_follows + list->n + 1) * sizeof *grown);
+    if (kind == SIGNAL_OFFTOPIC && !strchr(text, ' '))
+        return 0; /* single off-topic words are terms of their own */
+    signal_phrase *grown = realloc(m->signals, (m->n_signals + 1) * sizeof *grown);
     if (!grown)
-        return base_error_set(err, "out of memory");
-    m->follows = grown;
-    for (size_t i = 0; i < list->n; i++) {
-        if (kind == OFFTOPIC_PHRASE && !strchr(list->items[i], ' '))
-            continue; /* single off-topic words are terms of their own */
-        follow_phrase *f = &m->follows[m->n_follows];
-        f->kind = kind;
-        f->n_terms = phrase_terms(m, list->items[i], 0, f->terms, MAX_PHRASE_TERMS);
-        if (f->n_terms < 0)
-            return base_error_set(err, "out of memory");
-        if (f->n_terms > 0)
-            m->n_follows++;
+        return -1;
+    m->signals = grown;
+    signal_phrase *sp = &m->signals[m->n_signals];
+    sp->kind = kind;
+    sp->value = value;
+    /* Follow-up phrases are ordinary words (a typo of "next" is corrected);
+     * the conversation's little words are not typo targets. */
+    unsigned flags = kind == SIGNAL_NEXT || kind == SIGNAL_MORE || kind == SIGNAL_OFFTOPIC ? 0 : CORE_TERM_SIGNAL;
+    sp->n_terms = phrase_terms(m, text, flags, sp->terms, MAX_PHRASE_TERMS);
+    if (sp->n_terms < 0)
+        return -1;
+    if (sp->n_terms > 0)
+        m->n_signals++;
+    return 0;
+}
+
+static int add_signals(core_matcher *m, const core_string_list *list, signal_kind kind)
+{
+    for (size_t i = 0; i < list->n; i++)
+        if (add_signal(m, list->items[i], kind, 0) != 0)
+            return -1;
+    return 0;
+}
+
+static int add_all_signals(core_matcher *m, base_error *err)
+{
+    const core_lexicon *lx = &m->kb->lexicon;
+    int rc = add_signals(m, &lx->follow_next, SIGNAL_NEXT) | add_signals(m, &lx->follow_more, SIGNAL_MORE) |
+             add_signals(m, &lx->offtopic, SIGNAL_OFFTOPIC) | add_signals(m, &lx->anaphora, SIGNAL_ANAPHOR) |
+             add_signals(m, &lx->continuations, SIGNAL_CONTINUATION) |
+             add_signals(m, &lx->question_starts, SIGNAL_QUESTION) | add_signals(m, &lx->last, SIGNAL_LAST) |
+             add_signals(m, &lx->both, SIGNAL_BOTH) | add_signals(m, &lx->compare, SIGNAL_COMPARE) |
+             add_signals(m, &lx->fillers, SIGNAL_FILLER);
+    for (size_t i = 0; i < lx->n_ordinals; i++)
+        for (size_t w = 0; w < lx->ordinals[i].n; w++)
+            rc |= add_signal(m, lx->ordinals[i].words[w], SIGNAL_ORDINAL, (int)i + 1);
+    const core_bot_texts *bt = &m->kb->texts;
+    for (size_t i = 0; i < bt->n_social; i++)
+        for (size_t w = 0; w < bt->social[i].n_phrases; w++)
+            rc |= add_signal(m, bt->social[i].phrases[w], SIGNAL_SOCIAL, (int)i);
+    return rc ? base_error_set(err, "out of memory") : BASE_OK;
+}
+
+static int add_cue(core_matcher *m, const char *text, int kind, int topic, int facet)
+{
+    cue_phrase *grown = realloc(m->cues, (m->n_cues + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    m->cues = grown;
+    cue_phrase *c = &m->cues[m->n_cues];
+    *c = (cue_phrase){kind, topic, facet, 0, {0}};
+    c->n_terms = phrase_terms(m, text, 0, c->terms, MAX_PHRASE_TERMS);
+    if (c->n_terms < 0)
+        return -1;
+    if (c->n_terms > 0)
+        m->n_cues++;
+    return 0;
+}
+
+static int add_cues(core_matcher *m, base_error *err)
+{
+    const core_lexicon *lx = &m->kb->lexicon;
+    int rc = 0;
+    for (size_t k = 0; k < lx->n_facet_kinds; k++)
+        for (size_t c = 0; c < lx->facet_kinds[k].n_cues; c++)
+            rc |= add_cue(m, lx->facet_kinds[k].cues[c], (int)k, -1, -1);
+    for (size_t t = 0; t < m->kb->n_topics; t++) {
+        const core_topic *tp = &m->kb->topics[t];
+        for (size_t f = 0; f < tp->n_facets; f++)
+            for (size_t c = 0; c < tp->facets[f].n_cues; c++)
+                rc |= add_cue(m, tp->facets[f].cues[c], -1, (int)t, (int)f);
     }
-    return BASE_OK;
+    return rc ? base_error_set(err, "out of memory") : BASE_OK;
 }
 
 /* Every content word of a topic's texts becomes a passage term. */
@@ -321,11 +408,9 @@ core_matcher *core_matcher_new(const core_kb *kb, base_error *err)
     }
     m->kb = kb;
     m->lex = core_lexer_new(&kb->lexicon, err);
-    int ok = m->lex && add_keywords(m, err) == BASE_OK &&
-             add_follows(m, &kb->lexicon.follow_next, CORE_FOLLOW_NEXT, err) == BASE_OK &&
-             add_follows(m, &kb->lexicon.follow_more, CORE_FOLLOW_MORE, err) == BASE_OK &&
-             add_follows(m, &kb->lexicon.offtopic, OFFTOPIC_PHRASE, err) == BASE_OK &&
-             define_passages(m, err) == BASE_OK && core_lexer_freeze(m->lex, err) == BASE_OK;
+    int ok = m->lex && add_keywords(m, err) == BASE_OK && add_all_signals(m, err) == BASE_OK &&
+             add_cues(m, err) == BASE_OK && define_passages(m, err) == BASE_OK &&
+             core_lexer_freeze(m->lex, err) == BASE_OK;
     if (ok) {
         m->n_terms = core_lexer_term_count(m->lex);
         ok = build_phrase_index(m, err) == BASE_OK && build_passages(m, err) == BASE_OK &&
@@ -350,7 +435,8 @@ void core_matcher_free(core_matcher *m)
     free(m->passages.start);
     free(m->passages.items);
     free(m->passages.weights);
-    free(m->follows);
+    free(m->signals);
+    free(m->cues);
     free(m->keyword_stamp);
     free(m->topic_stamp);
     free(m->score);
@@ -474,19 +560,124 @@ static int passage_best(core_matcher *m, double *score, uint64_t *hits)
     return best;
 }
 
-static void find_follow(core_matcher *m, core_match *out)
+static void record_signal(const signal_phrase *sp, size_t at, core_match *out)
 {
-    for (size_t f = 0; f < m->n_follows; f++) {
-        const follow_phrase *ph = &m->follows[f];
-        if (ph->kind != OFFTOPIC_PHRASE && out->follow != CORE_FOLLOW_NONE)
+    uint64_t bits = span_bits(at, sp->n_terms);
+    switch (sp->kind) {
+    case SIGNAL_NEXT:
+    case SIGNAL_MORE:
+        if (out->follow == CORE_FOLLOW_NONE)
+            out->follow = sp->kind == SIGNAL_NEXT ? CORE_FOLLOW_NEXT : CORE_FOLLOW_MORE;
+        out->signal_positions |= bits;
+        break;
+    case SIGNAL_OFFTOPIC:
+        out->n_offtopic++;
+        break;
+    case SIGNAL_ANAPHOR:
+        out->anaphor = 1;
+        out->signal_positions |= bits;
+        break;
+    case SIGNAL_CONTINUATION:
+        if (at == 0) {
+            out->continuation = 1;
+            out->signal_positions |= bits;
+        }
+        break;
+    case SIGNAL_QUESTION:
+        if (at == 0)
+            out->question = 1;
+        break;
+    case SIGNAL_ORDINAL:
+        /* "the 4th one": the one that is not "one" wins */
+        if (out->ordinal <= 1)
+            out->ordinal = sp->value;
+        out->signal_positions |= bits;
+        break;
+    case SIGNAL_LAST:
+        out->last = 1;
+        out->signal_positions |= bits;
+        break;
+    case SIGNAL_BOTH:
+        out->both = 1;
+        out->signal_positions |= bits;
+        break;
+    case SIGNAL_COMPARE:
+        out->compare = 1;
+        break;
+    case SIGNAL_FILLER:
+        out->signal_positions |= bits;
+        break;
+    case SIGNAL_SOCIAL:
+        /* The kind listed first wins: "ok bye" is a goodbye. */
+        if (out->social < 0 || sp->value < out->social)
+            out->social = sp->value;
+        out->social_positions |= bits;
+        break;
+    }
+}
+
+/* Content words that are neither stop words nor part of a signal. */
+static size_t free_words(const core_matcher *m, const core_match *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->words.n; i++) {
+        unsigned wf;
+        if (i < 64 && (out->signal_positions & ((uint64_t)1 << i)))
             continue;
+        core_lexer_lookup(m->lex, m->words.word[i], m->words.len[i], &wf);
+        if (!(wf & CORE_WORD_STOP))
+            n++;
+    }
+    return n;
+}
+
+/* Small talk only: every word is part of a small-talk phrase or a stop word. */
+static int only_social(const core_matcher *m, const core_match *out)
+{
+    if (out->social < 0 || m->words.n > 64)
+        return 0;
+    for (size_t i = 0; i < m->words.n; i++) {
+        unsigned wf;
+        if (out->social_positions & ((uint64_t)1 << i))
+            continue;
+        core_lexer_lookup(m->lex, m->words.word[i], m->words.len[i], &wf);
+        if (!(wf & CORE_WORD_STOP))
+            return 0;
+    }
+    return 1;
+}
+
+size_t core_matcher_residual(const core_matcher *m, const core_match *match, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < m->words.n; i++) {
+        if (i < 64 && (match->social_positions & ((uint64_t)1 << i)))
+            continue;
+        size_t len = m->words.len[i];
+        if (n + len + 2 > cap)
+            break;
+        if (n)
+            buf[n++] = ' ';
+        memcpy(buf + n, m->words.word[i], len);
+        n += len;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+static void find_signals(core_matcher *m, core_match *out)
+{
+    out->social = -1;
+    for (size_t f = 0; f < m->n_signals; f++) {
+        const signal_phrase *sp = &m->signals[f];
+        int once = sp->kind == SIGNAL_OFFTOPIC; /* each off-topic phrase counts once */
         for (size_t i = 0; i < m->words.n; i++)
-            if (phrase_at(m, ph->terms, ph->n_terms, i)) {
-                if (ph->kind == OFFTOPIC_PHRASE)
-                    out->n_offtopic++;
-                else
-                    out->follow = ph->kind;
-                break;
+            if (phrase_at(m, sp->terms, sp->n_terms, i)) {
+                record_signal(sp, i, out);
+                if (once)
+                    break;
             }
     }
 }
@@ -521,6 +712,8 @@ static void read_words(core_matcher *m, const char *text, size_t len, core_match
             out->n_offtopic++;
         if (t < 0 && !(wf & CORE_WORD_KNOWN))
             out->n_unknown++;
+        if (!(wf & CORE_WORD_STOP))
+            out->n_content++;
     }
 }
 
@@ -532,7 +725,17 @@ void core_matcher_match(core_matcher *m, const char *text, size_t len, core_matc
     m->n_touched = 0;
     m->n_hits = 0;
     read_words(m, text ? text : "", text ? len : 0, out);
-    find_follow(m, out);
+    find_signals(m, out);
+    out->social_only = only_social(m, out);
+    out->n_free = free_words(m, out);
+    /* A line that ends with a question mark asks something, whatever its first word. */
+    for (size_t i = text ? len : 0; i > 0 && !out->question; i--) {
+        char c = text[i - 1];
+        if (c == '?')
+            out->question = 1;
+        else if (c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '!' && c != '.')
+            break;
+    }
     score_keywords(m);
     /* Words the knowledge base has never seen ("coffee", "dentist") suggest the
      * question is about something else, unless a domain word says otherwise. */
@@ -591,6 +794,76 @@ void core_matcher_match(core_matcher *m, const char *text, size_t len, core_matc
     }
     out->kind = CORE_MATCH_NONE;
     out->score = top > 0 ? top : 0;
+}
+
+void core_matcher_pick_facet(const core_matcher *m, const core_topic *topic, core_facet_pick *out)
+{
+    out->facet = out->kind = -1;
+    out->strength = 0;
+    out->positions = 0;
+    size_t ti = (size_t)(topic - m->kb->topics);
+    size_t n_kinds = m->kb->lexicon.n_facet_kinds;
+    int kind_strength[64] = {0};
+    uint64_t kind_bits[64] = {0};
+    int own_strength[64] = {0};
+    uint64_t own_bits[64] = {0};
+    if (ti >= m->kb->n_topics)
+        return;
+    /* Longer cues count more: "how long" is a clearer ask than "long". */
+    for (size_t c = 0; c < m->n_cues; c++) {
+        const cue_phrase *cp = &m->cues[c];
+        int mine = cp->kind < 0 && cp->topic == (int)ti && cp->facet < 64;
+        if (!mine && (cp->kind < 0 || cp->kind >= 64))
+            continue;
+        for (size_t i = 0; i < m->words.n; i++) {
+            if (!phrase_at(m, cp->terms, cp->n_terms, i))
+                continue;
+            uint64_t bits = span_bits(i, cp->n_terms);
+            if (mine) {
+                own_strength[cp->facet] += cp->n_terms;
+                own_bits[cp->facet] |= bits;
+            } else {
+                kind_strength[cp->kind] += cp->n_terms;
+                kind_bits[cp->kind] |= bits;
+            }
+            break;
+        }
+    }
+    for (size_t f = 0; f < topic->n_facets && f < 64; f++) {
+        const core_facet *fc = &topic->facets[f];
+        int strength = own_strength[f];
+        uint64_t bits = own_bits[f];
+        if (fc->kind >= 0 && fc->kind < 64) {
+            strength += kind_strength[fc->kind];
+            bits |= kind_bits[fc->kind];
+        }
+        /* A topic's own cues outweigh a kind's general words. */
+        if (own_strength[f])
+            strength += 2;
+        if (strength > out->strength) {
+            out->strength = strength;
+            out->facet = (int)f;
+            out->kind = fc->kind;
+            out->positions = bits;
+        }
+    }
+    if (out->facet >= 0)
+        return;
+    for (size_t k = 0; k < n_kinds && k < 64; k++)
+        if (kind_strength[k] > out->strength) {
+            out->strength = kind_strength[k];
+            out->kind = (int)k;
+            out->positions = kind_bits[k];
+        }
+}
+
+double core_matcher_score_without(const core_matcher *m, const core_topic *topic, uint64_t positions)
+{
+    size_t i = (size_t)(topic - m->kb->topics);
+    if (i >= m->kb->n_topics || m->topic_stamp[i] != m->stamp)
+        return 0;
+    /* The keywords' own weights minus what the penalties took from every topic. */
+    return own_score(m, (int)i, positions) - (own_score(m, (int)i, 0) - m->score[i]);
 }
 
 double core_matcher_last_score(const core_matcher *m, const core_topic *topic)

@@ -4,6 +4,7 @@
 #define CORE_MATCHER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/error.h"
 #include "careerbot/kb.h"
@@ -34,7 +35,21 @@ typedef struct core_match {
     int n_offtopic;         /* off-topic words seen */
     int n_unknown;          /* words that are neither vocabulary, stop words nor common words */
     size_t n_words;         /* words in the question (after normalisation) */
+    size_t n_content;       /* of them, words that are not stop words */
+    size_t n_free;          /* content words that no signal below accounts for */
     core_follow follow;
+    /* How the question leans on the conversation: */
+    int anaphor;            /* "it", "that", "they" ... */
+    int continuation;       /* starts with "and", "what about" ... */
+    int question;           /* starts with a question word, or ends with '?' */
+    int ordinal;            /* "the second": 2; 0 when none */
+    int last;               /* "the last one" */
+    int both;               /* "both" */
+    int compare;            /* "which is better" */
+    uint64_t signal_positions; /* question words (mod 64) used by those signals and follow-ups */
+    int social;             /* small talk found: index of its kind in the bot texts, -1 none */
+    int social_only;        /* nothing but small talk (and stop words) */
+    uint64_t social_positions;
     char evidence[256];     /* the keywords that selected topic, comma-separated */
 } core_match;
 
@@ -44,6 +59,30 @@ void core_matcher_free(core_matcher *m);
 
 /* Matches one question (any bytes). Never fails: unknown input declines. */
 void core_matcher_match(core_matcher *m, const char *text, size_t len, core_match *out);
+
+/* After core_matcher_match: the question's words without its small talk
+ * ("thanks! and the pay?" -> "and the pay"), space-separated, into buf.
+ * Returns its length. */
+size_t core_matcher_residual(const core_matcher *m, const core_match *match, char *buf, size_t cap);
+
+/* The facet of a topic a question asks for, found by cue phrases. */
+typedef struct core_facet_pick {
+    int facet;          /* index into topic->facets, -1 when none of its facets was asked for */
+    int kind;           /* lexicon facet kind asked for (its cues were found), -1 when none */
+    int strength;       /* cue words found for the pick, 0 when nothing */
+    uint64_t positions; /* question words (mod 64) the cues used */
+} core_facet_pick;
+
+/* After core_matcher_match: which facet of topic the same question asks for.
+ * A topic's facet answers when its kind's cues or its own cues are found;
+ * when only a kind is asked for and the topic has no such facet, kind is
+ * set and facet is -1. */
+void core_matcher_pick_facet(const core_matcher *m, const core_topic *topic, core_facet_pick *out);
+
+/* After core_matcher_match: what topic scored from keywords that used none
+ * of the question words in positions (penalties included). 0 when the topic
+ * was not touched. */
+double core_matcher_score_without(const core_matcher *m, const core_topic *topic, uint64_t positions);
 
 /* The score topic got in the last core_matcher_match (0 when not touched). */
 double core_matcher_last_score(const core_matcher *m, const core_topic *topic);

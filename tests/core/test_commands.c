@@ -61,7 +61,7 @@ static void test_help(void **state)
     const core_reply *r = say(bot, "help", "/help");
     assert_reply(r, CORE_REPLY_COMMAND, NULL,
                  "Ask me about the test career.\n"
-                 "Commands: /help, /topics, /steps, /step N, /next, /source, /about, /why\n"
+                 "Commands: /help, /topics, /steps, /step N, /next, /more, /source, /about, /why\n"
                  "Topics: /salary, /growth");
     /* Hints use the prefix the user typed. */
     r = say(bot, "help", "!help");
@@ -301,27 +301,33 @@ static void test_command_run_direct(void **state)
     core_bot *bot = *state;
     const core_kb *kb = core_bot_kb(bot);
     core_reply out;
-    /* Without a conversation state. */
-    assert_int_equal(core_command_run(kb, NULL, '/', "salary", "", &out), BASE_OK);
+    /* A fresh conversation. */
+    core_dialog_state fresh;
+    memset(&fresh, 0, sizeof fresh);
+    core_turn t = {kb, &fresh, 0, '/'};
+    assert_int_equal(core_command_run(&t, "salary", "", &out), BASE_OK);
     assert_string_equal(out.text, SALARY_ANSWER);
     assert_string_equal(out.topic, "salary");
     core_reply_clear(&out);
-    assert_int_equal(core_command_run(kb, NULL, '!', "source", NULL, &out), BASE_OK);
+    memset(&fresh, 0, sizeof fresh);
+    t.prefix = '!';
+    assert_int_equal(core_command_run(&t, "source", NULL, &out), BASE_OK);
     assert_string_equal(out.text, "Test sources.");
     core_reply_clear(&out);
-    assert_int_equal(core_command_run(kb, NULL, '!', "why", NULL, &out), BASE_OK);
+    assert_int_equal(core_command_run(&t, "why", NULL, &out), BASE_OK);
     assert_int_equal(out.matched, 0);
     core_reply_clear(&out);
-    assert_int_equal(core_command_run(kb, NULL, '!', "next", NULL, &out), BASE_OK);
+    assert_int_equal(core_command_run(&t, "next", NULL, &out), BASE_OK);
     assert_int_equal(out.matched, 0);
     core_reply_clear(&out);
-    /* With one: the command records the answer for follow-ups. */
+    /* The command records the answer for follow-ups. */
     core_dialog_state st;
     memset(&st, 0, sizeof st);
-    assert_int_equal(core_command_run(kb, &st, '/', "step", "1", &out), BASE_OK);
+    core_turn t2 = {kb, &st, 0, '/'};
+    assert_int_equal(core_command_run(&t2, "step", "1", &out), BASE_OK);
     assert_string_equal(st.last_topic, "learn");
     core_reply_clear(&out);
-    assert_int_equal(core_answer_next(kb, &st, &out), BASE_OK);
+    assert_int_equal(core_answer_next(&t2, &out), BASE_OK);
     assert_string_equal(out.text, STEP2_ANSWER);
     assert_string_equal(st.last_topic, "work");
     core_reply_clear(&out);
