@@ -58,6 +58,8 @@ typedef struct core_facet_kind {
     char **cues;
     size_t n_cues;
     char *silent;     /* "The article doesn't say how long that takes." */
+    int details;      /* a topic without such a facet answers with its details instead
+                         ("what does that mean?" is answered by saying more) */
 } core_facet_kind;
 
 /* Words that mean the same, first one canonical (single words only). */

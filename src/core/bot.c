@@ -178,15 +178,25 @@ static int small_talk(core_bot *bot, const core_turn *t, core_match *m, core_rep
 {
     if (m->social < 0)
         return 0;
+    /* "is that good?" after an answer asks about it; "good!" is small talk. */
+    if (m->social_only && m->question && m->anaphor && core_followup(bot->matcher, t, m, out, rc))
+        return 1;
     if (m->social_only) {
         *rc = core_answer_social(t, (size_t)m->social, out);
         return 1;
     }
     char rest[CORE_MAX_WORDS * (CORE_MAX_WORD_LEN + 1) + 1];
     size_t len = core_matcher_residual(bot->matcher, m, rest, sizeof rest);
+    if (len == 0 || len + 1 >= sizeof rest)
+        return 0;
     int question = m->question;
-    core_matcher_match(bot->matcher, rest, len, m);
-    m->question |= question;
+    size_t before = m->n_words;
+    core_match again;
+    core_matcher_match(bot->matcher, rest, len, &again);
+    if (again.n_words < before) { /* something was taken off: read the rest */
+        again.question |= question;
+        *m = again;
+    }
     return 0;
 }
 
@@ -200,6 +210,9 @@ static int answer_question(core_bot *bot, const core_turn *t, const char *text, 
         return rc;
     switch (m.kind) {
     case CORE_MATCH_TOPIC:
+        if (core_followup_facet_of(bot->matcher, t, &m, m.topic, out, &rc))
+            return rc;
+        return core_answer_topic(t, m.topic, m.score, m.evidence, out);
     case CORE_MATCH_PASSAGE:
         return core_answer_topic(t, m.topic, m.score, m.evidence, out);
     case CORE_MATCH_TWO:

@@ -123,6 +123,8 @@ int core_followup(const core_matcher *m, const core_turn *t, const core_match *m
     }
     if (is_follow_on(match))
         return done(follow_on(t, match, out), rc);
+    if (match->n_offtopic > 0)
+        return 0; /* "and car insurance?" is about something else */
     core_facet_pick pick;
     core_matcher_pick_facet(m, last, &pick);
     int leans = match->anaphor || match->continuation || pick.strength > 0 || match->n_free <= SHORT_FOLLOWUP;
@@ -130,7 +132,26 @@ int core_followup(const core_matcher *m, const core_turn *t, const core_match *m
         return 0;
     if (pick.facet >= 0)
         return done(core_answer_facet(t, last, (size_t)pick.facet, out), rc);
+    if (pick.kind >= 0 && t->kb->lexicon.facet_kinds[pick.kind].details && last->details && t->st->more_given == 0)
+        return done(core_answer_more(t, out), rc);
     if (pick.kind >= 0)
         return done(core_answer_silent(t, last, (size_t)pick.kind, out), rc);
     return 0;
+}
+
+int core_followup_facet_of(const core_matcher *m, const core_turn *t, const core_match *match,
+                           const core_topic *topic, core_reply *out, int *rc)
+{
+    if (match->n_offtopic > 0)
+        return 0;
+    core_facet_pick pick;
+    core_matcher_pick_facet(m, topic, &pick);
+    if (pick.facet < 0 || !pick.clear)
+        return 0;
+    /* The topic becomes the subject, as if its answer had been given. */
+    *rc = core_answer_topic(t, topic, match->score, match->evidence, out);
+    if (*rc != BASE_OK)
+        return 1;
+    core_reply_clear(out);
+    return done(core_answer_facet(t, topic, (size_t)pick.facet, out), rc);
 }

@@ -19,4 +19,10 @@ int core_followup_clarify(const core_matcher *m, const core_turn *t, const core_
 /* After an answer: the same, for follow-ups on it. */
 int core_followup(const core_matcher *m, const core_turn *t, const core_match *match, core_reply *out, int *rc);
 
+/* A question that names its topic and clearly asks for one of its facets
+ * ("how long does the training take?", "what would a supervisor earn?") gets
+ * that facet rather than the whole answer. Same returns. */
+int core_followup_facet_of(const core_matcher *m, const core_turn *t, const core_match *match,
+                           const core_topic *topic, core_reply *out, int *rc);
+
 #endif

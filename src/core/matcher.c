@@ -649,12 +649,15 @@ static int only_social(const core_matcher *m, const core_match *out)
 
 size_t core_matcher_residual(const core_matcher *m, const core_match *match, char *buf, size_t cap)
 {
-    size_t n = 0;
+    size_t n = 0, from = 0;
     if (cap == 0)
         return 0;
-    for (size_t i = 0; i < m->words.n; i++) {
-        if (i < 64 && (match->social_positions & ((uint64_t)1 << i)))
-            continue;
+    /* Only the small talk in front goes ("ok, and the pay?"): at the end and
+     * in the middle the same words often belong to the question ("is the
+     * pay good"). */
+    while (from < m->words.n && from < 64 && (match->social_positions & ((uint64_t)1 << from)))
+        from++;
+    for (size_t i = from; i < m->words.n; i++) {
         size_t len = m->words.len[i];
         if (n + len + 2 > cap)
             break;
@@ -799,11 +802,11 @@ void core_matcher_match(core_matcher *m, const char *text, size_t len, core_matc
 void core_matcher_pick_facet(const core_matcher *m, const core_topic *topic, core_facet_pick *out)
 {
     out->facet = out->kind = -1;
-    out->strength = 0;
+    out->strength = out->clear = 0;
     out->positions = 0;
     size_t ti = (size_t)(topic - m->kb->topics);
     size_t n_kinds = m->kb->lexicon.n_facet_kinds;
-    int kind_strength[64] = {0};
+    int kind_strength[64] = {0}, kind_longest[64] = {0};
     uint64_t kind_bits[64] = {0};
     int own_strength[64] = {0};
     uint64_t own_bits[64] = {0};
@@ -825,6 +828,8 @@ void core_matcher_pick_facet(const core_matcher *m, const core_topic *topic, cor
             } else {
                 kind_strength[cp->kind] += cp->n_terms;
                 kind_bits[cp->kind] |= bits;
+                if (cp->n_terms > kind_longest[cp->kind])
+                    kind_longest[cp->kind] = cp->n_terms;
             }
             break;
         }
@@ -845,6 +850,7 @@ void core_matcher_pick_facet(const core_matcher *m, const core_topic *topic, cor
             out->facet = (int)f;
             out->kind = fc->kind;
             out->positions = bits;
+            out->clear = own_strength[f] > 0 || (fc->kind >= 0 && fc->kind < 64 && kind_longest[fc->kind] >= 2);
         }
     }
     if (out->facet >= 0)

@@ -60,9 +60,9 @@ void core_matcher_free(core_matcher *m);
 /* Matches one question (any bytes). Never fails: unknown input declines. */
 void core_matcher_match(core_matcher *m, const char *text, size_t len, core_match *out);
 
-/* After core_matcher_match: the question's words without its small talk
- * ("thanks! and the pay?" -> "and the pay"), space-separated, into buf.
- * Returns its length. */
+/* After core_matcher_match: the question's words without the small talk in
+ * front ("thanks! and the pay?" -> "and the pay"), space-separated, into
+ * buf. Returns its length. */
 size_t core_matcher_residual(const core_matcher *m, const core_match *match, char *buf, size_t cap);
 
 /* The facet of a topic a question asks for, found by cue phrases. */
@@ -70,6 +70,7 @@ typedef struct core_facet_pick {
     int facet;          /* index into topic->facets, -1 when none of its facets was asked for */
     int kind;           /* lexicon facet kind asked for (its cues were found), -1 when none */
     int strength;       /* cue words found for the pick, 0 when nothing */
+    int clear;          /* the pick rests on a cue of the topic's own or on a cue of several words */
     uint64_t positions; /* question words (mod 64) the cues used */
 } core_facet_pick;
 
