@@ -60,6 +60,8 @@ typedef struct core_facet_kind {
     char *silent;     /* "The article doesn't say how long that takes." */
     int details;      /* a topic without such a facet answers with its details instead
                          ("what does that mean?" is answered by saying more) */
+    int explains;     /* its facets say what a topic's own words mean ("median"): they answer a
+                         weak follow-up that only repeats the topic's words ("is that the average?") */
 } core_facet_kind;
 
 /* Words that mean the same, first one canonical (single words only). */

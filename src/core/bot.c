@@ -224,6 +224,8 @@ static int answer_question(core_bot *bot, const core_turn *t, const char *text, 
     }
     rc = core_answer_text(bot->kb->texts.decline, CORE_REPLY_DECLINE, out);
     out->score = m.score;
+    if (m.aside)
+        snprintf(t->st->aside, sizeof t->st->aside, "%s", m.aside->id);
     return rc;
 }
 

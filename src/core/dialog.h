@@ -17,6 +17,8 @@ typedef struct core_dialog_state {
     int rest_line;                     /* a shortened answer of last_topic: the line "more" goes on
                                           from (1-based; 0: nothing held back) */
     unsigned social_turns;             /* small-talk replies so far: they take turns */
+    char aside[CORE_DIALOG_ID_MAX];    /* the last question was declined as off-topic but asked
+                                          about this topic: "and a coder?" can follow it */
 } core_dialog_state;
 
 typedef struct core_dialog core_dialog;

@@ -104,8 +104,25 @@ static const core_topic *names_another(const core_matcher *m, const core_turn *t
     return own >= t->kb->lexicon.threshold ? match->topic : NULL;
 }
 
+/* "what does a pharmacist earn?" was declined; "and a medical coder?"
+ * asks the same about the career. */
+static int follow_aside(const core_turn *t, const core_match *match, core_reply *out, int *rc)
+{
+    const core_topic *aside = t->st->aside[0] ? core_kb_find(t->kb, t->st->aside) : NULL;
+    t->st->aside[0] = '\0';
+    if (!aside || match->n_offtopic > 0 || !match->has_domain)
+        return 0;
+    int names_none = match->kind == CORE_MATCH_NONE || match->kind == CORE_MATCH_PASSAGE ||
+                     (match->kind == CORE_MATCH_TOPIC && match->score < t->kb->lexicon.threshold);
+    if (!names_none || !(match->continuation || match->n_free <= SHORT_FOLLOWUP + 1))
+        return 0;
+    return done(core_answer_topic(t, aside, 1.0, "the question before, asked about the career", out), rc);
+}
+
 int core_followup(const core_matcher *m, const core_turn *t, const core_match *match, core_reply *out, int *rc)
 {
+    if (follow_aside(t, match, out, rc))
+        return 1;
     const core_topic *last = last_topic(t);
     if (!last) {
         /* "tell me more", "next" with nothing before: say so */
@@ -123,10 +140,10 @@ int core_followup(const core_matcher *m, const core_turn *t, const core_match *m
     }
     if (is_follow_on(match))
         return done(follow_on(t, match, out), rc);
-    if (match->n_offtopic > 0)
-        return 0; /* "and car insurance?" is about something else */
     core_facet_pick pick;
     core_matcher_pick_facet(m, last, &pick);
+    if (match->offtopic_positions & ~pick.positions)
+        return 0; /* "and car insurance?" is about something else ("which years does it cover?" is not) */
     int leans = match->anaphor || match->continuation || pick.strength > 0 || match->n_free <= SHORT_FOLLOWUP;
     if (!leans || names_another(m, t, match, last, pick.positions | match->signal_positions))
         return 0;
@@ -136,16 +153,26 @@ int core_followup(const core_matcher *m, const core_turn *t, const core_match *m
         return done(core_answer_more(t, out), rc);
     if (pick.kind >= 0)
         return done(core_answer_silent(t, last, (size_t)pick.kind, out), rc);
+    /* "is that the average?": too weak to stand alone, but about the last
+     * answer's own subject: say what it means, or say it again. */
+    if (match->candidate == last && match->kind == CORE_MATCH_NONE) {
+        for (size_t f = 0; f < last->n_facets; f++) {
+            int k = last->facets[f].kind;
+            if (k >= 0 && t->kb->lexicon.facet_kinds[k].explains)
+                return done(core_answer_facet(t, last, f, out), rc);
+        }
+        return done(core_answer_topic(t, last, match->candidate_score, match->evidence, out), rc);
+    }
     return 0;
 }
 
 int core_followup_facet_of(const core_matcher *m, const core_turn *t, const core_match *match,
                            const core_topic *topic, core_reply *out, int *rc)
 {
-    if (match->n_offtopic > 0)
-        return 0;
     core_facet_pick pick;
     core_matcher_pick_facet(m, topic, &pick);
+    if (match->offtopic_positions & ~pick.positions)
+        return 0;
     if (pick.facet < 0 || !pick.clear)
         return 0;
     /* The topic becomes the subject, as if its answer had been given. */

@@ -389,7 +389,7 @@ static int read_groups(const load_ctx *c, json_t *obj, const char *key, core_syn
 
 static int read_facet_kinds(const load_ctx *c, json_t *obj)
 {
-    static const char *const allowed[] = {"kind", "cues", "silent", "details"};
+    static const char *const allowed[] = {"kind", "cues", "silent", "details", "explains"};
     core_lexicon *lx = &c->kb->lexicon;
     json_t *arr = json_object_get(obj, "facet_kinds");
     if (!arr)
@@ -413,11 +413,12 @@ static int read_facet_kinds(const load_ctx *c, json_t *obj)
         core_facet_kind *fk = &kinds[lx->n_facet_kinds++];
         if (!json_is_object(k))
             return fail(c, 1, "lexicon \"facet_kinds\" must be an array of objects");
-        json_t *details = json_object_get(k, "details");
-        if (details && !json_is_boolean(details))
-            return fail(c, 1, "lexicon \"facet_kinds\": \"details\" must be true or false");
+        json_t *details = json_object_get(k, "details"), *explains = json_object_get(k, "explains");
+        if ((details && !json_is_boolean(details)) || (explains && !json_is_boolean(explains)))
+            return fail(c, 1, "lexicon \"facet_kinds\": \"details\" and \"explains\" must be true or false");
         fk->details = json_is_true(details);
-        if (check_keys(c, 1, k, "a facet kind", allowed, 4) != BASE_OK ||
+        fk->explains = json_is_true(explains);
+        if (check_keys(c, 1, k, "a facet kind", allowed, 5) != BASE_OK ||
             read_string(c, 1, k, "kind", 1, &fk->name) != BASE_OK ||
             read_string_array(c, 1, k, "cues", 1, &fk->cues, &fk->n_cues) != BASE_OK ||
             read_string(c, 1, k, "silent", 1, &fk->silent) != BASE_OK ||

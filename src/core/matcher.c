@@ -572,6 +572,7 @@ static void record_signal(const signal_phrase *sp, size_t at, core_match *out)
         break;
     case SIGNAL_OFFTOPIC:
         out->n_offtopic++;
+        out->offtopic_positions |= bits;
         break;
     case SIGNAL_ANAPHOR:
         out->anaphor = 1;
@@ -711,8 +712,11 @@ static void read_words(core_matcher *m, const char *text, size_t len, core_match
         unsigned tf = core_lexer_term_flags(m->lex, t);
         if (tf & CORE_TERM_DOMAIN)
             out->has_domain = 1;
-        if (tf & CORE_TERM_OFFTOPIC)
+        if (tf & CORE_TERM_OFFTOPIC) {
             out->n_offtopic++;
+            if (i < 64)
+                out->offtopic_positions |= (uint64_t)1 << i;
+        }
         if (t < 0 && !(wf & CORE_WORD_KNOWN))
             out->n_unknown++;
         if (!(wf & CORE_WORD_STOP))
@@ -740,6 +744,14 @@ void core_matcher_match(core_matcher *m, const char *text, size_t len, core_matc
             break;
     }
     score_keywords(m);
+    /* What the question would be about without its off-topic words: "what
+     * does a pharmacist earn?" asks about pay, so "and a coder?" can follow. */
+    if (out->n_offtopic > 0) {
+        int raw, raw_second;
+        best_two(m, &raw, &raw_second);
+        if (raw >= 0 && m->score[raw] >= lx->threshold * 0.5)
+            out->aside = &m->kb->topics[raw];
+    }
     /* Words the knowledge base has never seen ("coffee", "dentist") suggest the
      * question is about something else, unless a domain word says otherwise. */
     double penalty = out->n_offtopic * lx->offtopic_penalty +
@@ -751,6 +763,10 @@ void core_matcher_match(core_matcher *m, const char *text, size_t len, core_matc
     best_two(m, &best, &second);
     double top = best >= 0 ? m->score[best] : 0;
     double next = second >= 0 ? m->score[second] : 0;
+    if (best >= 0 && top > 0) {
+        out->candidate = &m->kb->topics[best];
+        out->candidate_score = top;
+    }
     /* A domain word backs a weak keyword: "coder pay?" is clear enough. */
     double needed = out->has_domain ? lx->threshold * 0.5 : lx->threshold;
     if (best >= 0 && top >= needed) {

@@ -31,6 +31,8 @@ typedef struct core_match {
     const core_topic *second; /* CORE_MATCH_TWO / CORE_MATCH_CLARIFY */
     double score;           /* best topic's score */
     double second_score;
+    const core_topic *candidate; /* the best keyword topic, even below the threshold; NULL none */
+    double candidate_score;
     int has_domain;         /* a domain word was seen */
     int n_offtopic;         /* off-topic words seen */
     int n_unknown;          /* words that are neither vocabulary, stop words nor common words */
@@ -47,6 +49,9 @@ typedef struct core_match {
     int both;               /* "both" */
     int compare;            /* "which is better" */
     uint64_t signal_positions; /* question words (mod 64) used by those signals and follow-ups */
+    uint64_t offtopic_positions; /* question words (mod 64) that are off-topic */
+    const core_topic *aside; /* with off-topic words: the topic the rest of the question asks about
+                                ("what does a pharmacist earn?": salary), else NULL */
     int social;             /* small talk found: index of its kind in the bot texts, -1 none */
     int social_only;        /* nothing but small talk (and stop words) */
     uint64_t social_positions;
