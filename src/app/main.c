@@ -5,15 +5,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/str.h"
 #include "careerbot/bot.h"
 #include "conf/conf.h"
 #include "console/console.h"
 #include "app/kb_check.h"
+#include "app/paths.h"
 #include "app/runner.h"
-
-#ifndef CAREERBOT_KNOWLEDGE_DIR
-#define CAREERBOT_KNOWLEDGE_DIR "knowledge"
-#endif
 
 typedef struct options {
     const char *ask;
@@ -28,6 +26,8 @@ typedef struct options {
 
 static void usage(FILE *out)
 {
+    app_knowledge_origin origin = APP_KNOWLEDGE_CWD;
+    char *knowledge = app_paths_default_knowledge(&origin);
     fprintf(out,
             "Usage: careerbot [OPTIONS]\n"
             "A chat bot that answers questions about becoming an insurance (medical) coder.\n"
@@ -37,12 +37,17 @@ static void usage(FILE *out)
             "  --format text|json   reply format; json prints {\"matched\",\"topic\",\"score\",\"reply\"}\n"
             "                       (one object per input line in the console)\n"
             "  --config FILE        read settings and networks from an INI file\n"
-            "  --knowledge DIR      knowledge directory (default: %s)\n"
+            "  --knowledge DIR      knowledge directory; without it, [bot] knowledge in the config,\n"
+            "                       else $CAREERBOT_KNOWLEDGE, else the installed data directory,\n"
+            "                       else the source tree when run from the build folder\n"
+            "                       now: %s\n"
+            "                       (%s)\n"
             "  --check-kb [DIR]     validate a knowledge directory and replay its examples\n"
             "  --check-config       with --config: check every setting and network section, then exit\n"
             "  --help               show this help\n"
             "  --version            show the version\n",
-            CAREERBOT_KNOWLEDGE_DIR);
+            knowledge ? knowledge : "?", app_paths_origin_name(origin));
+    free(knowledge);
 }
 
 static int parse_args(int argc, char **argv, options *o)
@@ -112,14 +117,25 @@ int main(int argc, char **argv)
     options o = {0};
     if (parse_args(argc, argv, &o) != 0)
         return 2;
-    const char *env_kb = getenv("CAREERBOT_KNOWLEDGE");
-    const char *default_kb = o.knowledge ? o.knowledge : env_kb && *env_kb ? env_kb : CAREERBOT_KNOWLEDGE_DIR;
-    if (o.check)
-        return app_kb_check(o.check_dir ? o.check_dir : default_kb, stdout, stderr) == 0 ? 0 : 1;
+    /* The knowledge directory: --knowledge, else the config's [bot] knowledge
+     * (conf_load overrides the default), else what paths.c finds. */
+    char *found_kb = o.knowledge ? NULL : app_paths_default_knowledge(NULL);
+    const char *default_kb = o.knowledge ? o.knowledge : found_kb;
+    if (!default_kb) {
+        fprintf(stderr, "careerbot: out of memory\n");
+        return 1;
+    }
+    if (o.check) {
+        int problems = app_kb_check(o.check_dir ? o.check_dir : default_kb, stdout, stderr);
+        free(found_kb);
+        return problems == 0 ? 0 : 1;
+    }
 
     conf_config cfg;
     base_error err;
-    if (conf_defaults(&cfg, default_kb, &err) != BASE_OK) {
+    int rc = conf_defaults(&cfg, default_kb, &err);
+    free(found_kb);
+    if (rc != BASE_OK) {
         fprintf(stderr, "careerbot: %s\n", err.text);
         return 1;
     }
@@ -128,14 +144,18 @@ int main(int argc, char **argv)
         conf_free(&cfg);
         return 2;
     }
+    if (o.knowledge) { /* the command line wins over the file */
+        free(cfg.knowledge);
+        if (!(cfg.knowledge = base_strdup(o.knowledge))) {
+            fprintf(stderr, "careerbot: out of memory\n");
+            conf_free(&cfg);
+            return 1;
+        }
+    }
     if (o.check_config) {
         int status = app_runner_check(&cfg, stdout);
         conf_free(&cfg);
         return status;
-    }
-    if (o.knowledge) { /* the command line wins over the file */
-        free(cfg.knowledge);
-        cfg.knowledge = strdup(o.knowledge);
     }
     core_bot *bot = make_bot(&cfg);
     if (!bot) {

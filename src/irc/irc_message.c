@@ -1,6 +1,6 @@
-/* IRC message parser and formatter. The rules are documented in irc_message.h;
- * this file is the short, careful implementation: one pass over a private copy of the
- * line that cuts it into NUL-terminated pieces in place. */
+/* IRC message parser and command builder. The rules are documented in irc_message.h;
+ * this file is the short, careful implementation: the parser is one pass over a private
+ * copy of the line that cuts it into NUL-terminated pieces in place. */
 #include "irc/irc_message.h"
 
 #include <stdint.h>
@@ -19,7 +19,6 @@ const char *irc_strerror(int err)
     case IRC_ERR_BAD_VERB: return "command is not letters or a three-digit numeric";
     case IRC_ERR_BAD_SOURCE: return "empty or malformed source";
     case IRC_ERR_BAD_PARAM: return "parameter cannot be written on the wire";
-    case IRC_ERR_BAD_TAG: return "malformed tag key";
     case IRC_ERR_NOSPACE: return "output buffer too small";
     case IRC_ERR_NOMEM: return "out of memory";
     default: return "unknown error";
@@ -207,10 +206,8 @@ static int parse_body(char *s, size_t i, size_t len, irc_message *m)
             break;
         /* After 14 middles the rest of the line is the 15th param (RFC 2812). */
         if (s[i] == ':' || m->n_params == IRC_PARAMS_MAX - 1) {
-            if (s[i] == ':') {
+            if (s[i] == ':')
                 i++;
-                m->has_trailing = 1;
-            }
             m->params[m->n_params++] = s + i; /* s[len] is already '\0' */
             break;
         }
@@ -320,12 +317,12 @@ const char *irc_message_tag(const irc_message *m, const char *key)
     if (!m || !key)
         return NULL;
     for (i = 0; i < m->n_tags; i++)
-        if (m->tags[i].key && strcmp(m->tags[i].key, key) == 0)
-            return m->tags[i].value ? m->tags[i].value : "";
+        if (strcmp(m->tags[i].key, key) == 0)
+            return m->tags[i].value;
     return NULL;
 }
 
-/* ---------------------------------------------------------------- formatter */
+/* ---------------------------------------------------------------- command builder */
 
 /* Appends to a bounded buffer but keeps counting past the end, so one pass both writes
  * and measures; overflow is reported once at the end. */
@@ -342,260 +339,85 @@ static void put_char(writer *w, char c)
     w->len++;
 }
 
-static void put_str(writer *w, const char *s)
-{
-    while (*s)
-        put_char(w, *s++);
-}
-
-/* A param as sent: with strip set, CR and LF are dropped (irc_format_command). */
-static void put_param(writer *w, const char *s, int strip)
+/* s as sent: without its CR and LF bytes. */
+static void put_stripped(writer *w, const char *s)
 {
     for (; *s; s++)
-        if (!(strip && is_line_break(*s)))
+        if (!is_line_break(*s))
             put_char(w, *s);
 }
 
-static void put_tag_value(writer *w, const char *v)
-{
-    for (; *v; v++) {
-        switch (*v) {
-        case ';': put_str(w, "\\:"); break;
-        case ' ': put_str(w, "\\s"); break;
-        case '\\': put_str(w, "\\\\"); break;
-        case '\r': put_str(w, "\\r"); break;
-        case '\n': put_str(w, "\\n"); break;
-        default: put_char(w, *v); break;
-        }
-    }
-}
-
-/* What a param looks like once CR/LF are stripped (when strip is set): its first byte,
- * whether it is empty, whether it holds a space or (unstripped) a line break. */
+/* A param once its CR and LF are gone: its first byte, whether it holds a space. */
 typedef struct param_shape {
     char first;
     int has_space;
-    int has_break;
 } param_shape;
 
-static param_shape shape_of(const char *s, int strip)
+static param_shape shape_of(const char *s)
 {
-    param_shape p = {0, 0, 0};
+    param_shape p = {0, 0};
 
     for (; *s; s++) {
-        if (is_line_break(*s)) {
-            p.has_break = 1;
-            if (strip)
-                continue;
-        }
+        if (is_line_break(*s))
+            continue;
         if (p.first == '\0')
             p.first = *s;
         if (*s == ' ')
             p.has_space = 1;
     }
-    if (strip)
-        p.has_break = 0;
     return p;
 }
 
-static int check_tag_key(const char *k)
+/* Empty, holding a space or starting with ':': only the last param can be that, with ':'. */
+static int needs_colon(param_shape p)
 {
-    if (!k || !*k)
-        return IRC_ERR_BAD_TAG;
-    for (; *k; k++)
-        if (*k == '=' || *k == ';' || *k == ' ' || is_line_break(*k))
-            return IRC_ERR_BAD_TAG;
-    return IRC_OK;
+    return p.first == '\0' || p.first == ':' || p.has_space;
 }
 
-static int check_source(const char *s)
-{
-    if (!*s)
-        return IRC_ERR_BAD_SOURCE;
-    for (; *s; s++) {
-        if (is_line_break(*s))
-            return IRC_ERR_BAD_CHAR;
-        if (*s == ' ')
-            return IRC_ERR_BAD_SOURCE;
-    }
-    return IRC_OK;
-}
-
-/* Everything that would make the line unparseable or different once parsed back. */
-static int check_message(const irc_message *m, int strip)
+static int check_command(char *buf, size_t cap, const char *verb, const char *const *params,
+                         size_t n)
 {
     size_t i;
-    int rc;
 
-    if (!m->verb || (m->n_tags > 0 && !m->tags))
-        return IRC_ERR_ARG;
-    if (!verb_is_valid(m->verb))
-        return IRC_ERR_BAD_VERB;
-    if (m->source && (rc = check_source(m->source)) != IRC_OK)
-        return rc;
-    for (i = 0; i < m->n_tags; i++)
-        if ((rc = check_tag_key(m->tags[i].key)) != IRC_OK)
-            return rc;
-    if (m->n_params > IRC_PARAMS_MAX)
+    if (n > IRC_PARAMS_MAX)
         return IRC_ERR_BAD_PARAM;
-    for (i = 0; i < m->n_params; i++) {
-        param_shape p;
-        if (!m->params[i])
+    if (!verb || (n > 0 && !params) || (!buf && cap > 0))
+        return IRC_ERR_ARG;
+    if (!verb_is_valid(verb))
+        return IRC_ERR_BAD_VERB;
+    for (i = 0; i < n; i++) {
+        if (!params[i])
             return IRC_ERR_ARG;
-        p = shape_of(m->params[i], strip);
-        if (p.has_break)
-            return IRC_ERR_BAD_CHAR;
-        if (i + 1 < m->n_params && (p.first == '\0' || p.first == ':' || p.has_space))
+        if (i + 1 < n && needs_colon(shape_of(params[i])))
             return IRC_ERR_BAD_PARAM;
     }
     return IRC_OK;
 }
 
-static void put_tags(writer *w, const irc_message *m)
-{
-    size_t i;
-
-    put_char(w, '@');
-    for (i = 0; i < m->n_tags; i++) {
-        if (i > 0)
-            put_char(w, ';');
-        put_str(w, m->tags[i].key);
-        /* "key" and "key=" mean the same; the shorter form is what the vectors expect. */
-        if (m->tags[i].value && m->tags[i].value[0]) {
-            put_char(w, '=');
-            put_tag_value(w, m->tags[i].value);
-        }
-    }
-    put_char(w, ' ');
-}
-
-static void put_body(writer *w, const irc_message *m, int strip)
-{
-    size_t i;
-
-    if (m->source) {
-        put_char(w, ':');
-        put_str(w, m->source);
-        put_char(w, ' ');
-    }
-    put_str(w, m->verb);
-    for (i = 0; i < m->n_params; i++) {
-        put_char(w, ' ');
-        if (i + 1 == m->n_params) {
-            param_shape p = shape_of(m->params[i], strip);
-            if (m->has_trailing || p.first == '\0' || p.first == ':' || p.has_space)
-                put_char(w, ':');
-        }
-        put_param(w, m->params[i], strip);
-    }
-}
-
-static int format_line(const irc_message *m, int strip, char *buf, size_t cap)
-{
-    writer w = {buf, cap, 0};
-    size_t tags_len;
-    int rc;
-
-    if (buf && cap > 0)
-        buf[0] = '\0';
-    if (!m || (!buf && cap > 0))
-        return IRC_ERR_ARG;
-    if ((rc = check_message(m, strip)) != IRC_OK)
-        return rc;
-
-    if (m->n_tags > 0)
-        put_tags(&w, m);
-    tags_len = w.len;
-    if (tags_len > IRC_TAGS_MAX)
-        return IRC_ERR_TOO_LONG; /* checked before the body so the sum cannot overflow */
-    put_body(&w, m, strip);
-    if (w.len - tags_len > IRC_BODY_MAX)
-        return IRC_ERR_TOO_LONG;
-    if (w.len >= cap) {
-        if (cap > 0)
-            buf[0] = '\0';
-        return IRC_ERR_NOSPACE;
-    }
-    buf[w.len] = '\0';
-    return (int)w.len;
-}
-
-static void clear_on_error(char *buf, size_t cap, int rc)
-{
-    if (rc < 0 && buf && cap > 0)
-        buf[0] = '\0';
-}
-
-int irc_message_format(const irc_message *m, char *buf, size_t cap)
-{
-    int rc = format_line(m, 0, buf, cap);
-    clear_on_error(buf, cap, rc);
-    return rc;
-}
-
 int irc_format_command(char *buf, size_t cap, const char *verb, const char *const *params,
                        size_t n)
 {
-    irc_message m;
+    writer w = {buf, cap, 0};
     size_t i;
-    int rc;
+    int rc = check_command(buf, cap, verb, params, n);
 
-    memset(&m, 0, sizeof m);
-    if (n > IRC_PARAMS_MAX) {
-        rc = IRC_ERR_BAD_PARAM;
-    } else if (n > 0 && !params) {
-        rc = IRC_ERR_ARG;
-    } else {
-        m.verb = verb;
-        for (i = 0; i < n; i++)
-            m.params[i] = params[i];
-        m.n_params = n;
-        rc = format_line(&m, 1, buf, cap);
+    if (rc == IRC_OK) {
+        for (; *verb; verb++)
+            put_char(&w, *verb);
+        for (i = 0; i < n; i++) {
+            put_char(&w, ' ');
+            if (i + 1 == n && needs_colon(shape_of(params[i])))
+                put_char(&w, ':');
+            put_stripped(&w, params[i]);
+        }
+        rc = w.len > IRC_BODY_MAX ? IRC_ERR_TOO_LONG : w.len >= cap ? IRC_ERR_NOSPACE : (int)w.len;
     }
-    clear_on_error(buf, cap, rc);
+    if (buf && cap > 0)
+        buf[rc < 0 ? 0 : w.len] = '\0';
     return rc;
 }
 
-/* ---------------------------------------------------------------- source and CTCP */
-
-int irc_source_split(const char *source, irc_source *out)
-{
-    char *s, *at;
-
-    if (!out)
-        return IRC_ERR_ARG;
-    memset(out, 0, sizeof *out);
-    if (!source)
-        return IRC_ERR_ARG;
-    if (!*source)
-        return IRC_ERR_BAD_SOURCE;
-    s = strdup(source);
-    if (!s)
-        return IRC_ERR_NOMEM;
-    out->storage_ = s;
-    out->nick = s;
-
-    s += strcspn(s, "!@");
-    if (*s == '!') {
-        *s++ = '\0';
-        out->user = s;
-        s += strcspn(s, "@");
-    }
-    at = s;
-    if (*at == '@') {
-        *at = '\0';
-        out->host = at + 1;
-    }
-    return IRC_OK;
-}
-
-void irc_source_free(irc_source *s)
-{
-    if (!s)
-        return;
-    free(s->storage_);
-    memset(s, 0, sizeof *s);
-}
+/* ---------------------------------------------------------------- CTCP */
 
 int irc_ctcp_split(const char *text, irc_ctcp *out)
 {

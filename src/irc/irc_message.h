@@ -1,4 +1,5 @@
-/* IRC message parsing and formatting: pure functions over one line, no I/O.
+/* IRC messages: the parser for what servers send, and the builder for the commands the
+ * bot sends. Pure functions over one line, no I/O.
  *
  * Wire format (modern.ircdocs.horse, IRCv3 message-tags):
  *   ['@' tags SPACE] [':' source SPACE] verb *(SPACE param) [SPACE ':' trailing]
@@ -20,17 +21,21 @@
  *     the last value wins and the tag keeps its first position. Values are unescaped:
  *     \: -> ';'  \s -> ' '  \\ -> '\'  \r -> CR  \n -> LF; any other escaped byte stands
  *     for itself (the backslash is dropped) and a lone trailing backslash is dropped.
+ *   - The source is kept whole ("nick!user@host", or a server name). What the bot needs
+ *     of it is the nick, the part before the first '!' or '@': IRCv3 account-notify,
+ *     extended-join and chghost name the user by that nick and carry the account, user
+ *     and host as parameters, so no user@host splitter is needed.
  *   - The verb must be ASCII letters (any case, kept as sent) or exactly three digits.
  *   - At most IRC_PARAMS_MAX (15) parameters, as RFC 2812: after 14 middle parameters the
  *     rest of the line, spaces included, is the 15th ("extra words join the last one"),
  *     with a leading ':' removed if present. Nothing is ever silently dropped.
  *   - Bytes >= 0x80 (valid UTF-8 or not) and other control bytes pass through unchanged.
  *
- * What the formatter produces (conservative): a single line WITHOUT CR/LF. Tag values
- * are escaped, ':' goes before the last parameter only when needed (it is empty, holds
- * a space or starts with ':') or when has_trailing asks for it. It refuses anything that
- * could not be parsed back to the same message, and refuses lines longer than the
- * protocol allows (tags > IRC_TAGS_MAX, rest > IRC_BODY_MAX = 510 bytes). */
+ * What the command builder produces (conservative): a single line WITHOUT CR/LF, with no
+ * tags and no source (the bot sends neither). ':' goes before the last parameter only
+ * when it is needed (the parameter is empty, holds a space or starts with ':'). It
+ * refuses anything that would not parse back to the same verb and parameters, and lines
+ * longer than the protocol allows (IRC_BODY_MAX = 510 bytes). */
 #ifndef IRC_MESSAGE_H
 #define IRC_MESSAGE_H
 
@@ -38,14 +43,14 @@
 
 #define IRC_PARAMS_MAX 15
 #define IRC_TAGS_MAX 8191   /* '@' + tags + one space */
-#define IRC_BODY_MAX 510    /* source + verb + params, without CRLF: what we send */
+#define IRC_BODY_MAX 510    /* source + verb + params, without CRLF: the most we send */
 #define IRC_BODY_MAX_IN 1024 /* the same, as far as we accept it from a server */
 /* Longest line irc_message_parse accepts, terminator included: size read buffers with it. */
 #define IRC_LINE_MAX (IRC_TAGS_MAX + IRC_BODY_MAX_IN + 2)
-/* A buffer of this size always holds irc_message_format's output (plus its NUL). */
-#define IRC_FORMAT_MAX (IRC_TAGS_MAX + IRC_BODY_MAX + 1)
+/* A buffer of this size always holds irc_format_command's output (plus its NUL). */
+#define IRC_FORMAT_MAX (IRC_BODY_MAX + 1)
 
-/* Errors are negative; 0 (or a length, for the formatters) means success. */
+/* Errors are negative; 0 (or a length, for the builder) means success. */
 enum {
     IRC_OK = 0,
     IRC_ERR_ARG = -1,        /* a NULL pointer where one is required */
@@ -54,12 +59,11 @@ enum {
     IRC_ERR_BAD_CHAR = -4,   /* NUL, CR or LF where it cannot be */
     IRC_ERR_NO_VERB = -5,    /* tags and/or source but no verb */
     IRC_ERR_BAD_VERB = -6,   /* verb is not letters or three digits */
-    IRC_ERR_BAD_SOURCE = -7, /* empty source (a lone ':'), or one holding a space */
-    IRC_ERR_BAD_PARAM = -8,  /* formatter: more than 15 params, or a middle param that is
+    IRC_ERR_BAD_SOURCE = -7, /* empty source (a lone ':') */
+    IRC_ERR_BAD_PARAM = -8,  /* builder: more than 15 params, or a middle param that is
                                 empty, holds a space or starts with ':' */
-    IRC_ERR_BAD_TAG = -9,    /* formatter: tag key empty or holding '=', ';', ' ', CR, LF */
-    IRC_ERR_NOSPACE = -10,   /* output buffer too small */
-    IRC_ERR_NOMEM = -11,
+    IRC_ERR_NOSPACE = -9,    /* output buffer too small */
+    IRC_ERR_NOMEM = -10,
 };
 
 /* A short English description of an IRC_ERR_* code (static storage). */
@@ -67,8 +71,7 @@ const char *irc_strerror(int err);
 
 typedef struct irc_tag {
     const char *key;
-    const char *value; /* unescaped; "" when the tag had no value. The formatter also
-                          takes NULL for "no value". Either way it writes just the key. */
+    const char *value; /* unescaped; "" when the tag had no value */
 } irc_tag;
 
 typedef struct irc_message {
@@ -78,8 +81,6 @@ typedef struct irc_message {
     const char *verb;
     const char *params[IRC_PARAMS_MAX];
     size_t n_params;
-    int has_trailing;    /* parser: the last param was written with ':'.
-                            formatter: write ':' before the last param even when not needed */
     void *storage_;      /* private: the parser's one allocation, released by irc_message_free */
 } irc_message;
 
@@ -90,41 +91,22 @@ typedef struct irc_message {
 int irc_message_parse(const char *line, size_t len, irc_message *out);
 
 /* Releases what irc_message_parse allocated and zeroes *m. Safe on a zeroed message and on
- * NULL. Do not call it on a message you filled in yourself with storage_ set. */
+ * NULL. */
 void irc_message_free(irc_message *m);
 
 /* Value of the first tag named key, "" for a tag without value, NULL when absent. */
 const char *irc_message_tag(const irc_message *m, const char *key);
 
-/* Writes m as one wire line without CRLF into buf (NUL-terminated) and returns its length,
- * or a negative IRC_ERR_* code (then buf, if cap > 0, holds ""). A param or source
- * containing CR or LF is IRC_ERR_BAD_CHAR. A buffer of IRC_FORMAT_MAX bytes is always
- * enough. Verb, source and params are written byte for byte. */
-int irc_message_format(const irc_message *m, char *buf, size_t cap);
-
-/* Builds an outgoing client command from untrusted text, e.g.
+/* Builds an outgoing client command from untrusted text into buf (NUL-terminated), e.g.
  *   irc_format_command(buf, sizeof buf, "PRIVMSG", (const char *[]){"#chan", text}, 2)
  * Every CR and LF is removed from every param first (NUL ends a C string anyway), so no
  * user text can start a second protocol line. The last param gets ':' when it needs one.
  * After stripping, a middle param must still be a single non-empty word not starting
- * with ':' (else IRC_ERR_BAD_PARAM). Returns the length written, or IRC_ERR_*. */
+ * with ':' (else IRC_ERR_BAD_PARAM). Returns the length written, or a negative IRC_ERR_*
+ * code (then buf, if cap > 0, holds ""). A buffer of IRC_FORMAT_MAX bytes is always
+ * enough. */
 int irc_format_command(char *buf, size_t cap, const char *verb, const char *const *params,
                        size_t n);
-
-/* nick!user@host split into one allocation owned by the struct. Missing parts are NULL.
- * The nick ends at the first '!' or '@'; the user (only after '!') at the next '@'; the
- * host is the rest. A server name ("irc.example.com") comes out as the nick. */
-typedef struct irc_source {
-    char *nick;
-    char *user; /* NULL when absent */
-    char *host; /* NULL when absent */
-    char *storage_;
-} irc_source;
-
-/* Returns 0, or IRC_ERR_ARG / IRC_ERR_BAD_SOURCE (NULL or empty source) / IRC_ERR_NOMEM;
- * on error *out is zeroed. */
-int irc_source_split(const char *source, irc_source *out);
-void irc_source_free(irc_source *s);
 
 /* A CTCP request or reply inside PRIVMSG/NOTICE text: "\x01VERB args\x01". The closing
  * \x01 may be missing (ircdocs allows it); anything after it is ignored. Both views point
