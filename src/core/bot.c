@@ -238,14 +238,14 @@ static int is_command_name(const core_bot *bot, const char *name)
     return core_kb_find_command(bot->kb, name) != NULL;
 }
 
-/* The knowledge base writes commands as "/help". Where "/" is not a command
- * prefix (Matrix clients swallow it), they are shown with the first prefix
- * that works, so every hint the bot gives can be followed. */
+/* The knowledge base writes commands as "/help". They are shown with the
+ * first of the prefixes (on IRC and Matrix "!": their clients swallow a
+ * leading "/"), so every hint the bot gives can be followed. */
 static int show_prefix(const core_bot *bot, const char *prefixes, core_reply *out)
 {
     if (!prefixes)
         prefixes = bot->prefixes;
-    if (strchr(prefixes, '/') || !prefixes[0] || !out->text || !strchr(out->text, '/'))
+    if (prefixes[0] == '/' || !prefixes[0] || !out->text || !strchr(out->text, '/'))
         return BASE_OK;
     base_strbuf b = {0};
     for (const char *p = out->text; *p; p++) {

@@ -151,6 +151,12 @@ int core_followup(const core_matcher *m, const core_turn *t, const core_match *m
         return done(core_answer_facet(t, last, (size_t)pick.facet, out), rc);
     if (pick.kind >= 0 && t->kb->lexicon.facet_kinds[pick.kind].details && last->details && t->st->more_given == 0)
         return done(core_answer_more(t, out), rc);
+    /* A kind the topic has no facet for, in a question that asks about the
+     * topic on its own words ("how fast is the field growing?" after the
+     * growth answer), is just that question again. */
+    if (pick.kind >= 0 && match->topic == last &&
+        core_matcher_score_without(m, last, pick.positions | match->signal_positions) >= t->kb->lexicon.threshold)
+        return 0;
     if (pick.kind >= 0)
         return done(core_answer_silent(t, last, (size_t)pick.kind, out), rc);
     /* "is that the average?": too weak to stand alone, but about the last

@@ -163,6 +163,7 @@ int irc_network_config_read(const conf_config *cfg, const conf_section *s, irc_n
     o->flood_rate = 1;
     o->user_burst = 5;
     o->user_rate = 0.2;
+    o->command_prefixes = base_strdup("!/"); /* IRC clients swallow "/": hints show "!" */
     o->room_burst = 10;
     o->room_rate = 0.5;
     o->queue_max = 60;
@@ -172,7 +173,7 @@ int irc_network_config_read(const conf_config *cfg, const conf_section *s, irc_n
     o->connect_timeout = 15;
     o->reconnect_max = 300;
     o->regain_interval = 60;
-    if (!o->name || !o->nick) {
+    if (!o->name || !o->nick || !o->command_prefixes) {
         irc_network_config_free(o);
         return base_error_set(err, "out of memory");
     }

@@ -32,9 +32,14 @@ GROWTH_Q = "how fast is the field growing?"
 
 
 def cli_reply(question):
-    """What `careerbot --ask` answers, to compare with what arrives over IRC."""
-    out = subprocess.run([careerbot_bin(), "--knowledge", KNOWLEDGE, "--ask", question, "--format", "json"],
-                         capture_output=True, text=True, timeout=30, check=True).stdout
+    """What `careerbot --ask` answers, to compare with what arrives over IRC:
+    with IRC's prefixes, so hints show "!" as they do there."""
+    with tempfile.TemporaryDirectory() as tmp:
+        ini = os.path.join(tmp, "cli.ini")
+        with open(ini, "w") as f:
+            f.write("[bot]\ncommand_prefixes = !/\n")
+        out = subprocess.run([careerbot_bin(), "--config", ini, "--knowledge", KNOWLEDGE, "--ask", question,
+                              "--format", "json"], capture_output=True, text=True, timeout=30, check=True).stdout
     return json.loads(out)["reply"]
 
 
@@ -186,7 +191,7 @@ class ConversationTests(IrcTestCase):
         # Addressed, the bot answers there as anywhere (a polite decline).
         m = a.ask("#listen", "careerbot: anyone know a good pizza place?", BOT)
         self.assertTrue(m.text.startswith("alice: "), m)
-        self.assertIn("/help", m.text)
+        self.assertIn("!help", m.text)  # hints show the prefix that works on IRC
 
     def test_commands_in_channel(self):
         a = self.alice
@@ -256,8 +261,7 @@ class ConversationTests(IrcTestCase):
         every line as relayed stays <= 512 bytes."""
         c = self.client(self.srv.port, LONG_NICK)
         c.join(LONG_CHANNEL)
-        for question, command in (("!topics", "!topics"), ("careerbot: /help", "/help"),
-                                  ("careerbot: /steps", "/steps")):
+        for question, command in (("!topics", "!topics"), ("careerbot: /help", "/help")):
             settle(c)
             mark = c.mark()
             c.privmsg(LONG_CHANNEL, question)
@@ -271,6 +275,31 @@ class ConversationTests(IrcTestCase):
             if longest + overhead > 512:  # this paragraph cannot fit one line: it was cut
                 self.assertGreater(len(got), expected.count("\n") + 1)
                 self.assertTrue(any(m.wire_len > 400 for m in got), "lines cut far too short")
+
+    def test_channel_answers_are_brief_with_more_on_request(self):
+        """In a channel a long answer comes as its short form with a hint;
+        "!more" gives the rest, two lines at a time. A direct message gets it whole."""
+        a = self.alice
+        settle(a)
+        mark = a.mark()
+        a.privmsg("#careers", "careerbot: !steps")
+        first = a.wait_for(a.replies_from(BOT, "PRIVMSG", "#careers"), 10, since=mark, what="the short steps")
+        settle(a)
+        lines = [m for m in a.since(mark) if a.replies_from(BOT, "PRIVMSG", "#careers")(m)]
+        self.assertLessEqual(len(lines), 2, lines)
+        self.assertIn("!more for the rest", lines[-1].text)
+        self.assertTrue(first.text.startswith("alice: "))
+        mark = a.mark()
+        a.privmsg("#careers", "careerbot: !more")
+        more = a.wait_for(a.replies_from(BOT, "PRIVMSG", "#careers"), 10, since=mark, what="the rest")
+        self.assertIn("five steps", more.text)
+        settle(a)
+        self.assertLessEqual(len([m for m in a.since(mark) if a.replies_from(BOT, "PRIVMSG", "#careers")(m)]), 2)
+        # In a direct message: the whole list at once.
+        mark = a.mark()
+        a.privmsg(BOT, "/steps")
+        expected = cli_reply("/steps")
+        self.collect_reply(a, mark, a.replies_from(BOT, "PRIVMSG", "alice"), expected)
 
     def test_notice_is_never_answered(self):
         a = self.alice

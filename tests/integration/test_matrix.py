@@ -182,9 +182,14 @@ class RoomTests(MatrixTestCase):
         self.hs.send_message(room, self.bob, "!steps")
         reply = self.wait_replies(1, room)[0]["content"]
         self.assertIn("five steps", reply["body"])
+        self.assertIn("!more for the rest", reply["body"])  # a group room gets the short form
+        self.assert_quiet(1, room)
+        self.hs.send_message(room, self.bob, "!more")
+        reply = self.wait_replies(2, room)[1]["content"]
+        self.assertIn("five steps", reply["body"])
         self.assertIn("<ol>", reply["formatted_body"])
         self.assertIn("<li>", reply["formatted_body"])
-        self.assert_quiet(1, room)
+        self.assert_quiet(2, room)
 
     def test_mentions(self):
         room = self.room_with_bot()
