@@ -91,14 +91,27 @@ static int is_steps_overview(const core_topic *t)
     return t->step == 0 && strcmp(t->command, "steps") == 0;
 }
 
+static int related(const core_topic *a, const core_topic *b)
+{
+    for (size_t i = 0; i < a->n_related; i++)
+        if (strcmp(a->related[i], b->id) == 0)
+            return 1;
+    for (size_t i = 0; i < b->n_related; i++)
+        if (strcmp(b->related[i], a->id) == 0)
+            return 1;
+    return 0;
+}
+
 /* The topic the question clearly names other than the last one, counting
- * only its own words (not the follow-up's "who", "how long", "it"). */
+ * only its own words (not the follow-up's "who", "how long", "it"). A
+ * related topic does not take over a question one of the last topic's own
+ * facets answers ("who runs the exams?" after certification). */
 static const core_topic *names_another(const core_matcher *m, const core_turn *t, const core_match *match,
-                                       const core_topic *last, uint64_t follow_words)
+                                       const core_topic *last, uint64_t follow_words, int facet_found)
 {
     if (match->kind != CORE_MATCH_TOPIC && match->kind != CORE_MATCH_TWO && match->kind != CORE_MATCH_CLARIFY)
         return NULL;
-    if (match->topic == last)
+    if (match->topic == last || (facet_found && related(last, match->topic)))
         return NULL;
     double own = core_matcher_score_without(m, match->topic, follow_words);
     return own >= t->kb->lexicon.threshold ? match->topic : NULL;
@@ -132,8 +145,9 @@ int core_followup(const core_matcher *m, const core_turn *t, const core_match *m
     }
     int steps = core_kb_step_count(t->kb);
     /* In the steps: "the 4th one", "and the last step?", "what about the third". */
+    const core_topic *other = names_another(m, t, match, last, match->signal_positions, 0);
     if ((last->step > 0 || is_steps_overview(last)) && (match->ordinal > 0 || match->last) &&
-        match->n_free <= 1 && !names_another(m, t, match, last, match->signal_positions)) {
+        match->n_free <= 1 && (!other || is_steps_overview(other))) {
         int n = match->last ? steps : match->ordinal;
         if (n >= 1 && n <= steps)
             return done(core_answer_topic(t, core_kb_step(t->kb, n), 1.0, "its place in the steps", out), rc);
@@ -145,7 +159,7 @@ int core_followup(const core_matcher *m, const core_turn *t, const core_match *m
     if (match->offtopic_positions & ~pick.positions)
         return 0; /* "and car insurance?" is about something else ("which years does it cover?" is not) */
     int leans = match->anaphor || match->continuation || pick.strength > 0 || match->n_free <= SHORT_FOLLOWUP;
-    if (!leans || names_another(m, t, match, last, pick.positions | match->signal_positions))
+    if (!leans || names_another(m, t, match, last, pick.positions | match->signal_positions, pick.facet >= 0))
         return 0;
     if (pick.facet >= 0)
         return done(core_answer_facet(t, last, (size_t)pick.facet, out), rc);
