@@ -8,6 +8,7 @@
 #include "careerbot/bot.h"
 #include "conf/conf.h"
 #include "console/console.h"
+#include "app/config_check.h"
 #include "app/kb_check.h"
 #include "app/runner.h"
 
@@ -123,19 +124,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "careerbot: %s\n", err.text);
         return 1;
     }
-    if (o.config && conf_load(&cfg, o.config, &err) != BASE_OK) {
-        fprintf(stderr, "careerbot: %s\n", err.text);
-        conf_free(&cfg);
-        return 2;
-    }
-    if (o.check_config) {
-        int status = app_runner_check(&cfg, stdout);
-        conf_free(&cfg);
-        return status;
-    }
+    conf_problems problems = {0};
+    if (o.config)
+        conf_read(&cfg, o.config, &problems);
     if (o.knowledge) { /* the command line wins over the file */
         free(cfg.knowledge);
         cfg.knowledge = strdup(o.knowledge);
+    }
+    if (o.check_config || conf_problems_count(&problems) > 0) {
+        int status = 2;
+        if (o.check_config)
+            status = app_config_check(&cfg, &problems, stdout);
+        else
+            app_config_print(&problems, "careerbot: ", stderr);
+        conf_problems_free(&problems);
+        conf_free(&cfg);
+        return status;
     }
     core_bot *bot = make_bot(&cfg);
     if (!bot) {
