@@ -106,7 +106,7 @@ static const conf_key bot_keys[] = {
 #undef F
 
 const conf_schema conf_bot_schema = {"bot", bot_keys, sizeof bot_keys / sizeof *bot_keys, sizeof(conf_config),
-                                     NULL, NULL, NULL};
+                                     CONF_NO_NAME, NULL, NULL};
 
 static int set_str(char **slot, const char *value)
 {

@@ -104,16 +104,21 @@ static int parse_number(const char *v, double lo, double hi, double *out)
     return 0;
 }
 
+/* "must be a number from 1 to 100" for what (a "number", a "whole number"). */
+static const char *out_of_range(const conf_key *k, const char *what, char *buf, size_t cap)
+{
+    char lo[32], hi[32];
+    snprintf(buf, cap, "must be a %s from %s to %s", what, show_number(k->min, lo, sizeof lo),
+             show_number(k->max, hi, sizeof hi));
+    return buf;
+}
+
 static const char *number_parse(const conf_key *k, const conf_config *cfg, const char *v, void *obj, char *buf,
                                 size_t cap)
 {
     double d;
-    if (parse_number(v, k->min, k->max, &d) != 0) {
-        char lo[32], hi[32];
-        snprintf(buf, cap, "must be a number from %s to %s", show_number(k->min, lo, sizeof lo),
-                 show_number(k->max, hi, sizeof hi));
-        return buf;
-    }
+    if (parse_number(v, k->min, k->max, &d) != 0)
+        return out_of_range(k, "number", buf, cap);
     *(double *)field(k, obj) = d;
     return NULL;
 }
@@ -122,12 +127,8 @@ static const char *whole_parse(const conf_key *k, const conf_config *cfg, const 
                                size_t cap)
 {
     double d;
-    if (parse_number(v, k->min, k->max, &d) != 0 || d != (double)(size_t)d) {
-        char lo[32], hi[32];
-        snprintf(buf, cap, "must be a whole number from %s to %s", show_number(k->min, lo, sizeof lo),
-                 show_number(k->max, hi, sizeof hi));
-        return buf;
-    }
+    if (parse_number(v, k->min, k->max, &d) != 0 || d != (double)(size_t)d)
+        return out_of_range(k, "whole number", buf, cap);
     *(size_t *)field(k, obj) = (size_t)d;
     return NULL;
 }
@@ -377,7 +378,8 @@ int conf_section_read(const conf_config *cfg, const conf_section *s, const conf_
                       conf_problems *p)
 {
     memset(obj, 0, schema->size);
-    if (conf_section_defaults(schema, obj) != BASE_OK ||
+    char **name = schema->name_offset != CONF_NO_NAME ? (char **)((char *)obj + schema->name_offset) : NULL;
+    if (conf_section_defaults(schema, obj) != BASE_OK || (name && !(*name = base_strdup(s->name))) ||
         (schema->begin && schema->begin(cfg, s, obj) != BASE_OK)) {
         conf_section_free(schema, obj);
         return conf_problem(p, cfg->path, s->line, NULL, NULL, "out of memory");
@@ -389,12 +391,25 @@ int conf_section_read(const conf_config *cfg, const conf_section *s, const conf_
     return BASE_OK;
 }
 
+int conf_section_load(const conf_config *cfg, const conf_section *s, const conf_schema *schema, void *obj,
+                      base_error *err)
+{
+    conf_problems p = {0};
+    conf_section_read(cfg, s, schema, obj, &p);
+    int rc = conf_problems_first(&p, err);
+    conf_problems_free(&p);
+    return rc;
+}
+
 void conf_section_free(const conf_schema *schema, void *obj)
 {
     for (size_t i = 0; i < schema->n_keys; i++)
         schema->keys[i].type->release(&schema->keys[i], obj);
-    if (schema->release)
-        schema->release(obj);
+    if (schema->name_offset != CONF_NO_NAME) {
+        char **name = (char **)((char *)obj + schema->name_offset);
+        free(*name);
+        *name = NULL;
+    }
 }
 
 int conf_section_check_files(const conf_config *cfg, const conf_section *s, const conf_schema *schema,

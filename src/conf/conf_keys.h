@@ -8,7 +8,7 @@
  *       {"port", &conf_port, NULL, 0, 0, NULL, offsetof(my_config, port), 0, 0, "the server's port"},
  *       {"tls", &conf_bool, "yes", 0, 0, NULL, offsetof(my_config, tls), 0, 0, "connect with TLS"},
  *   };
- *   const conf_schema my_schema = {"irc", keys, 2, sizeof(my_config), begin, finish, release};
+ *   const conf_schema my_schema = {"irc", keys, 2, sizeof(my_config), offsetof(my_config, name), NULL, finish};
  *
  *   my_config c;
  *   conf_problems p = {0};
@@ -63,22 +63,25 @@ typedef struct conf_schema {
     const conf_key *keys;
     size_t n_keys;
     size_t size;          /* of the struct the keys are stored in */
-    /* Settings that are not keys, or whose defaults come from other sections
-     * ([irc.NAME] nick from [bot] nick), before the keys are read. Returns
+    size_t name_offset;   /* the char * that gets the NAME of [kind.NAME], or CONF_NO_NAME */
+    /* Defaults that come from other sections ([irc.NAME] nick from [bot]
+     * nick), set before the keys are read, into fields of the table. Returns
      * BASE_ERR when memory runs out. May be NULL. */
     int (*begin)(const conf_config *cfg, const conf_section *s, void *obj);
     /* Checks across keys, after every key was read, reported with
      * conf_key_problem. Returns BASE_ERR when it reported one. May be NULL. */
     int (*finish)(const conf_config *cfg, const conf_section *s, void *obj, conf_problems *p);
-    /* Frees what begin set up outside the table. May be NULL. */
-    void (*release)(void *obj);
 } conf_schema;
+
+#define CONF_NO_NAME ((size_t)-1)
 
 /* The value types every section uses. A list's items are separated by
  * commas (words: by commas or spaces) and stored as char ** with a size_t
  * count; numbers as double, whole numbers as size_t, ports and yes/no as int,
  * strings and paths as char * (paths resolved against the config file's
- * folder). Strings, paths and list items are never empty. */
+ * folder; conf_file names a file, conf_dir a directory: see
+ * conf_section_check_files). Strings, paths and list items are never empty;
+ * a bool is yes/no, true/false, on/off or 1/0. */
 extern const conf_type conf_string, conf_bool, conf_number, conf_whole, conf_port, conf_list, conf_words,
     conf_file, conf_dir;
 
@@ -92,19 +95,22 @@ const char *conf_check_word(const char *v);     /* no spaces, commas or colons *
 const char *conf_check_printable(const char *v);/* printable ASCII, no spaces */
 const char *conf_check_line(const char *v);     /* 1-255 bytes, no tab */
 
-/* Clears obj, puts every default in it, runs begin, then reads every key of s
+/* Clears obj, puts every default and the section's NAME in it, runs begin, then reads every key of s
  * (unknown keys, bad values, keys on indented lines that are not lists, and
  * missing required keys are each reported), then finish. On any problem obj
  * is freed and BASE_ERR returned. */
 int conf_section_read(const conf_config *cfg, const conf_section *s, const conf_schema *schema, void *obj,
                       conf_problems *p);
+/* conf_section_read, reporting only the first problem, in err. */
+int conf_section_load(const conf_config *cfg, const conf_section *s, const conf_schema *schema, void *obj,
+                      base_error *err);
 /* The key-reading part alone, over an obj that already holds its defaults
  * (the [bot] settings live in conf_config itself). */
 int conf_section_apply(const conf_config *cfg, const conf_section *s, const conf_schema *schema, void *obj,
                        conf_problems *p);
 /* Puts every key's default in obj. BASE_ERR when memory runs out. */
 int conf_section_defaults(const conf_schema *schema, void *obj);
-/* Frees every field of the table (secrets wiped) and what release frees. */
+/* Frees every field of the table (secrets wiped) and the NAME. */
 void conf_section_free(const conf_schema *schema, void *obj);
 
 /* Reports every file that a conf_file key of s names and that cannot be

@@ -104,7 +104,8 @@ static const conf_key irc_keys[] = {
      "verify the server's certificate and host name"},
     {"tls_ca_file", &conf_file, NULL, 0, 0, NULL, F(tls_ca_file), 0,
      "a CA file (PEM) to trust as well as the system's"},
-    {"tls_fingerprint", &conf_string, NULL, 0, 0, conf_check_printable, F(tls_fingerprint), 0,
+    /* Its form (hex digits, colons or spaces, "sha256=") is net/tls.c's to check: --check-config asks it. */
+    {"tls_fingerprint", &conf_string, NULL, 0, 0, NULL, F(tls_fingerprint), 0,
      "the server certificate's SHA-256 fingerprint to accept, whatever signed it"},
     {"nick", &conf_string, NULL, 0, 0, conf_check_nick, F(nick), 0, "the nick; default [bot] nick"},
     {"alt_nicks", &conf_list, NULL, 0, 0, conf_check_nick, L(alt_nicks), 0,
@@ -154,9 +155,8 @@ static const conf_key irc_keys[] = {
 static int begin(const conf_config *cfg, const conf_section *s, void *obj)
 {
     irc_network_config *o = obj;
-    o->name = base_strdup(s->name);
     o->nick = base_strdup(cfg->nick);
-    return o->name && o->nick ? BASE_OK : BASE_ERR;
+    return o->nick ? BASE_OK : BASE_ERR;
 }
 
 /* Checks across keys, by what the section says (a key given with a bad value
@@ -178,24 +178,14 @@ static int finish(const conf_config *cfg, const conf_section *s, void *obj, conf
     return rc;
 }
 
-static void release(void *obj)
-{
-    irc_network_config *o = obj;
-    free(o->name);
-    o->name = NULL;
-}
-
 const conf_schema irc_network_schema = {"irc", irc_keys, sizeof irc_keys / sizeof *irc_keys,
-                                        sizeof(irc_network_config), begin, finish, release};
+                                        sizeof(irc_network_config), offsetof(irc_network_config, name), begin,
+                                        finish};
 
 int irc_network_config_read(const conf_config *cfg, const conf_section *s, irc_network_config *o,
                             base_error *err)
 {
-    conf_problems p = {0};
-    conf_section_read(cfg, s, &irc_network_schema, o, &p);
-    int rc = conf_problems_first(&p, err);
-    conf_problems_free(&p);
-    return rc;
+    return conf_section_load(cfg, s, &irc_network_schema, o, err);
 }
 
 void irc_network_config_free(irc_network_config *o)

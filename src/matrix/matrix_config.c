@@ -238,13 +238,6 @@ static const conf_key matrix_keys[] = {
 #undef F
 #undef L
 
-static int begin(const conf_config *cfg, const conf_section *s, void *obj)
-{
-    matrix_network_config *o = obj;
-    o->name = base_strdup(s->name);
-    return o->name ? BASE_OK : BASE_ERR;
-}
-
 /* Checks across keys, by what the section says (a key given with a bad value
  * is reported once, as bad, not again as missing), then the defaults that
  * come from other keys. */
@@ -288,24 +281,14 @@ static int finish(const conf_config *cfg, const conf_section *s, void *obj, conf
     return BASE_OK;
 }
 
-static void release(void *obj)
-{
-    matrix_network_config *o = obj;
-    free(o->name);
-    o->name = NULL;
-}
-
 const conf_schema matrix_network_schema = {"matrix", matrix_keys, sizeof matrix_keys / sizeof *matrix_keys,
-                                           sizeof(matrix_network_config), begin, finish, release};
+                                           sizeof(matrix_network_config), offsetof(matrix_network_config, name),
+                                           NULL, finish};
 
 int matrix_network_config_read(const conf_config *cfg, const conf_section *s, matrix_network_config *o,
                                base_error *err)
 {
-    conf_problems p = {0};
-    conf_section_read(cfg, s, &matrix_network_schema, o, &p);
-    int rc = conf_problems_first(&p, err);
-    conf_problems_free(&p);
-    return rc;
+    return conf_section_load(cfg, s, &matrix_network_schema, o, err);
 }
 
 void matrix_network_config_free(matrix_network_config *o)

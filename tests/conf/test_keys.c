@@ -52,11 +52,12 @@ static const conf_key demo_keys[] = {
 #undef F
 #undef L
 
+/* A default from [bot]. */
 static int demo_begin(const conf_config *cfg, const conf_section *s, void *obj)
 {
     demo *d = obj;
-    d->name = strdup(s->name);
-    return d->name ? BASE_OK : BASE_ERR;
+    d->text = strdup(cfg->nick);
+    return d->text ? BASE_OK : BASE_ERR;
 }
 
 /* A check across keys: flag = no does not go with a port. */
@@ -69,15 +70,8 @@ static int demo_finish(const conf_config *cfg, const conf_section *s, void *obj,
     return BASE_OK;
 }
 
-static void demo_release(void *obj)
-{
-    demo *d = obj;
-    free(d->name);
-    d->name = NULL;
-}
-
 static const conf_schema demo_schema = {"irc", demo_keys, sizeof demo_keys / sizeof *demo_keys, sizeof(demo),
-                                        demo_begin, demo_finish, demo_release};
+                                        offsetof(demo, name), demo_begin, demo_finish};
 
 static char *dir;
 static char path[1100];
@@ -164,7 +158,7 @@ static void test_defaults(void **state)
     assert_true(d.flag == 1 && d.num == 2.5 && d.whole == 7 && d.port == 0);
     assert_int_equal(d.n_items, 2);
     assert_string_equal(d.items[1], "b");
-    assert_null(d.text);
+    assert_string_equal(d.text, "careerbot"); /* from [bot] nick */
     assert_null(d.words);
     assert_true(d.finished);
     conf_section_free(&demo_schema, &d);
