@@ -40,7 +40,7 @@ static void usage(FILE *out)
             "  --config FILE        read settings and networks from an INI file\n"
             "  --knowledge DIR      knowledge directory (default: %s)\n"
             "  --check-kb [DIR]     validate a knowledge directory and replay its examples\n"
-            "  --check-config       with --config: check every setting and network section, then exit\n"
+            "  --check-config       with --config: report every problem of the file and what it names, then exit\n"
             "  --help               show this help\n"
             "  --version            show the version\n",
             CAREERBOT_KNOWLEDGE_DIR);

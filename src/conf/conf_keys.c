@@ -69,9 +69,9 @@ static const char *file_parse(const conf_key *k, const conf_config *cfg, const c
     return store_string(k, cfg, value, obj, 1);
 }
 
-const conf_type conf_string = {"text", 0, string_parse, string_release};
-const conf_type conf_dir = {"directory", 0, dir_parse, string_release};
-const conf_type conf_file = {"file", 0, file_parse, string_release};
+const conf_type conf_string = {0, string_parse, string_release};
+const conf_type conf_dir = {0, dir_parse, string_release};
+const conf_type conf_file = {0, file_parse, string_release};
 
 /* ---- yes/no and numbers --------------------------------------------------- */
 
@@ -143,10 +143,10 @@ static const char *port_parse(const conf_key *k, const conf_config *cfg, const c
     return NULL;
 }
 
-const conf_type conf_bool = {"yes/no", 0, bool_parse, plain_release};
-const conf_type conf_number = {"number", 0, number_parse, plain_release};
-const conf_type conf_whole = {"whole number", 0, whole_parse, plain_release};
-const conf_type conf_port = {"port", 0, port_parse, plain_release};
+const conf_type conf_bool = {0, bool_parse, plain_release};
+const conf_type conf_number = {0, number_parse, plain_release};
+const conf_type conf_whole = {0, whole_parse, plain_release};
+const conf_type conf_port = {0, port_parse, plain_release};
 
 /* ---- lists ---------------------------------------------------------------- */
 
@@ -226,8 +226,8 @@ static const char *words_parse(const conf_key *k, const conf_config *cfg, const 
     return split(k, v, obj, 1, buf, cap);
 }
 
-const conf_type conf_list = {"list", 1, list_parse, list_release};
-const conf_type conf_words = {"words", 1, words_parse, list_release};
+const conf_type conf_list = {1, list_parse, list_release};
+const conf_type conf_words = {1, words_parse, list_release};
 
 /* ---- shared checks -------------------------------------------------------- */
 

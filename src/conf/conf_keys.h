@@ -29,8 +29,7 @@ typedef struct conf_key conf_key;
  * in buf). release frees the field and clears it, so it may run twice. cfg
  * is NULL while defaults are parsed. */
 typedef struct conf_type {
-    const char *name; /* as the help shows it: "yes/no", "number", "list", ... */
-    int list;         /* the value may go on over indented lines */
+    int list; /* the value may go on over indented lines */
     const char *(*parse)(const conf_key *k, const conf_config *cfg, const char *value, void *obj, char *buf,
                          size_t cap);
     void (*release)(const conf_key *k, void *obj);

@@ -87,7 +87,7 @@ static const char *channels_parse(const conf_key *k, const conf_config *cfg, con
     return NULL;
 }
 
-static const conf_type irc_channel_list = {"channel list", 1, channels_parse, channels_release};
+static const conf_type irc_channel_list = {1, channels_parse, channels_release};
 
 /* ---- the table ------------------------------------------------------------ */
 

@@ -186,8 +186,8 @@ static const char *token_env_parse(const conf_key *k, const conf_config *cfg, co
     return set_token(k, obj, token);
 }
 
-static const conf_type token_file = {"file", 0, token_file_parse, token_release};
-static const conf_type token_env = {"variable", 0, token_env_parse, token_release};
+static const conf_type token_file = {0, token_file_parse, token_release};
+static const conf_type token_env = {0, token_env_parse, token_release};
 
 /* ---- the table ------------------------------------------------------------ */
 

@@ -233,7 +233,6 @@ static void test_bad_values(void **state)
     /* A secret is never shown, not even in part. */
     expect_bad("secret = hunter2", "secret: must start with a capital letter");
     expect_bad("codes = X, y-secret", "codes: must start with a capital letter");
-    /* A bad value leaves the default in place (the section is refused anyway). */
 }
 
 static void test_section_rules(void **state)
