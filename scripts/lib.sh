@@ -6,7 +6,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 # The Debian packages needed to build and run careerbot.
 RUN_PACKAGES=(build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libjansson-dev
-              libssl-dev libinih-dev libstemmer-dev)
+              libssl-dev libstemmer-dev)
 # Also needed by the tests: cmocka, clang for the fuzzers, the IRC server, python, openssl.
 TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev ngircd python3 openssl)
 

@@ -9,6 +9,7 @@
 #include "careerbot/bot.h"
 #include "conf/conf.h"
 #include "console/console.h"
+#include "app/config_check.h"
 #include "app/kb_check.h"
 #include "app/paths.h"
 #include "app/runner.h"
@@ -43,7 +44,7 @@ static void usage(FILE *out)
             "                       now: %s\n"
             "                       (%s)\n"
             "  --check-kb [DIR]     validate a knowledge directory and replay its examples\n"
-            "  --check-config       with --config: check every setting and network section, then exit\n"
+            "  --check-config       with --config: report every problem of the file and what it names, then exit\n"
             "  --help               show this help\n"
             "  --version            show the version\n",
             knowledge ? knowledge : "?", app_paths_origin_name(origin));
@@ -139,21 +140,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "careerbot: %s\n", err.text);
         return 1;
     }
-    if (o.config && conf_load(&cfg, o.config, &err) != BASE_OK) {
-        fprintf(stderr, "careerbot: %s\n", err.text);
-        conf_free(&cfg);
-        return 2;
-    }
+    conf_problems problems = {0};
+    if (o.config)
+        conf_read(&cfg, o.config, &problems);
     if (o.knowledge) { /* the command line wins over the file */
         free(cfg.knowledge);
         if (!(cfg.knowledge = base_strdup(o.knowledge))) {
             fprintf(stderr, "careerbot: out of memory\n");
+            conf_problems_free(&problems);
             conf_free(&cfg);
             return 1;
         }
     }
-    if (o.check_config) {
-        int status = app_runner_check(&cfg, stdout);
+    if (o.check_config || conf_problems_count(&problems) > 0) {
+        int status = 2;
+        if (o.check_config)
+            status = app_config_check(&cfg, &problems, stdout);
+        else
+            app_config_print(&problems, "careerbot: ", stderr);
+        conf_problems_free(&problems);
         conf_free(&cfg);
         return status;
     }

@@ -1,6 +1,7 @@
 #include "app/runner.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -99,77 +100,66 @@ static void on_signal(uv_signal_t *s, int signum)
     stop(r, signum == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
+/* Every section is read before anything connects, and every problem is
+ * logged, not only the first. */
 static int read_networks(runner *r)
 {
-    r->irc = calloc(r->cfg->n_sections + 1, sizeof *r->irc);
-    if (!r->irc)
-        return -1;
-    r->matrix = calloc(r->cfg->n_sections + 1, sizeof *r->matrix);
-    if (!r->matrix)
-        return -1;
-    for (size_t i = 0; i < r->cfg->n_sections; i++) {
-        const conf_section *s = &r->cfg->sections[i];
-        base_error err;
-        if (strcmp(s->kind, "irc") == 0) {
-            irc_network_config nc;
-            if (irc_network_config_read(r->cfg, s, &nc, &err) != BASE_OK) {
-                base_log(BASE_LOG_ERROR, "careerbot", "%s", err.text);
-                return -1;
-            }
-            irc_network *n = irc_network_new(r->loop, &nc, r->bot);
-            if (!n) {
-                base_log(BASE_LOG_ERROR, "careerbot", "out of memory");
-                return -1;
-            }
-            r->irc[r->n_irc++] = n;
-        } else if (strcmp(s->kind, "matrix") == 0) {
-            matrix_network_config mc;
-            if (matrix_network_config_read(r->cfg, s, &mc, &err) != BASE_OK) {
-                base_log(BASE_LOG_ERROR, "careerbot", "%s", err.text);
-                return -1;
-            }
-            matrix_network *m = matrix_network_new(r->loop, &mc, r->bot);
-            if (!m) {
-                base_log(BASE_LOG_ERROR, "careerbot", "cannot set up [matrix.%s]", s->name);
-                return -1;
-            }
+    const conf_config *cfg = r->cfg;
+    size_t n = cfg->n_sections;
+    r->irc = calloc(n + 1, sizeof *r->irc);
+    r->matrix = calloc(n + 1, sizeof *r->matrix);
+    irc_network_config *ircs = calloc(n + 1, sizeof *ircs);
+    matrix_network_config *mxs = calloc(n + 1, sizeof *mxs);
+    size_t n_irc = 0, n_mx = 0;
+    conf_problems problems = {0};
+    int rc = r->irc && r->matrix && ircs && mxs ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const conf_section *s = &cfg->sections[i];
+        if (strcmp(s->kind, "irc") == 0 &&
+            conf_section_read(cfg, s, &irc_network_schema, &ircs[n_irc], &problems) == BASE_OK)
+            n_irc++;
+        else if (strcmp(s->kind, "matrix") == 0 &&
+                 conf_section_read(cfg, s, &matrix_network_schema, &mxs[n_mx], &problems) == BASE_OK)
+            n_mx++;
+    }
+    if (rc != 0)
+        base_log(BASE_LOG_ERROR, "careerbot", "out of memory");
+    else if (conf_problems_count(&problems) > 0)
+        rc = -1;
+    for (size_t i = 0; i < problems.n; i++)
+        base_log(BASE_LOG_ERROR, "careerbot", "%s", problems.items[i].text);
+    if (problems.dropped)
+        base_log(BASE_LOG_ERROR, "careerbot", "... and %zu more problems", problems.dropped);
+    conf_problems_free(&problems);
+    /* The networks take their settings over (and free them when they fail). */
+    for (size_t i = 0; i < n_irc; i++) {
+        irc_network *net = rc == 0 ? irc_network_new(r->loop, &ircs[i], r->bot) : NULL;
+        if (rc == 0 && !net) {
+            base_log(BASE_LOG_ERROR, "careerbot", "out of memory");
+            rc = -1;
+        } else if (net) {
+            r->irc[r->n_irc++] = net;
+        } else {
+            irc_network_config_free(&ircs[i]);
+        }
+    }
+    for (size_t i = 0; i < n_mx; i++) {
+        char name[80];
+        snprintf(name, sizeof name, "%.64s", mxs[i].name);
+        matrix_network *m = rc == 0 ? matrix_network_new(r->loop, &mxs[i], r->bot) : NULL;
+        if (rc == 0 && !m) {
+            base_log(BASE_LOG_ERROR, "careerbot", "cannot set up [matrix.%s]", name);
+            rc = -1;
+        } else if (m) {
             matrix_network_on_failure(m, network_failed, r);
             r->matrix[r->n_matrix++] = m;
         } else {
-            base_log(BASE_LOG_ERROR, "careerbot", "%s:%d: [%s.%s]: this build has no %s support", r->cfg->path,
-                   s->line, s->kind, s->name, s->kind);
-            return -1;
+            matrix_network_config_free(&mxs[i]);
         }
     }
-    return 0;
-}
-
-int app_runner_check(const conf_config *cfg, FILE *out)
-{
-    size_t irc = 0, matrix = 0;
-    for (size_t i = 0; i < cfg->n_sections; i++) {
-        const conf_section *s = &cfg->sections[i];
-        base_error err;
-        int rc = BASE_ERR;
-        if (strcmp(s->kind, "irc") == 0) {
-            irc_network_config nc;
-            if ((rc = irc_network_config_read(cfg, s, &nc, &err)) == BASE_OK)
-                irc_network_config_free(&nc), irc++;
-        } else if (strcmp(s->kind, "matrix") == 0) {
-            matrix_network_config mc;
-            if ((rc = matrix_network_config_read(cfg, s, &mc, &err)) == BASE_OK)
-                matrix_network_config_free(&mc), matrix++;
-        } else {
-            base_error_set(&err, "%s:%d: [%s.%s]: unknown kind of network", cfg->path, s->line, s->kind, s->name);
-        }
-        if (rc != BASE_OK) {
-            fprintf(out, "%s\n", err.text);
-            return 2;
-        }
-    }
-    fprintf(out, "%s: %zu IRC network%s, %zu Matrix account%s: ok\n", cfg->path ? cfg->path : "defaults", irc,
-            irc == 1 ? "" : "s", matrix, matrix == 1 ? "" : "s");
-    return 0;
+    free(ircs);
+    free(mxs);
+    return rc;
 }
 
 static void free_networks(runner *r)

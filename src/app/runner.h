@@ -3,17 +3,11 @@
 #ifndef APP_RUNNER_H
 #define APP_RUNNER_H
 
-#include <stdio.h>
-
 #include "careerbot/bot.h"
 #include "conf/conf.h"
 
 /* Returns a process exit status. Configuration errors are reported before
  * anything connects. */
 int app_runner_run(const conf_config *cfg, core_bot *bot);
-
-/* Reads every network section as app_runner_run would, without connecting;
- * prints the first error or a summary to out. Returns an exit status. */
-int app_runner_check(const conf_config *cfg, FILE *out);
 
 #endif

@@ -20,3 +20,20 @@ void base_strv_free(char **items, size_t n)
         free(items[i]);
     free(items);
 }
+
+void base_secret_wipe(void *p, size_t n)
+{
+    /* Stores through a volatile pointer are side effects: they are kept
+     * even though the memory is freed right after. */
+    volatile unsigned char *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+void base_secret_free(char *s)
+{
+    if (!s)
+        return;
+    base_secret_wipe(s, strlen(s));
+    free(s);
+}

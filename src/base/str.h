@@ -9,4 +9,10 @@ char *base_strdup(const char *s);
 /* Frees n strings and the array that holds them (NULL is fine). */
 void base_strv_free(char **items, size_t n);
 
+/* Secrets (passwords, tokens) are wiped before their memory goes back to the
+ * allocator, in a way the compiler may not leave out. */
+void base_secret_wipe(void *p, size_t n);
+/* Wipes the string s up to its NUL, then frees it (NULL is fine). */
+void base_secret_free(char *s);
+
 #endif

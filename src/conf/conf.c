@@ -1,27 +1,112 @@
 #include "conf/conf.h"
 
-#include "base/str.h"
-
-#include <errno.h>
-#include <ini.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct parse_ctx {
-    conf_config *cfg;
-    FILE *file;
-    int line;          /* line being handled: counted by our reader */
-    int continued;     /* that line starts with a space: it continues the previous value */
-    char *raw;         /* getline's buffer */
-    size_t raw_cap;
-    size_t pending;    /* bytes of raw still to hand over: a line longer than inih's buffer */
-    size_t pending_at;
-    char last_key[64]; /* key of the last "key = value" line, for continuation lines */
-    char *value;       /* the whole value of the key being read, across its pieces */
-    base_error *err;
-    int failed;
-} parse_ctx;
+#include "base/str.h"
+#include "conf/conf_ini.h"
+#include "conf/conf_keys.h"
+
+/* ---- problems ------------------------------------------------------------- */
+
+static void push(conf_problems *p, const base_error *e)
+{
+    if (p->n >= CONF_PROBLEMS_MAX) {
+        p->dropped++;
+        return;
+    }
+    if (p->n % 16 == 0) {
+        base_error *grown = realloc(p->items, (p->n + 16) * sizeof *grown);
+        if (!grown) {
+            p->dropped++;
+            return;
+        }
+        p->items = grown;
+    }
+    p->items[p->n++] = *e;
+}
+
+int conf_problem(conf_problems *p, const char *file, int line, const char *section, const char *key,
+                 const char *fmt, ...)
+{
+    char text[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    base_error e;
+    if (section && key)
+        base_error_at(&e, file ? file : "config", line, 0, "[%s] %s: %s", section, key, text);
+    else if (section)
+        base_error_at(&e, file ? file : "config", line, 0, "[%s]: %s", section, text);
+    else if (key)
+        base_error_at(&e, file ? file : "config", line, 0, "%s: %s", key, text);
+    else
+        base_error_at(&e, file ? file : "config", line, 0, "%s", text);
+    push(p, &e);
+    return BASE_ERR;
+}
+
+size_t conf_problems_count(const conf_problems *p)
+{
+    return p->n + p->dropped;
+}
+
+void conf_problems_sort(conf_problems *p)
+{
+    /* Insertion sort: stable, and there are at most CONF_PROBLEMS_MAX. */
+    for (size_t i = 1; i < p->n; i++) {
+        base_error e = p->items[i];
+        size_t j = i;
+        for (; j > 0 && p->items[j - 1].line > e.line; j--)
+            p->items[j] = p->items[j - 1];
+        p->items[j] = e;
+    }
+}
+
+int conf_problems_first(const conf_problems *p, base_error *err)
+{
+    if (p->n == 0 && p->dropped == 0)
+        return BASE_OK;
+    if (err && p->n > 0)
+        *err = p->items[0];
+    else if (p->n == 0)
+        base_error_set(err, "out of memory");
+    return BASE_ERR;
+}
+
+void conf_problems_free(conf_problems *p)
+{
+    free(p->items);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- [bot] ---------------------------------------------------------------- */
+
+#define F(field) offsetof(conf_config, field), 0
+
+static const conf_key bot_keys[] = {
+    /* name, type, default, min, max, check, field, flags, help */
+    {"nick", &conf_string, "careerbot", 0, 0, conf_check_nick, F(nick), 0,
+     "the bot's name: messages that start with it are addressed to it; the IRC nick by default"},
+    {"knowledge", &conf_dir, NULL, 0, 0, NULL, F(knowledge), 0,
+     "the knowledge directory (every *.json file in it is read)"},
+    {"state_dir", &conf_dir, NULL, 0, 0, NULL, F(state_dir), 0,
+     "where the bot keeps state between runs; unset: nothing is written"},
+    {"command_prefixes", &conf_string, "/!", 0, 0, conf_check_prefixes, F(command_prefixes), 0,
+     "characters that start a command"},
+    {"conversation_ttl", &conf_number, "1800", 1, 604800, NULL, F(conversation_ttl), 0,
+     "seconds of quiet after which a conversation's context is forgotten"},
+    {"max_conversations", &conf_whole, "4096", 1, 1000000, NULL, F(max_conversations), 0,
+     "conversations remembered at most; the least recently active go first"},
+};
+
+#undef F
+
+const conf_schema conf_bot_schema = {"bot", bot_keys, sizeof bot_keys / sizeof *bot_keys, sizeof(conf_config),
+                                     CONF_NO_NAME, NULL, NULL};
 
 static int set_str(char **slot, const char *value)
 {
@@ -36,10 +121,8 @@ static int set_str(char **slot, const char *value)
 int conf_defaults(conf_config *cfg, const char *default_knowledge, base_error *err)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->conversation_ttl = 1800;
-    cfg->max_conversations = 4096;
-    if (set_str(&cfg->nick, "careerbot") || set_str(&cfg->command_prefixes, "/!") ||
-        set_str(&cfg->knowledge, default_knowledge)) {
+    if (conf_section_defaults(&conf_bot_schema, cfg) != BASE_OK || set_str(&cfg->knowledge, default_knowledge) ||
+        set_str(&cfg->bot.kind, "bot") || set_str(&cfg->bot.name, "")) {
         conf_free(cfg);
         return base_error_set(err, "out of memory");
     }
@@ -60,338 +143,13 @@ char *conf_resolve(const conf_config *cfg, const char *path)
     return out;
 }
 
-static int bad(parse_ctx *c, const char *section, const char *key, const char *why)
+const char *conf_section_label(const conf_section *s, char *buf, size_t cap)
 {
-    base_error_set(c->err, "%s:%d: [%s] %s: %s", c->cfg->path, c->line, section, key, why);
-    c->failed = 1;
-    return 0; /* tells inih to report this line; we already did */
-}
-
-static int valid_prefixes(const char *v)
-{
-    size_t n = strlen(v);
-    if (n == 0 || n > 8)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f ||
-            (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9'))
-            return 0;
-    return 1;
-}
-
-static int valid_nick(const char *v)
-{
-    size_t n = strlen(v);
-    if (n == 0 || n > 30 || (v[0] >= '0' && v[0] <= '9') || v[0] == '-')
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
-              strchr("-_[]\\`^{}|", v[i])))
-            return 0;
-    return 1;
-}
-
-static int bot_key(parse_ctx *c, const char *key, const char *value)
-{
-    conf_config *cfg = c->cfg;
-    double num;
-    char *resolved;
-    if (strcmp(key, "nick") == 0) {
-        if (!valid_nick(value))
-            return bad(c, "bot", key, "must be 1-30 letters, digits or -_[]\\`^{}| and not start with a digit");
-        return set_str(&cfg->nick, value) == 0 ? 1 : bad(c, "bot", key, "out of memory");
-    }
-    if (strcmp(key, "knowledge") == 0 || strcmp(key, "state_dir") == 0) {
-        if (!*value)
-            return bad(c, "bot", key, "must name a directory");
-        if (!(resolved = conf_resolve(cfg, value)))
-            return bad(c, "bot", key, "out of memory");
-        char **slot = key[0] == 'k' ? &cfg->knowledge : &cfg->state_dir;
-        free(*slot);
-        *slot = resolved;
-        return 1;
-    }
-    if (strcmp(key, "command_prefixes") == 0) {
-        if (!valid_prefixes(value))
-            return bad(c, "bot", key, "must be 1-8 punctuation characters, e.g. /!");
-        return set_str(&cfg->command_prefixes, value) == 0 ? 1 : bad(c, "bot", key, "out of memory");
-    }
-    if (strcmp(key, "conversation_ttl") == 0) {
-        if (conf_parse_number(value, 1, 7 * 86400, &num) != 0)
-            return bad(c, "bot", key, "must be a number of seconds from 1 to 604800");
-        cfg->conversation_ttl = num;
-        return 1;
-    }
-    if (strcmp(key, "max_conversations") == 0) {
-        if (conf_parse_number(value, 1, 1000000, &num) != 0 || num != (double)(size_t)num)
-            return bad(c, "bot", key, "must be a whole number from 1 to 1000000");
-        cfg->max_conversations = (size_t)num;
-        return 1;
-    }
-    return bad(c, "bot", key, "unknown key (known: nick, knowledge, state_dir, command_prefixes, "
-               "conversation_ttl, max_conversations)");
-}
-
-static conf_section *section_for(parse_ctx *c, const char *section)
-{
-    conf_config *cfg = c->cfg;
-    const char *dot = strchr(section, '.');
-    size_t kind_len = dot ? (size_t)(dot - section) : 0;
-    for (size_t i = 0; i < cfg->n_sections; i++) {
-        conf_section *s = &cfg->sections[i];
-        if (strlen(s->kind) == kind_len && strncmp(s->kind, section, kind_len) == 0 &&
-            strcmp(s->name, dot + 1) == 0)
-            return s;
-    }
-    conf_section *grown = realloc(cfg->sections, (cfg->n_sections + 1) * sizeof *grown);
-    if (!grown)
-        return NULL;
-    cfg->sections = grown;
-    conf_section *s = &cfg->sections[cfg->n_sections];
-    memset(s, 0, sizeof *s);
-    s->kind = malloc(kind_len + 1);
-    s->name = base_strdup(dot + 1);
-    if (!s->kind || !s->name) {
-        free(s->kind);
-        free(s->name);
-        return NULL;
-    }
-    memcpy(s->kind, section, kind_len);
-    s->kind[kind_len] = '\0';
-    s->line = c->line;
-    cfg->n_sections++;
-    return s;
-}
-
-static int network_key(parse_ctx *c, const char *section, const char *key, const char *value, int replace)
-{
-    const char *dot = strchr(section, '.');
-    if (!dot[1])
-        return bad(c, section, key, "a network section needs a name, e.g. [irc.libera]");
-    conf_section *s = section_for(c, section);
-    if (!s)
-        return bad(c, section, key, "out of memory");
-    conf_entry *prev = (conf_entry *)conf_find(s, key);
-    if (prev && replace) {
-        char *copy = base_strdup(value);
-        if (!copy)
-            return bad(c, section, key, "out of memory");
-        free(prev->value);
-        prev->value = copy;
-        return 1;
-    }
-    if (prev)
-        return bad(c, section, key, "given twice");
-    conf_entry *grown = realloc(s->entries, (s->n_entries + 1) * sizeof *grown);
-    if (!grown)
-        return bad(c, section, key, "out of memory");
-    s->entries = grown;
-    conf_entry *e = &s->entries[s->n_entries];
-    e->key = base_strdup(key);
-    e->value = base_strdup(value);
-    e->line = c->line;
-    if (!e->key || !e->value) {
-        free(e->key);
-        free(e->value);
-        return bad(c, section, key, "out of memory");
-    }
-    s->n_entries++;
-    return 1;
-}
-
-/* A value arrives in pieces when its line was long (marker PIECE: glued as
- * is) or continued on indented lines (glued with ", ", for lists such as
- * channels). The whole value is then handled again, replacing the old one. */
-#define PIECE '\001'
-#define LIST_CONTINUATION '\002'
-
-static int handle_value(parse_ctx *c, const char *section, const char *key, const char *value, int replace);
-
-static int handle(void *user, const char *section, const char *key, const char *value)
-{
-    parse_ctx *c = user;
-    if (c->failed)
-        return 0;
-    int piece = value[0] == PIECE, listed = value[0] == LIST_CONTINUATION;
-    if (!piece && !listed && !c->continued) {
-        free(c->value);
-        c->value = base_strdup(value);
-        return c->value ? handle_value(c, section, key, value, 0) : bad(c, section, key, "out of memory");
-    }
-    const char *add = piece || listed ? value + 1 : value;
-    size_t n = (c->value ? strlen(c->value) : 0) + strlen(add) + 3;
-    char *joined = malloc(n);
-    if (!joined)
-        return bad(c, section, key, "out of memory");
-    snprintf(joined, n, "%s%s%s", c->value ? c->value : "", piece || !c->value ? "" : ", ", add);
-    free(c->value);
-    c->value = joined;
-    return handle_value(c, section, key, joined, 1);
-}
-
-static int handle_value(parse_ctx *c, const char *section, const char *key, const char *value, int replace)
-{
-    if (section[0] == '\0')
-        return bad(c, "", key, "keys must come after a section header such as [bot]");
-    if (strcmp(section, "bot") == 0)
-        return bot_key(c, key, value);
-    if (strncmp(section, "irc.", 4) == 0 || strncmp(section, "matrix.", 7) == 0)
-        return network_key(c, section, key, value, replace);
-    return bad(c, section, key, "unknown section (known: [bot], [irc.NAME], [matrix.NAME])");
-}
-
-/* Where to cut a long line so that no piece starts or ends with a space
- * (inih trims them) or starts with ';' (an inline comment). */
-static size_t cut_at(const char *s, size_t max)
-{
-    for (size_t i = max; i > max / 2; i--)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != ';' && s[i - 1] != ' ' && s[i - 1] != '\t')
-            return i;
-    return max;
-}
-
-static int is_list_key(const char *key)
-{
-    return !strcmp(key, "channels") || !strcmp(key, "listen") || !strcmp(key, "ignore") ||
-           !strcmp(key, "alt_nicks") || !strcmp(key, "allowed_inviters");
-}
-
-static void remember_key(parse_ctx *c, const char *line)
-{
-    const char *eq = strchr(line, '=');
-    if (line[0] == '[' || line[0] == ';' || line[0] == '#' || !eq) {
-        c->last_key[0] = '\0';
-        return;
-    }
-    size_t n = (size_t)(eq - line);
-    while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-        n--;
-    snprintf(c->last_key, sizeof c->last_key, "%.*s", (int)n, line);
-}
-
-/* inih's reader callback. Counting lines here tells the handler where it is.
- * inih's line buffer is small (200 bytes in Debian's build), so a longer line
- * is handed over in pieces marked PIECE that the handler glues back; and an
- * indented "#chan" under a list key is a continuation, not a comment. */
-static char *read_line(char *buf, int size, void *stream)
-{
-    parse_ctx *c = stream;
-    size_t room = (size_t)size - 4; /* a space, a marker, the newline and the NUL */
-    if (c->pending) {
-        const char *rest = c->raw + c->pending_at;
-        size_t take = c->pending <= room ? c->pending : cut_at(rest, room);
-        buf[0] = ' ';
-        buf[1] = PIECE;
-        memcpy(buf + 2, rest, take);
-        memcpy(buf + 2 + take, "\n", 2);
-        c->pending -= take;
-        c->pending_at += take;
-        return buf;
-    }
-    ssize_t n = getline(&c->raw, &c->raw_cap, c->file);
-    if (n < 0)
-        return NULL;
-    c->line++;
-    size_t len = (size_t)n;
-    while (len > 0 && (c->raw[len - 1] == '\n' || c->raw[len - 1] == '\r'))
-        len--;
-    c->raw[len] = '\0';
-    c->continued = c->raw[0] == ' ' || c->raw[0] == '\t';
-    const char *text = c->raw;
-    while (*text == ' ' || *text == '\t')
-        text++;
-    if (c->continued && *text == '#' && is_list_key(c->last_key)) {
-        size_t off = (size_t)(text - c->raw), tlen = len - off;
-        size_t take = tlen <= room ? tlen : cut_at(text, room);
-        buf[0] = ' ';
-        buf[1] = LIST_CONTINUATION;
-        memcpy(buf + 2, text, take);
-        memcpy(buf + 2 + take, "\n", 2);
-        c->pending = tlen - take;
-        c->pending_at = off + take;
-        return buf;
-    }
-    if (!c->continued)
-        remember_key(c, c->raw);
-    size_t take = len <= room + 2 ? len : cut_at(c->raw, room + 2);
-    memcpy(buf, c->raw, take);
-    memcpy(buf + take, "\n", 2);
-    c->pending = len - take;
-    c->pending_at = take;
+    if (s->name && *s->name)
+        snprintf(buf, cap, "%s.%.64s", s->kind, s->name);
+    else
+        snprintf(buf, cap, "%s", s->kind ? s->kind : "");
     return buf;
-}
-
-int conf_load(conf_config *cfg, const char *path, base_error *err)
-{
-    if (set_str(&cfg->path, path) != 0)
-        return base_error_set(err, "out of memory");
-    parse_ctx c = {.cfg = cfg, .file = fopen(path, "r"), .err = err};
-    if (!c.file)
-        return base_error_set(err, "%s: cannot open: %s", path, strerror(errno));
-    int rc = ini_parse_stream(read_line, &c, handle, &c);
-    fclose(c.file);
-    free(c.raw);
-    free(c.value);
-    if (c.failed)
-        return BASE_ERR;
-    if (rc != 0)
-        return base_error_set(err, "%s:%d: not valid INI syntax (expected [section] or key = value)", path,
-                            rc > 0 ? rc : c.line);
-    return BASE_OK;
-}
-
-int conf_parse_bool(const char *v, int *out)
-{
-    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
-    for (int i = 0; i < 4; i++) {
-        if (strcmp(v, yes[i]) == 0)
-            return *out = 1, 0;
-        if (strcmp(v, no[i]) == 0)
-            return *out = 0, 0;
-    }
-    return -1;
-}
-
-int conf_parse_number(const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (end == v || *end || errno || !(d >= lo && d <= hi)) /* !(..) also refuses NaN */
-        return -1;
-    *out = d;
-    return 0;
-}
-
-int conf_split_list(const char *v, int words, char ***items, size_t *n)
-{
-    base_strv_free(*items, *n);
-    *items = NULL;
-    *n = 0;
-    const char *seps = words ? ", \t" : ",";
-    for (const char *p = v; *p;) {
-        while (*p && (strchr(seps, *p) || *p == ' ' || *p == '\t'))
-            p++;
-        if (!*p)
-            break;
-        const char *start = p;
-        while (*p && !strchr(seps, *p))
-            p++;
-        const char *end = p;
-        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-            end--;
-        char **grown = realloc(*items, (*n + 1) * sizeof *grown);
-        if (!grown)
-            return -1;
-        *items = grown;
-        size_t len = (size_t)(end - start);
-        if (!((*items)[*n] = malloc(len + 1)))
-            return -1;
-        memcpy((*items)[*n], start, len);
-        (*items)[*n][len] = '\0';
-        (*n)++;
-    }
-    return 0;
 }
 
 const conf_entry *conf_find(const conf_section *s, const char *key)
@@ -402,23 +160,255 @@ const conf_entry *conf_find(const conf_section *s, const char *key)
     return NULL;
 }
 
+/* ---- reading the file ----------------------------------------------------- */
+
+typedef struct loader {
+    conf_config *cfg;
+    conf_problems *p;
+    conf_section *cur;     /* where keys go; NULL: nowhere (see refused) */
+    char label[96];        /* the current header's name, for messages */
+    const char *refused;   /* why the current section is refused; reported once, at its first key */
+    int refused_line;      /* its header's line; 0 once reported */
+    int orphans_reported;  /* keys before any header: reported once */
+    int full_reported;     /* the current section's key limit was reported */
+    conf_entry *last;      /* what an indented line goes on with; NULL: nothing */
+    size_t last_len, last_cap;
+} loader;
+
+static int valid_network_name(const char *v)
+{
+    if (!*v || strlen(v) > 64)
+        return 0;
+    for (; *v; v++)
+        if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9') || *v == '-' ||
+              *v == '_'))
+            return 0;
+    return 1;
+}
+
+static void report_refused(loader *l, int line)
+{
+    if (l->refused && l->refused_line) {
+        conf_problem(l->p, l->cfg->path, line, l->label, NULL, "%s", l->refused);
+        l->refused_line = 0;
+    }
+}
+
+static conf_section *network_section(loader *l, const char *kind, const char *name, int line)
+{
+    conf_config *cfg = l->cfg;
+    for (size_t i = 0; i < cfg->n_sections; i++)
+        if (strcmp(cfg->sections[i].kind, kind) == 0 && strcmp(cfg->sections[i].name, name) == 0)
+            return &cfg->sections[i];
+    if (cfg->n_sections >= CONF_SECTIONS_MAX) {
+        l->refused = "too many sections (at most 256)";
+        return NULL;
+    }
+    conf_section *grown = realloc(cfg->sections, (cfg->n_sections + 1) * sizeof *grown);
+    if (!grown) {
+        l->refused = "out of memory";
+        return NULL;
+    }
+    cfg->sections = grown;
+    conf_section *s = &cfg->sections[cfg->n_sections];
+    memset(s, 0, sizeof *s);
+    s->kind = base_strdup(kind);
+    s->name = base_strdup(name);
+    s->line = line;
+    if (!s->kind || !s->name) {
+        free(s->kind);
+        free(s->name);
+        l->refused = "out of memory";
+        return NULL;
+    }
+    cfg->n_sections++;
+    return s;
+}
+
+static void on_section(loader *l, const char *header, int line)
+{
+    report_refused(l, l->refused_line);
+    l->cur = NULL;
+    l->last = NULL;
+    l->refused = NULL;
+    l->full_reported = 0;
+    snprintf(l->label, sizeof l->label, "%.80s", header);
+    const char *dot = strchr(header, '.');
+    size_t kind_len = dot ? (size_t)(dot - header) : strlen(header);
+    if (strcmp(header, "bot") == 0) {
+        l->cur = &l->cfg->bot;
+        if (l->cur->n_entries == 0)
+            l->cur->line = line;
+    } else if (dot && ((kind_len == 3 && strncmp(header, "irc", 3) == 0) ||
+                       (kind_len == 6 && strncmp(header, "matrix", 6) == 0))) {
+        char kind[8];
+        snprintf(kind, sizeof kind, "%.*s", (int)kind_len, header);
+        if (!dot[1])
+            l->refused = "a network section needs a name, e.g. [irc.libera]";
+        else if (!valid_network_name(dot + 1))
+            l->refused = "the section name may hold only letters, digits, - and _ (at most 64)";
+        else
+            l->cur = network_section(l, kind, dot + 1, line);
+    } else {
+        l->refused = "unknown section (known: [bot], [irc.NAME], [matrix.NAME])";
+    }
+    l->refused_line = l->refused ? line : 0;
+}
+
+static int on_key(loader *l, const char *key, const char *value, int line)
+{
+    l->last = NULL;
+    if (l->refused) {
+        report_refused(l, line);
+        return 0;
+    }
+    conf_section *s = l->cur;
+    if (!s) {
+        if (!l->orphans_reported && !l->label[0])
+            conf_problem(l->p, l->cfg->path, line, NULL, key, "keys must come after a section header such as [bot]");
+        l->orphans_reported = 1;
+        return 0; /* before any header, or under a broken one (already reported) */
+    }
+    const conf_entry *first = conf_find(s, key);
+    if (first) {
+        conf_problem(l->p, l->cfg->path, line, l->label, key, "given twice (first on line %d)", first->line);
+        return 0;
+    }
+    if (s->n_entries >= CONF_KEYS_MAX) {
+        if (!l->full_reported)
+            conf_problem(l->p, l->cfg->path, line, l->label, key, "too many keys in one section (at most %d)",
+                         CONF_KEYS_MAX);
+        l->full_reported = 1;
+        return 0;
+    }
+    conf_entry *grown = realloc(s->entries, (s->n_entries + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    s->entries = grown;
+    conf_entry *e = &s->entries[s->n_entries];
+    memset(e, 0, sizeof *e);
+    e->key = base_strdup(key);
+    e->value = base_strdup(value);
+    e->line = line;
+    if (!e->key || !e->value) {
+        free(e->key);
+        free(e->value);
+        return -1;
+    }
+    if (s->n_entries == 0)
+        s->line = line;
+    s->n_entries++;
+    l->last = e;
+    l->last_len = strlen(value);
+    l->last_cap = l->last_len + 1;
+    return 0;
+}
+
+/* Joins an indented line to the value it goes on with; the buffer grows
+ * geometrically, so a long list costs linear time. */
+static int on_continuation(loader *l, const char *text, int line)
+{
+    conf_entry *e = l->last;
+    if (!e)
+        return 0; /* the key it goes with was dropped (and reported) */
+    size_t add = strlen(text), need = l->last_len + 2 + add + 1;
+    if (need > l->last_cap) {
+        size_t cap = l->last_cap * 2 > need ? l->last_cap * 2 : need;
+        char *grown = realloc(e->value, cap);
+        if (!grown)
+            return -1;
+        e->value = grown;
+        l->last_cap = cap;
+    }
+    if (l->last_len > 0) {
+        memcpy(e->value + l->last_len, ", ", 2);
+        l->last_len += 2;
+    }
+    memcpy(e->value + l->last_len, text, add + 1);
+    l->last_len += add;
+    if (!e->continued)
+        e->continued = line;
+    return 0;
+}
+
+static int on_event(void *ctx, const conf_ini_event *ev)
+{
+    loader *l = ctx;
+    switch (ev->kind) {
+    case CONF_INI_SECTION:
+        on_section(l, ev->name, ev->line);
+        return 0;
+    case CONF_INI_KEY:
+        return on_key(l, ev->name, ev->value, ev->line);
+    case CONF_INI_CONTINUATION:
+        return on_continuation(l, ev->value, ev->line);
+    case CONF_INI_ERROR:
+        conf_problem(l->p, l->cfg->path, ev->line, NULL, NULL, "%s", ev->value);
+        l->last = NULL;
+        if (ev->header) {
+            /* The keys below belong to the section meant here: dropped, not
+             * filed under the one before. */
+            report_refused(l, l->refused_line);
+            l->cur = NULL;
+            l->refused = NULL;
+            snprintf(l->label, sizeof l->label, "?");
+        }
+        return 0;
+    }
+    return 0;
+}
+
+int conf_read(conf_config *cfg, const char *path, conf_problems *problems)
+{
+    if (set_str(&cfg->path, path) != 0)
+        return conf_problem(problems, path, 0, NULL, NULL, "out of memory");
+    char *text;
+    size_t len;
+    base_error err;
+    if (conf_ini_read_file(path, &text, &len, &err) != BASE_OK) {
+        push(problems, &err);
+        return BASE_ERR;
+    }
+    size_t before = conf_problems_count(problems);
+    loader l = {.cfg = cfg, .p = problems};
+    int rc = conf_ini_parse(text, len, on_event, &l);
+    free(text);
+    if (rc != 0)
+        return conf_problem(problems, path, 0, NULL, NULL, "out of memory");
+    report_refused(&l, l.refused_line);
+    conf_section_apply(cfg, &cfg->bot, &conf_bot_schema, cfg, problems);
+    conf_problems_sort(problems);
+    return conf_problems_count(problems) == before ? BASE_OK : BASE_ERR;
+}
+
+int conf_load(conf_config *cfg, const char *path, base_error *err)
+{
+    conf_problems p = {0};
+    conf_read(cfg, path, &p);
+    int rc = conf_problems_first(&p, err);
+    conf_problems_free(&p);
+    return rc;
+}
+
+static void section_free(conf_section *s)
+{
+    for (size_t j = 0; j < s->n_entries; j++) {
+        /* Values may be passwords or tokens. */
+        base_secret_free(s->entries[j].value);
+        free(s->entries[j].key);
+    }
+    free(s->entries);
+    free(s->kind);
+    free(s->name);
+}
+
 void conf_free(conf_config *cfg)
 {
     free(cfg->path);
-    free(cfg->nick);
-    free(cfg->knowledge);
-    free(cfg->state_dir);
-    free(cfg->command_prefixes);
-    for (size_t i = 0; i < cfg->n_sections; i++) {
-        conf_section *s = &cfg->sections[i];
-        for (size_t j = 0; j < s->n_entries; j++) {
-            free(s->entries[j].key);
-            free(s->entries[j].value);
-        }
-        free(s->entries);
-        free(s->kind);
-        free(s->name);
-    }
+    conf_section_free(&conf_bot_schema, cfg);
+    section_free(&cfg->bot);
+    for (size_t i = 0; i < cfg->n_sections; i++)
+        section_free(&cfg->sections[i]);
     free(cfg->sections);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -1,229 +1,198 @@
-/* [irc.NAME] sections: every key, its default and its check. */
-#include <errno.h>
+/* [irc.NAME] sections: every key, its default and its check, in one table. */
+#include "irc/irc_config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "irc/irc_network.h"
-
 #include "base/str.h"
 
-typedef struct ctx {
-    const conf_config *cfg;
-    const conf_section *s;
-    base_error *err;
-} ctx;
-
-static int bad(const ctx *c, const conf_entry *e, const char *why)
+/* "#name": a channel name of at most 64 bytes, no spaces, commas or colons. */
+static const char *check_channel(const char *v)
 {
-    return base_error_set(c->err, "%s:%d: [irc.%s] %s: %s", c->cfg->path ? c->cfg->path : "config",
-                        e ? e->line : c->s->line, c->s->name, e ? e->key : "", why);
+    if (!strchr("#&+!", v[0]) || !v[1] || conf_check_word(v + 1) || strlen(v) > 64)
+        return "must be a channel name such as #careers";
+    return NULL;
 }
 
-/* Splits "a, b c, d" on commas into trimmed items. */
-static int valid_word(const char *v)
-{
-    if (!*v)
-        return 0;
-    for (; *v; v++)
-        if ((unsigned char)*v <= ' ' || *v == ',' || *v == ':')
-            return 0;
-    return 1;
-}
+/* ---- the channel list: "#name" or "#name key", separated by commas ------- */
 
-static int read_channels(const ctx *c, const conf_entry *e, irc_network_config *o)
+static void channels_release(const conf_key *k, void *obj)
 {
-    char **items = NULL;
-    size_t n = 0;
-    if (conf_split_list(e->value, 0, &items, &n) != 0) {
-        base_strv_free(items, n);
-        return bad(c, e, "out of memory");
+    irc_network_config *o = obj;
+    for (size_t i = 0; o->channels && i < o->n_channels; i++) {
+        free((char *)o->channels[i].name);
+        base_secret_free((char *)o->channels[i].key); /* a channel key is a password */
     }
-    o->channels = calloc(n ? n : 1, sizeof *o->channels);
-    int rc = o->channels ? BASE_OK : bad(c, e, "out of memory");
-    for (size_t i = 0; rc == BASE_OK && i < n; i++) {
-        char *name = items[i], *space = strchr(name, ' ');
-        char *key = NULL;
+    free(o->channels);
+    o->channels = NULL;
+    o->n_channels = 0;
+}
+
+typedef struct item_list {
+    char **items;
+    size_t n;
+} item_list;
+
+/* The items come from the shared list type, then each is cut into its name
+ * and key; a value that is good as a whole replaces the old one. */
+static const char *channels_parse(const conf_key *k, const conf_config *cfg, const char *value, void *obj,
+                                  char *buf, size_t cap)
+{
+    item_list list = {NULL, 0};
+    const conf_key as_list = {k->name, &conf_list, NULL, 0, 0, NULL, offsetof(item_list, items),
+                              offsetof(item_list, n), 0, NULL};
+    const char *why = conf_list.parse(&as_list, cfg, value, &list, buf, cap);
+    if (why)
+        return why;
+    irc_channel_conf *channels = calloc(list.n ? list.n : 1, sizeof *channels);
+    if (!channels)
+        why = "out of memory";
+    size_t n = 0;
+    for (size_t i = 0; !why && i < list.n; i++) {
+        char *name = list.items[i], *space = strpbrk(name, " \t"), *key = NULL;
         if (space) {
             *space = '\0';
             key = space + 1;
-            while (*key == ' ')
+            while (*key == ' ' || *key == '\t')
                 key++;
         }
-        if (!strchr("#&+!", name[0]) || !valid_word(name + 1) || strlen(name) > 64 ||
-            (key && !valid_word(key))) {
-            rc = bad(c, e, "each channel is \"#name\" or \"#name key\", separated by commas");
+        if (check_channel(name) || (key && conf_check_word(key))) {
+            /* The key is a secret: only the name is shown. */
+            snprintf(buf, cap, "each channel is \"#name\" or \"#name key\", separated by commas (not \"%.64s\")",
+                     name);
+            why = buf;
             break;
         }
-        o->channels[i].name = base_strdup(name);
-        o->channels[i].key = key ? base_strdup(key) : NULL;
-        o->n_channels++;
+        channels[n].name = base_strdup(name);
+        channels[n].key = key ? base_strdup(key) : NULL;
+        if (!channels[n].name || (key && !channels[n].key)) {
+            free((char *)channels[n].name);
+            why = "out of memory";
+            break;
+        }
+        n++;
     }
-    base_strv_free(items, n);
+    for (size_t i = 0; i < list.n; i++)
+        base_secret_free(list.items[i]);
+    free(list.items);
+    irc_network_config tmp = {.channels = channels, .n_channels = n};
+    if (why) {
+        channels_release(k, &tmp);
+        return why;
+    }
+    channels_release(k, obj);
+    ((irc_network_config *)obj)->channels = channels;
+    ((irc_network_config *)obj)->n_channels = n;
+    return NULL;
+}
+
+static const conf_type irc_channel_list = {1, channels_parse, channels_release};
+
+/* ---- the table ------------------------------------------------------------ */
+
+#define F(field) offsetof(irc_network_config, field), 0
+#define L(field) offsetof(irc_network_config, field), offsetof(irc_network_config, n_##field)
+
+static const conf_key irc_keys[] = {
+    /* name, type, default, min, max, check, field, flags, help */
+    {"host", &conf_string, NULL, 0, 0, conf_check_printable, F(host), CONF_REQUIRED,
+     "the server's host name or address"},
+    {"port", &conf_port, NULL, 0, 0, NULL, F(port), 0, "the server's port; default 6697 with tls, 6667 without"},
+    {"tls", &conf_bool, "yes", 0, 0, NULL, F(tls), 0, "connect with TLS"},
+    {"tls_verify", &conf_bool, "yes", 0, 0, NULL, F(tls_verify), 0,
+     "verify the server's certificate and host name"},
+    {"tls_ca_file", &conf_file, NULL, 0, 0, NULL, F(tls_ca_file), 0,
+     "a CA file (PEM) to trust as well as the system's"},
+    /* Its form (hex digits, colons or spaces, "sha256=") is net/tls.c's to check: --check-config asks it. */
+    {"tls_fingerprint", &conf_string, NULL, 0, 0, NULL, F(tls_fingerprint), 0,
+     "the server certificate's SHA-256 fingerprint to accept, whatever signed it"},
+    {"nick", &conf_string, NULL, 0, 0, conf_check_nick, F(nick), 0, "the nick; default [bot] nick"},
+    {"alt_nicks", &conf_list, NULL, 0, 0, conf_check_nick, L(alt_nicks), 0,
+     "nicks to try in turn when the nick is taken"},
+    {"username", &conf_string, NULL, 0, 0, conf_check_word, F(username), 0, "the user name; default the nick"},
+    {"realname", &conf_string, NULL, 0, 0, conf_check_line, F(realname), 0,
+     "the real name; default from the knowledge base"},
+    {"password", &conf_string, NULL, 0, 0, NULL, F(password), CONF_SECRET, "the server password (PASS)"},
+    {"sasl_user", &conf_string, NULL, 0, 0, NULL, F(sasl_user), 0, "the account for SASL PLAIN"},
+    {"sasl_password", &conf_string, NULL, 0, 0, NULL, F(sasl_password), CONF_SECRET,
+     "the password for SASL PLAIN"},
+    {"sasl_required", &conf_bool, "yes", 0, 0, NULL, F(sasl_required), 0,
+     "leave a server where the SASL login failed"},
+    {"nickserv_password", &conf_string, NULL, 0, 0, NULL, F(nickserv_password), CONF_SECRET,
+     "IDENTIFY to NickServ with it when SASL did not log in"},
+    {"channels", &irc_channel_list, NULL, 0, 0, NULL, L(channels), 0,
+     "channels to join, each \"#name\" or \"#name key\""},
+    {"listen", &conf_list, NULL, 0, 0, check_channel, L(listen), 0,
+     "channels where confident unaddressed questions are answered"},
+    {"listen_min_score", &conf_number, "1.5", 0, 100, NULL, F(listen_min_score), 0,
+     "the score an unaddressed question needs to be answered"},
+    {"ignore", &conf_list, NULL, 0, 0, conf_check_word, L(ignore), 0, "nicks never answered (other bots)"},
+    {"command_prefixes", &conf_string, "!/", 0, 0, conf_check_prefixes, F(command_prefixes), 0,
+     "characters that start a command; hints show the first (IRC clients swallow a leading /)"},
+    {"flood_control", &conf_bool, "yes", 0, 0, NULL, F(flood_control), 0, "keep to the limits below"},
+    {"flood_burst", &conf_number, "4", 1, 100, NULL, F(flood_burst), 0, "lines sent at once before pacing"},
+    {"flood_rate", &conf_number, "1", 0.05, 1000, NULL, F(flood_rate), 0, "lines a second after the burst"},
+    {"user_burst", &conf_number, "5", 1, 1000000, NULL, F(user_burst), 0,
+     "questions one person may ask at once"},
+    {"user_rate", &conf_number, "0.2", 0.001, 1000000, NULL, F(user_rate), 0,
+     "questions a second one person may ask after the burst"},
+    {"room_burst", &conf_number, "10", 1, 1000, NULL, F(room_burst), 0, "answers one channel may get at once"},
+    {"room_rate", &conf_number, "0.5", 0.001, 1000, NULL, F(room_rate), 0,
+     "answers a second one channel may get after the burst"},
+    {"queue_max", &conf_whole, "60", 1, 100000, NULL, F(queue_max), 0, "lines waiting to be sent, at most"},
+    {"ping_after", &conf_number, "60", 5, 3600, NULL, F(ping_after), 0, "seconds of silence before a PING"},
+    {"ping_timeout", &conf_number, "60", 5, 3600, NULL, F(ping_timeout), 0,
+     "seconds to wait for the PONG before reconnecting"},
+    {"connect_timeout", &conf_number, "15", 1, 300, NULL, F(connect_timeout), 0,
+     "seconds a connection may take to open"},
+    {"reconnect_max", &conf_number, "300", 1, 86400, NULL, F(reconnect_max), 0,
+     "the longest wait between reconnects, in seconds"},
+    {"regain_interval", &conf_number, "60", 5, 86400, NULL, F(regain_interval), 0,
+     "seconds between asks for the wanted nick while another client holds it"},
+};
+
+#undef F
+#undef L
+
+static int begin(const conf_config *cfg, const conf_section *s, void *obj)
+{
+    irc_network_config *o = obj;
+    o->nick = base_strdup(cfg->nick);
+    return o->nick ? BASE_OK : BASE_ERR;
+}
+
+/* Checks across keys, by what the section says (a key given with a bad value
+ * is reported once, as bad, not again as missing). */
+static int finish(const conf_config *cfg, const conf_section *s, void *obj, conf_problems *p)
+{
+    irc_network_config *o = obj;
+    int rc = BASE_OK;
+    int user = conf_find(s, "sasl_user") != NULL, pass = conf_find(s, "sasl_password") != NULL;
+    if (user != pass)
+        rc = conf_key_problem(p, cfg, s, user ? "sasl_user" : "sasl_password",
+                              "sasl_user and sasl_password go together");
+    if (!o->tls && conf_find(s, "tls_ca_file"))
+        rc = conf_key_problem(p, cfg, s, "tls_ca_file", "needs tls = yes");
+    if (!o->tls && conf_find(s, "tls_fingerprint"))
+        rc = conf_key_problem(p, cfg, s, "tls_fingerprint", "needs tls = yes");
+    if (o->port == 0)
+        o->port = o->tls ? 6697 : 6667;
     return rc;
 }
 
-static int read_key(const ctx *c, const conf_entry *e, irc_network_config *o)
-{
-    const char *k = e->key, *v = e->value;
-    double d;
-#define STR(name, field)                                  \
-    if (strcmp(k, name) == 0) {                           \
-        free(o->field);                                   \
-        o->field = base_strdup(v);                        \
-        return o->field ? BASE_OK : bad(c, e, "out of memory"); \
-    }
-#define BOOL(name, field)                                                        \
-    if (strcmp(k, name) == 0)                                                    \
-        return conf_parse_bool(v, &o->field) == 0 ? BASE_OK : bad(c, e, "must be yes or no");
-#define NUM(name, field, lo, hi)                                                 \
-    if (strcmp(k, name) == 0) {                                                  \
-        if (conf_parse_number(v, lo, hi, &d) != 0)                                    \
-            return bad(c, e, "must be a number from " #lo " to " #hi);           \
-        o->field = d;                                                            \
-        return BASE_OK;                                                            \
-    }
-    STR("host", host)
-    BOOL("tls", tls)
-    BOOL("tls_verify", tls_verify)
-    STR("tls_ca_file", tls_ca_file)
-    STR("tls_fingerprint", tls_fingerprint)
-    STR("username", username)
-    STR("realname", realname)
-    STR("password", password)
-    STR("sasl_user", sasl_user)
-    STR("sasl_password", sasl_password)
-    BOOL("sasl_required", sasl_required)
-    STR("nickserv_password", nickserv_password)
-    BOOL("flood_control", flood_control)
-    NUM("flood_burst", flood_burst, 1, 100)
-    NUM("flood_rate", flood_rate, 0.05, 1000)
-    NUM("user_burst", user_burst, 1, 1000000)
-    NUM("user_rate", user_rate, 0.001, 1000000)
-    NUM("room_burst", room_burst, 1, 1000000)
-    NUM("room_rate", room_rate, 0.001, 1000000)
-    NUM("listen_min_score", listen_min_score, 0, 100)
-    NUM("ping_after", ping_after, 5, 3600)
-    NUM("ping_timeout", ping_timeout, 5, 3600)
-    NUM("connect_timeout", connect_timeout, 1, 300)
-    NUM("reconnect_max", reconnect_max, 1, 86400)
-    NUM("regain_interval", regain_interval, 5, 86400)
-#undef STR
-#undef BOOL
-#undef NUM
-    if (strcmp(k, "port") == 0) {
-        if (conf_parse_number(v, 1, 65535, &d) != 0 || d != (int)d)
-            return bad(c, e, "must be a port number from 1 to 65535");
-        o->port = (int)d;
-        return BASE_OK;
-    }
-    if (strcmp(k, "queue_max") == 0) {
-        if (conf_parse_number(v, 1, 100000, &d) != 0 || d != (size_t)d)
-            return bad(c, e, "must be a whole number from 1 to 100000");
-        o->queue_max = (size_t)d;
-        return BASE_OK;
-    }
-    if (strcmp(k, "nick") == 0) {
-        if (!valid_word(v) || strlen(v) > 30)
-            return bad(c, e, "must be one word of at most 30 characters");
-        free(o->nick);
-        o->nick = base_strdup(v);
-        return o->nick ? BASE_OK : bad(c, e, "out of memory");
-    }
-    if (strcmp(k, "command_prefixes") == 0) {
-        if (!*v || strlen(v) > 8)
-            return bad(c, e, "must be 1-8 punctuation characters, e.g. /!");
-        free(o->command_prefixes);
-        o->command_prefixes = base_strdup(v);
-        return BASE_OK;
-    }
-    if (strcmp(k, "channels") == 0)
-        return read_channels(c, e, o);
-    if (strcmp(k, "alt_nicks") == 0)
-        return conf_split_list(v, 0, &o->alt_nicks, &o->n_alt_nicks) == 0 ? BASE_OK : bad(c, e, "out of memory");
-    if (strcmp(k, "listen") == 0)
-        return conf_split_list(v, 0, &o->listen, &o->n_listen) == 0 ? BASE_OK : bad(c, e, "out of memory");
-    if (strcmp(k, "ignore") == 0)
-        return conf_split_list(v, 0, &o->ignore, &o->n_ignore) == 0 ? BASE_OK : bad(c, e, "out of memory");
-    return bad(c, e, "unknown key (see config.example.ini for the [irc.NAME] keys)");
-}
+const conf_schema irc_network_schema = {"irc", irc_keys, sizeof irc_keys / sizeof *irc_keys,
+                                        sizeof(irc_network_config), offsetof(irc_network_config, name), begin,
+                                        finish};
 
 int irc_network_config_read(const conf_config *cfg, const conf_section *s, irc_network_config *o,
                             base_error *err)
 {
-    ctx c = {cfg, s, err};
-    memset(o, 0, sizeof *o);
-    o->name = base_strdup(s->name);
-    o->nick = base_strdup(cfg->nick);
-    o->tls = 1;
-    o->tls_verify = 1;
-    o->sasl_required = 1;
-    o->flood_control = 1;
-    o->flood_burst = 4;
-    o->flood_rate = 1;
-    o->user_burst = 5;
-    o->user_rate = 0.2;
-    o->command_prefixes = base_strdup("!/"); /* IRC clients swallow "/": hints show "!" */
-    o->room_burst = 10;
-    o->room_rate = 0.5;
-    o->queue_max = 60;
-    o->listen_min_score = 1.5;
-    o->ping_after = 60;
-    o->ping_timeout = 60;
-    o->connect_timeout = 15;
-    o->reconnect_max = 300;
-    o->regain_interval = 60;
-    if (!o->name || !o->nick || !o->command_prefixes) {
-        irc_network_config_free(o);
-        return base_error_set(err, "out of memory");
-    }
-    for (size_t i = 0; i < s->n_entries; i++)
-        if (read_key(&c, &s->entries[i], o) != BASE_OK) {
-            irc_network_config_free(o);
-            return BASE_ERR;
-        }
-    int rc = BASE_OK;
-    if (!o->host)
-        rc = bad(&c, NULL, "host is required");
-    else if ((o->sasl_user == NULL) != (o->sasl_password == NULL))
-        rc = bad(&c, conf_find(s, o->sasl_user ? "sasl_user" : "sasl_password"),
-                 "sasl_user and sasl_password go together");
-    else if (!o->tls && (o->tls_ca_file || o->tls_fingerprint))
-        rc = bad(&c, conf_find(s, o->tls_ca_file ? "tls_ca_file" : "tls_fingerprint"),
-                 "needs tls = yes");
-    if (rc == BASE_OK && o->tls_ca_file) {
-        char *resolved = conf_resolve(cfg, o->tls_ca_file);
-        free(o->tls_ca_file);
-        o->tls_ca_file = resolved;
-    }
-    if (rc == BASE_OK && o->port == 0)
-        o->port = o->tls ? 6697 : 6667;
-    if (rc != BASE_OK)
-        irc_network_config_free(o);
-    return rc;
+    return conf_section_load(cfg, s, &irc_network_schema, o, err);
 }
 
 void irc_network_config_free(irc_network_config *o)
 {
-    free(o->name);
-    free(o->host);
-    free(o->tls_ca_file);
-    free(o->tls_fingerprint);
-    free(o->nick);
-    free(o->username);
-    free(o->realname);
-    free(o->password);
-    base_strv_free(o->alt_nicks, o->n_alt_nicks);
-    free(o->sasl_user);
-    free(o->sasl_password);
-    free(o->nickserv_password);
-    for (size_t i = 0; i < o->n_channels; i++) {
-        free((char *)o->channels[i].name);
-        free((char *)o->channels[i].key);
-    }
-    free(o->channels);
-    base_strv_free(o->listen, o->n_listen);
-    base_strv_free(o->ignore, o->n_ignore);
-    free(o->command_prefixes);
+    conf_section_free(&irc_network_schema, o);
     memset(o, 0, sizeof *o);
 }

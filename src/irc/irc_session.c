@@ -211,10 +211,10 @@ void irc_session_free(irc_session *s)
     free(s->nick);
     free(s->username);
     free(s->realname);
-    free(s->password);
+    base_secret_free(s->password);
     free(s->sasl_user);
-    free(s->sasl_password);
-    free(s->nickserv_password);
+    base_secret_free(s->sasl_password);
+    base_secret_free(s->nickserv_password);
     free(s->version);
     for (size_t i = 0; i < s->n_alt_nicks; i++)
         free(s->alt_nicks[i]);

@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "conf/conf.h"
+#include "conf/conf_keys.h"
 
 typedef struct matrix_network_config {
     char *name;              /* the NAME of [matrix.NAME]: letters, digits, - and _ */
@@ -32,8 +33,12 @@ typedef struct matrix_network_config {
     char *display_name;      /* set on the account at start; also recognised as an address */
 } matrix_network_config;
 
-/* Reads a [matrix.NAME] section with defaults from [bot]. Errors read
- * "file:line: [matrix.NAME] key: message". */
+/* The table of [matrix.NAME] keys, for conf_section_read (every problem)
+ * and the tests. */
+extern const conf_schema matrix_network_schema;
+
+/* Reads a [matrix.NAME] section with defaults from [bot]. On error, err
+ * holds the first problem: "file:line: [matrix.NAME] key: message". */
 int matrix_network_config_read(const conf_config *cfg, const conf_section *s, matrix_network_config *out,
                                base_error *err);
 void matrix_network_config_free(matrix_network_config *c);

@@ -34,17 +34,6 @@ double mx_jitter(void)
     return (double)rand() / RAND_MAX;
 }
 
-/* Secrets are wiped before their memory goes back to the allocator. */
-static void free_secret(char *s)
-{
-    if (!s)
-        return;
-    volatile char *p = s;
-    while (*p)
-        *p++ = '\0';
-    free(s);
-}
-
 char *mx_escape(const char *s)
 {
     return net_http_escape(s);
@@ -225,7 +214,7 @@ static void on_login(matrix_network *n, const mx_request *rq, const matrix_resul
         mx_fail(n, why);
         return;
     }
-    free_secret(n->token);
+    base_secret_free(n->token);
     n->token = base_strdup(token);
     n->token_gen++;
     if (device && (!n->state.device_id || strcmp(device, n->state.device_id) != 0)) {
@@ -252,7 +241,7 @@ static void start_login(matrix_network *n)
         return;
     }
     n->phase_req = mx_call(n, "POST", "/login", body, REQUEST_TIMEOUT, on_login, NULL);
-    free_secret(body);
+    base_secret_free(body);
 }
 
 static void on_whoami(matrix_network *n, const mx_request *rq, const matrix_result *r, const char *body, size_t len)
@@ -604,7 +593,7 @@ static void release(matrix_network *n)
     if (n->pending > 0)
         return;
     matrix_network_config_free(&n->cfg);
-    free_secret(n->token);
+    base_secret_free(n->token);
     free(n->display_name);
     free(n->filter_id);
     matrix_state_free(&n->state);

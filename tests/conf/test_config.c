@@ -1,4 +1,4 @@
-/* config.c: defaults, [bot] keys, network sections with line numbers, and
+/* conf.c: defaults, [bot] keys, network sections with line numbers, and
  * errors that name the file, the line and the key. */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -224,8 +224,8 @@ static void test_sections(void **state)
     /* Broken syntax. */
     expect_error(f, "[bot]\nnick = a\nthis is not ini\n", 3, "not valid INI");
     expect_error(f, "[bot]\nnick = a\n\n[irc.x\n", 4, "not valid INI");
-    /* A broken header followed by keys: reported (inih says line 1, the key
-     * check line 2; either points the user at the header). */
+    /* A broken header followed by keys: reported at the header's line; the
+     * keys under it are dropped, not filed under another section. */
     expect_error(f, "[bot\nnick = a\n", 0, "");
     /* A section given twice collects the keys of both parts. */
     conf_config cfg;
@@ -250,9 +250,8 @@ static void test_missing_file(void **state)
     conf_free(&cfg);
 }
 
-/* inih reads lines into a 200-byte buffer: a longer line is refused at its
- * own line number (it used to be cut into pieces that were parsed as further
- * lines), and a long list continues on indented lines. */
+/* Long lines are read whole (there is no small line buffer), later lines
+ * keep their numbers, and a long list continues on indented lines. */
 static void test_long_lines(void **state)
 {
     fixture *f = *state;
@@ -260,7 +259,7 @@ static void test_long_lines(void **state)
     size_t n = 0;
     for (int i = 0; i < 60; i++)
         n += (size_t)snprintf(channels + n, sizeof channels - n, "%s#channel%02d", i ? "," : "", i);
-    /* A line longer than inih's buffer is read whole, and later lines keep their numbers. */
+    /* A long line is read whole, and later lines keep their numbers. */
     snprintf(text, sizeof text, "[bot]\nnick = ok\n[irc.big]\nchannels = %s\n[bot]\nnick_typo = x\n", channels);
     expect_error(f, text, 6, "nick_typo");
     {
@@ -285,7 +284,7 @@ static void test_long_lines(void **state)
     assert_int_equal(port_line, 5);
     /* Line numbers after continuation lines stay right. */
     expect_error(f, "[irc.big]\nchannels = #a\n  #b\n  #c\n[bot]\nnick_typo = x\n", 6, "nick_typo");
-    /* A line just under the limit is fine. */
+    /* A line of about 200 bytes (a common fixed buffer size) is fine. */
     char longish[256];
     memset(longish, 'c', 180);
     longish[180] = '\0';
@@ -295,9 +294,8 @@ static void test_long_lines(void **state)
     conf_free(&cfg);
 }
 
-/* KNOWN BUG (reported): the advice for a long line is to continue the list
- * on an indented line, but inih takes an indented line starting with '#' as
- * a comment, so continued IRC channels ("  #c, #d") are silently dropped. */
+/* An indented line right after a key goes on with its value even when it
+ * starts with '#', so IRC channels can be continued ("  #c, #d"). */
 static void test_continued_channels(void **state)
 {
     fixture *f = *state;
