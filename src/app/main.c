@@ -25,17 +25,29 @@ typedef struct options {
     console_format format;
 } options;
 
+/* What the bot is comes from its knowledge base, so another career's base
+ * describes itself; without a loadable base, a plain line. */
+static void print_tagline(FILE *out, const char *knowledge)
+{
+    core_kb *kb = NULL;
+    if (knowledge && core_kb_load(knowledge, &kb, NULL) == BASE_OK)
+        fprintf(out, "careerbot: %s.\n", kb->texts.tagline);
+    else
+        fprintf(out, "careerbot: a chat bot that answers from a career knowledge base.\n");
+    core_kb_free(kb);
+}
+
 static void usage(FILE *out)
 {
     app_knowledge_origin origin = APP_KNOWLEDGE_CWD;
     char *knowledge = app_paths_default_knowledge(&origin);
+    fprintf(out, "Usage: careerbot [OPTIONS]\n");
+    print_tagline(out, knowledge);
     fprintf(out,
-            "Usage: careerbot [OPTIONS]\n"
-            "A chat bot that answers questions about becoming an insurance (medical) coder.\n"
             "\n"
             "  --console            chat in the terminal (the default without network sections)\n"
             "  --ask QUESTION       answer one question and exit\n"
-            "  --format text|json   reply format; json prints {\"matched\",\"topic\",\"score\",\"reply\"}\n"
+            "  --format text|json   reply format; json prints {\"matched\",\"kind\",\"topic\",\"score\",\"listen\",\"reply\"}\n"
             "                       (one object per input line in the console)\n"
             "  --config FILE        read settings and networks from an INI file\n"
             "  --knowledge DIR      knowledge directory; without it, [bot] knowledge in the config,\n"

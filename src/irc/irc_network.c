@@ -340,7 +340,7 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_b
         .alt_nicks = (const char *const *)n->cfg.alt_nicks,
         .n_alt_nicks = n->cfg.n_alt_nicks,
         .username = n->cfg.username,
-        .realname = n->cfg.realname ? n->cfg.realname : "careerbot: advice on becoming a medical coder",
+        .realname = n->cfg.realname ? n->cfg.realname : core_bot_kb(bot)->texts.tagline,
         .password = n->cfg.password,
         .sasl_user = n->cfg.sasl_user,
         .sasl_password = n->cfg.sasl_password,
