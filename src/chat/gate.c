@@ -26,6 +26,20 @@ struct chat_gate {
     size_t dropped;             /* answers the transport could not queue, in the current run */
 };
 
+/* Copies n strings into *out (counted in *n as they are copied, so a
+ * failure half-way still frees right). Returns 1, or 0 when out of memory. */
+static int copy_list(char ***out, size_t *n, const char *const *items, size_t count)
+{
+    if (count == 0)
+        return 1;
+    if (!(*out = calloc(count, sizeof **out)))
+        return 0;
+    for (size_t i = 0; i < count; i++, (*n)++)
+        if (!((*out)[i] = base_strdup(items[i])))
+            return 0;
+    return 1;
+}
+
 chat_gate *chat_gate_new(core_bot *bot, const chat_gate_config *c)
 {
     chat_gate *g = calloc(1, sizeof *g);
@@ -42,15 +56,7 @@ chat_gate *chat_gate_new(core_bot *bot, const chat_gate_config *c)
     g->notices = base_limits_new(PEOPLE_REMEMBERED, 1, 1.0 / BUSY_NOTICE_EVERY);
     base_bucket_init(&g->notice_bucket, BUSY_NOTICES_BURST, BUSY_NOTICES_BURST / BUSY_NOTICE_EVERY, 0);
     int ok = g->network && (!c->command_prefixes || g->prefixes) && g->people && g->rooms && g->notices;
-    if (ok && c->n_ignore) {
-        g->ignore = calloc(c->n_ignore, sizeof *g->ignore);
-        ok = g->ignore != NULL;
-        for (size_t i = 0; ok && i < c->n_ignore; i++) {
-            g->ignore[i] = base_strdup(c->ignore[i]);
-            ok = g->ignore[i] != NULL;
-            g->n_ignore++;
-        }
-    }
+    ok = ok && copy_list(&g->ignore, &g->n_ignore, c->ignore, c->n_ignore);
     if (!ok) {
         chat_gate_free(g);
         return NULL;
@@ -250,6 +256,12 @@ int chat_gate_decide(chat_gate *g, const chat_message *message, chat_decision *o
             core_reply_clear(&reply);
             return silent(out, held);
         }
+    }
+    /* "!seen bob" in a channel is for another bot: a command this bot does
+     * not know is left alone there, unless the room wants to hear so. */
+    if (out->via == CHAT_VIA_COMMAND && reply.kind == CORE_REPLY_DECLINE && !m->direct && !m->unknown_commands) {
+        core_reply_clear(&reply);
+        return silent(out, "not a command of mine");
     }
     if (!reply.text || !reply.text[0]) {
         core_reply_clear(&reply);

@@ -52,6 +52,8 @@ typedef struct chat_message {
     int mentioned;            /* the protocol says the bot was mentioned (Matrix m.mentions, a pill) */
     int from_bot;             /* the sender is a bot (IRCv3 bot tag): bots never answer bots */
     int listen;               /* the room answers confident unaddressed questions */
+    int unknown_commands;     /* the room wants an answer to unknown commands too; elsewhere in a group
+                                 "!seen bob" is left alone, being probably for another bot */
     const char *const *names; /* what people call the bot at the start of a line: nick, user id,
                                  localpart, display name (NULL entries are skipped) */
     size_t n_names;

@@ -125,6 +125,8 @@ static const conf_key irc_keys[] = {
      "channels to join, each \"#name\" or \"#name key\""},
     {"listen", &conf_list, NULL, 0, 0, check_channel, L(listen), 0,
      "channels where confident unaddressed questions are answered"},
+    {"answer_unknown_commands", &conf_list, NULL, 0, 0, check_channel, L(answer_unknown_commands), 0,
+     "channels where an unknown !command gets a reply (elsewhere it is left to other bots)"},
     {"listen_min_score", &conf_number, "1.5", 0, 100, NULL, F(listen_min_score), 0,
      "the score an unaddressed question needs to be answered"},
     {"ignore", &conf_list, NULL, 0, 0, conf_check_word, L(ignore), 0, "nicks never answered (other bots)"},

@@ -25,6 +25,8 @@ typedef struct irc_network_config {
     size_t n_channels;
     char **listen;            /* channels where confident unaddressed questions are answered */
     size_t n_listen;
+    char **answer_unknown_commands; /* channels where unknown commands get a reply */
+    size_t n_answer_unknown_commands;
     double listen_min_score;
     char **ignore;            /* nicks never answered (other bots) */
     size_t n_ignore;

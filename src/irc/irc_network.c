@@ -202,6 +202,8 @@ static void on_privmsg(void *ctx, const irc_privmsg *pm)
         .direct = pm->direct,
         .from_bot = pm->from_bot,
         .listen = !pm->direct && in_list(n, n->cfg.listen, n->cfg.n_listen, pm->target),
+        .unknown_commands = !pm->direct && in_list(n, n->cfg.answer_unknown_commands,
+                                                   n->cfg.n_answer_unknown_commands, pm->target),
         .names = names,
         .n_names = 1,
         .queue_used = n->queued,

@@ -206,6 +206,20 @@ static void test_commands(void **state)
     expect_answer(f, &m, CHAT_VIA_COMMAND, "Learn");
 }
 
+static void test_unknown_commands_in_groups(void **state)
+{
+    fixture *f = *state;
+    chat_message m = group("!seen bob"); /* another bot's command */
+    expect_silent(f, &m, "not a command of mine");
+    assert_int_equal(decide(f, &m)->via, CHAT_VIA_COMMAND);
+    m.unknown_commands = 1; /* a channel that wants to hear */
+    expect_answer(f, &m, CHAT_VIA_COMMAND, "don't know the command");
+    m = direct("!seen bob");
+    expect_answer(f, &m, CHAT_VIA_DIRECT, "don't know the command");
+    m = group("careerbot: !seen bob"); /* addressed by name, still a command */
+    expect_silent(f, &m, "not a command of mine");
+}
+
 static void test_mentions(void **state)
 {
     fixture *f = *state;
@@ -482,6 +496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_needs_addressing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_matrix_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_commands_in_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mentions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bots_and_ignored_senders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_rooms_answer_only_confident_questions, setup, teardown),
