@@ -41,6 +41,8 @@ typedef struct core_reply {
     int matched;         /* 1 only for CORE_REPLY_ANSWER */
     const char *topic;   /* id of the topic answered (owned by the bot's kb), or NULL */
     double score;
+    int fallback;        /* answered by a search of the topics' texts, not by a keyword rule */
+    int asks;            /* the message was shaped as a question ("what...", "can...", "...?") */
     char *text;          /* the reply, lines separated by '\n'; owned by the caller */
 } core_reply;
 

@@ -121,7 +121,10 @@ size_t chat_gate_recovered(chat_gate *g)
 
 int chat_gate_listen_answers(const core_reply *reply, double min_score)
 {
-    return reply->kind == CORE_REPLY_ANSWER && reply->matched && reply->topic && reply->score >= min_score;
+    /* Only a question, answered by a keyword rule with clear confidence:
+     * "my boss says the salary here is bad" shares words but asks nothing. */
+    return reply->kind == CORE_REPLY_ANSWER && reply->matched && reply->topic && reply->asks && !reply->fallback &&
+           reply->score >= min_score;
 }
 
 static int ignored(const chat_gate *g, const char *sender)

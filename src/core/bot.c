@@ -200,21 +200,33 @@ static int small_talk(core_bot *bot, const core_turn *t, core_match *m, core_rep
     return 0;
 }
 
+static int answer_matched(core_bot *bot, const core_turn *t, core_match *m, core_reply *out);
+
 static int answer_question(core_bot *bot, const core_turn *t, const char *text, size_t len, core_reply *out)
 {
     core_match m;
-    int rc;
     core_matcher_match(bot->matcher, text, len, &m);
-    if (small_talk(bot, t, &m, out, &rc) || core_followup_clarify(bot->matcher, t, &m, out, &rc) ||
-        core_followup(bot->matcher, t, &m, out, &rc))
+    int rc = answer_matched(bot, t, &m, out);
+    out->asks = m.question;
+    return rc;
+}
+
+static int answer_matched(core_bot *bot, const core_turn *t, core_match *mp, core_reply *out)
+{
+    int rc;
+    if (small_talk(bot, t, mp, out, &rc) || core_followup_clarify(bot->matcher, t, mp, out, &rc) ||
+        core_followup(bot->matcher, t, mp, out, &rc))
         return rc;
+    const core_match m = *mp;
     switch (m.kind) {
     case CORE_MATCH_TOPIC:
         if (core_followup_facet_of(bot->matcher, t, &m, m.topic, out, &rc))
             return rc;
         return core_answer_topic(t, m.topic, m.score, m.evidence, out);
     case CORE_MATCH_PASSAGE:
-        return core_answer_topic(t, m.topic, m.score, m.evidence, out);
+        rc = core_answer_topic(t, m.topic, m.score, m.evidence, out);
+        out->fallback = 1;
+        return rc;
     case CORE_MATCH_TWO:
         return core_answer_two(t, m.topic, m.second, m.score, m.evidence, out);
     case CORE_MATCH_CLARIFY:
