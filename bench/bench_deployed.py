@@ -17,7 +17,6 @@ the bot's peak resident memory (VmHWM) read from /proc before it exits.
 Everything runs on loopback and is stopped at the end."""
 import os
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
@@ -29,7 +28,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
-from bench_irc import Client, free_port, irc_section, peak_rss_kb, start_ngircd, wait_registered  # noqa: E402
+from bench_irc import (Client, free_port, irc_section, peak_rss_kb, start_ngircd, stop_process,  # noqa: E402
+                       wait_registered)
 from fake_homeserver import FakeHomeserver  # noqa: E402
 from ircharness import make_certs  # noqa: E402
 
@@ -124,13 +124,8 @@ def main(argv):
     finally:
         # A long-poll cut short by the bot's exit is no error worth a traceback.
         hs.httpd.handle_error = lambda request, client_address: None
-        for p in (botp, server):
-            if p and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop_process(botp)
+        stop_process(server)
         if log:
             log.close()
         hs.stop()

@@ -101,6 +101,16 @@ def wait_registered(c, timeout=15):
         pass
 
 
+def stop_process(p):
+    """SIGTERM, then SIGKILL after 5 s; None or an ended process is fine."""
+    if p and p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def peak_rss_kb(pid):
     """VmHWM of a running process, in kB."""
     with open("/proc/%d/status" % pid) as f:
@@ -165,13 +175,8 @@ def main(argv):
               % (got // max(per, 1), m, elapsed, got / max(per, 1) / elapsed))
         print("bot peak RSS: %s kB" % hwm)
     finally:
-        for p in (botp, server):
-            if p and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop_process(botp)
+        stop_process(server)
         subprocess.run(["rm", "-rf", tmp])
     return 0
 
