@@ -20,6 +20,7 @@ import tempfile
 import time
 
 QUESTION = "how much do medical coders make?"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def free_port():
@@ -64,6 +65,58 @@ class Client:
         raise RuntimeError("timed out waiting for the server")
 
 
+def start_ngircd(folder, port):
+    """ngircd on 127.0.0.1:port, penalties off, its files in folder."""
+    conf = os.path.join(folder, "ngircd.conf")
+    with open(conf, "w") as f:
+        f.write("[Global]\nName = bench.local\nInfo = bench\nListen = 127.0.0.1\nPorts = %d\n"
+                "PidFile = %s/ngircd.pid\nServerUID = %d\nServerGID = %d\n"
+                "[Limits]\nMaxConnectionsIP = 0\nMaxPenaltyTime = 0\nMaxNickLength = 30\n"
+                "[Options]\nPAM = no\nIdent = no\nDNS = no\n" % (port, folder, os.getuid(), os.getgid()))
+    server = subprocess.Popen(["/usr/sbin/ngircd", "-n", "-f", conf],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return server
+
+
+def irc_section(port):
+    """The bot's [irc.bench] section for that server: flood control off."""
+    return ("[irc.bench]\nhost = 127.0.0.1\nport = %d\ntls = no\nflood_control = no\nqueue_max = 100000\n"
+            % port)
+
+
+def wait_registered(c, timeout=15):
+    """Until the bot answers a direct message from c; then the rest of the
+    answers to the probes sent while it was starting are read and dropped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        c.send("PRIVMSG careerbot :%s" % QUESTION)
+        try:
+            c.wait(lambda l: "PRIVMSG bench" in l, 1)
+            break
+        except RuntimeError:
+            if time.monotonic() > deadline:
+                raise
+    for _ in c.lines(time.monotonic() + 1.0):
+        pass
+
+
+def stop_process(p):
+    """SIGTERM, then SIGKILL after 5 s; None or an ended process is fine."""
+    if p and p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def peak_rss_kb(pid):
+    """VmHWM of a running process, in kB."""
+    with open("/proc/%d/status" % pid) as f:
+        return int(next(l.split()[1] for l in f if l.startswith("VmHWM")))
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -71,37 +124,17 @@ def main(argv):
     bot = os.path.abspath(argv[1])
     n = int(argv[argv.index("--questions") + 1]) if "--questions" in argv else 2000
     m = int(argv[argv.index("--pipelined") + 1]) if "--pipelined" in argv else 10000
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     tmp = tempfile.mkdtemp(prefix="careerbot-bench-")
     port = free_port()
-    with open(os.path.join(tmp, "ngircd.conf"), "w") as f:
-        f.write("[Global]\nName = bench.local\nInfo = bench\nListen = 127.0.0.1\nPorts = %d\n"
-                "PidFile = %s/ngircd.pid\nServerUID = %d\nServerGID = %d\n"
-                "[Limits]\nMaxConnectionsIP = 0\nMaxPenaltyTime = 0\nMaxNickLength = 30\n"
-                "[Options]\nPAM = no\nIdent = no\nDNS = no\n" % (port, tmp, os.getuid(), os.getgid()))
     with open(os.path.join(tmp, "bot.ini"), "w") as f:
-        f.write("[bot]\nnick = careerbot\nknowledge = %s/knowledge\n[irc.bench]\nhost = 127.0.0.1\n"
-                "port = %d\ntls = no\nflood_control = no\nqueue_max = 100000\n" % (root, port))
-    server = subprocess.Popen(["/usr/sbin/ngircd", "-n", "-f", os.path.join(tmp, "ngircd.conf")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        f.write("[bot]\nnick = careerbot\nknowledge = %s/knowledge\n%s" % (ROOT, irc_section(port)))
+    server = start_ngircd(tmp, port)
     botp = None
     try:
-        time.sleep(0.5)
         botp = subprocess.Popen([bot, "--config", os.path.join(tmp, "bot.ini")],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         c = Client(port, "bench")
-        # Wait until the bot is registered: it answers a direct message.
-        deadline = time.monotonic() + 15
-        while True:
-            c.send("PRIVMSG careerbot :%s" % QUESTION)
-            try:
-                c.wait(lambda l: "PRIVMSG bench" in l, 1)
-                break
-            except RuntimeError:
-                if time.monotonic() > deadline:
-                    raise
-        for _ in c.lines(time.monotonic() + 1.0):
-            pass  # the rest of the answers to the probes sent while the bot was starting
+        wait_registered(c)
         # How many lines one reply has.
         c.send("PRIVMSG careerbot :%s" % QUESTION)
         per = 0
@@ -135,21 +168,15 @@ def main(argv):
                 if got % per == 0 and sent - got // per < window // 2:
                     break
         elapsed = time.perf_counter() - t0
-        with open("/proc/%d/status" % botp.pid) as f:
-            hwm = next(l.split()[1] for l in f if l.startswith("VmHWM"))
+        hwm = peak_rss_kb(botp.pid)
         print("latency over %d questions (%d reply lines each): p50 %.3f ms, p99 %.3f ms"
               % (n, per, lat[len(lat) // 2], lat[int(len(lat) * 0.99)]))
         print("throughput: %d of %d replies in %.2f s = %.0f replies/s"
               % (got // max(per, 1), m, elapsed, got / max(per, 1) / elapsed))
         print("bot peak RSS: %s kB" % hwm)
     finally:
-        for p in (botp, server):
-            if p and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop_process(botp)
+        stop_process(server)
         subprocess.run(["rm", "-rf", tmp])
     return 0
 

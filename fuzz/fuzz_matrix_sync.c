@@ -1,7 +1,8 @@
-/* Arbitrary bytes as a /sync response: parsed into plain structs, then every
- * message goes through the answer policy and, as if it were a reply, through
- * the formatter (HTML, UTF-8 cleaning, JSON). Nothing may crash, leak or
- * produce invalid JSON. */
+/* Arbitrary bytes as a /sync response: parsed into plain structs, then
+ * decided as a batch (the reply gate, the formatter, the queue), first as
+ * the account's first sync and then live. Nothing may crash or leak, every
+ * send must be JSON the homeserver takes, with a transaction id of the
+ * allowed characters, and every log line must be text. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,8 +10,9 @@
 #include <string.h>
 
 #include "careerbot/bot.h"
+#include "chat/gate.h"
+#include "matrix/matrix_batch.h"
 #include "matrix/matrix_format.h"
-#include "matrix/matrix_policy.h"
 #include "matrix/matrix_sync.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,6 +39,20 @@ static void check_json(const char *text)
     json_decref(v);
 }
 
+static void check_actions(const matrix_batch_actions *a)
+{
+    for (size_t i = 0; i < a->n_sends; i++) {
+        const matrix_batch_send *s = &a->sends[i];
+        if (!s->room_id || strspn(s->txn_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") !=
+                               strlen(s->txn_id))
+            abort();
+        check_json(s->content);
+    }
+    for (size_t i = 0; i < a->n_logs; i++)
+        if (!a->logs[i].text)
+            abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!bot)
@@ -47,23 +63,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (!s.next_batch || !*s.next_batch)
         abort();
-    const matrix_identity me = {ME, "Career Bot"};
     for (size_t i = 0; i < s.n_messages; i++) {
         const matrix_message *m = &s.messages[i];
         if (!m->room_id || !m->event_id || !m->sender)
             abort();
-        if (matrix_ignore_reason(m, ME, 1) != NULL)
-            continue;
-        matrix_addressing a;
-        matrix_address(m, &me, (int)(i & 1), (int)(i & 2), bot, "!", &a);
-        if (a.text < m->body || a.text + a.len > m->body + strlen(m->body))
-            abort(); /* the question is a slice of the body */
-        char *content = matrix_reply_content(m->body, m->event_id, m->sender, m->thread_root);
-        check_json(content);
-        free(content);
-        char txn[MATRIX_TXN_MAX];
-        matrix_txn_id(txn, 'r', m->room_id, m->event_id);
     }
+    chat_gate_config gc = {.network = "fuzz", .command_prefixes = "!", .listen_min_score = 1.5, .limits = 1,
+                           .user_burst = 3, .user_rate = 1, .room_burst = 5, .room_rate = 1,
+                           .casemap = CHAT_CASE_ASCII};
+    chat_gate *gate = chat_gate_new(bot, &gc);
+    char *const inviters[] = {"example.org"};
+    matrix_state state = {0};
+    matrix_strset listen = {0};
+    /* Some rooms of the batch are direct, some listen, so every path is taken. */
+    for (size_t i = 0; i < s.n_joined_rooms; i++)
+        matrix_strset_add(i & 1 ? &state.direct_invites : &listen, s.joined_rooms[i]);
+    matrix_batch_account account = {ME, "Career Bot", inviters, 1, &listen, &state, 8,
+                                    "This room is encrypted.", gate, 0, 0};
+    for (int live = 0; gate && live < 2; live++) {
+        account.live = live;
+        matrix_batch_actions a;
+        matrix_batch_decide(&account, &s, &a);
+        check_actions(&a);
+        matrix_batch_actions_free(&a);
+    }
+    matrix_strset_free(&listen);
+    matrix_state_free(&state);
+    chat_gate_free(gate);
     matrix_sync_free(&s);
     return 0;
 }

@@ -1,171 +1,268 @@
 /* One sync batch: remember direct chats and encrypted rooms, join the rooms
  * allowed inviters ask for, and answer the messages meant for the bot.
- * Replies go to the outbox; next_batch moves on in the same state write, so
- * a batch is never answered twice and never lost (see matrix_state.h). */
-#include "matrix/matrix_internal.h"
+ *
+ * The account's state is only read. What this batch learns goes into the
+ * actions, and every later step of the same batch sees it there as well:
+ * a room that an invite marks as direct is direct for the messages after
+ * it, and a reply queued earlier in the batch counts against the queue and
+ * is not queued twice. */
+#include "matrix/matrix_batch.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
-#include "matrix/matrix_format.h"
+#include "base/str.h"
+#include "matrix/matrix_config.h"
 #include "matrix/matrix_policy.h"
-#include "chat/gate.h"
 
-static const char encrypted_notice[] =
-    "I can't read messages in this room: it is end-to-end encrypted, and I don't support encryption. "
-    "To ask me about becoming a medical coder, invite me to a room without encryption, or start a direct "
-    "chat with encryption turned off. (The operator can also run me behind an E2EE proxy such as Pantalaimon.)";
+typedef struct batch {
+    const matrix_batch_account *acct;
+    const matrix_sync *sync;
+    matrix_batch_actions *out;
+} batch;
 
-static int is_direct(const matrix_network *n, const char *room_id)
+static void add_log(batch *b, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void add_log(batch *b, int level, const char *fmt, ...)
 {
-    return matrix_strset_has(&n->state.direct_invites, room_id) ||
-           matrix_strset_has(&n->state.direct_account, room_id);
+    matrix_batch_actions *out = b->out;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    matrix_batch_log *grown = n >= 0 ? realloc(out->logs, (out->n_logs + 1) * sizeof *grown) : NULL;
+    char *text = grown ? malloc((size_t)n + 1) : NULL;
+    if (grown)
+        out->logs = grown;
+    if (!text) {
+        out->oom = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    out->logs[out->n_logs++] = (matrix_batch_log){level, text};
 }
 
-/* Queues a send; logs when the outbox is full. Returns 1 when queued. */
-static int queue(matrix_network *n, const char *room_id, char kind, const char *event_id, const char *content)
+static void add_room(batch *b, matrix_strset *set, const char *room)
 {
-    char txn[MATRIX_TXN_MAX];
-    matrix_txn_id(txn, kind, room_id, event_id);
-    if (matrix_outbox_find(&n->state.outbox, txn))
-        return 0; /* this batch came again after a restart: already queued */
-    if (n->state.outbox.n >= n->cfg.queue_max) {
-        if (chat_gate_dropped(n->gate))
-            base_log(BASE_LOG_WARN, n->who, "send queue full (%zu replies): not answering until it drains",
-                     n->cfg.queue_max);
+    if (matrix_strset_add(set, room) < 0)
+        b->out->oom = 1;
+}
+
+/* ---- what the account knows, with what this batch has learnt ------------------- */
+
+static int is_direct(const batch *b, const char *room)
+{
+    const matrix_state *st = b->acct->state;
+    const matrix_strset *account = b->out->replace_direct_account ? &b->out->direct_account : &st->direct_account;
+    return matrix_strset_has(&st->direct_invites, room) || matrix_strset_has(&b->out->direct, room) ||
+           matrix_strset_has(account, room);
+}
+
+static int known_encrypted(const batch *b, const char *room)
+{
+    return matrix_strset_has(&b->acct->state->encrypted, room) || matrix_strset_has(&b->out->encrypted, room);
+}
+
+static int already_queued(const batch *b, const char *txn)
+{
+    const matrix_outbox *o = &b->acct->state->outbox;
+    for (size_t i = 0; i < o->n; i++)
+        if (strcmp(o->items[i].txn_id, txn) == 0)
+            return 1;
+    for (size_t i = 0; i < b->out->n_sends; i++)
+        if (strcmp(b->out->sends[i].txn_id, txn) == 0)
+            return 1;
+    return 0;
+}
+
+static size_t queue_used(const batch *b)
+{
+    return b->acct->state->outbox.n + b->out->n_sends;
+}
+
+/* Queues a send, taking content (freed here when not queued). Returns 1
+ * when queued; 0 when already queued, the queue is full, or on OOM. */
+static int queue(batch *b, const char *room_id, char kind, const char *event_id, char *content)
+{
+    matrix_batch_actions *out = b->out;
+    matrix_batch_send send = {.kind = kind, .content = content};
+    matrix_txn_id(send.txn_id, kind, room_id, event_id);
+    if (already_queued(b, send.txn_id)) {
+        free(content); /* this batch came again after a restart: already queued */
         return 0;
     }
-    size_t dropped = chat_gate_recovered(n->gate);
+    if (queue_used(b) >= b->acct->queue_max) {
+        if (chat_gate_dropped(b->acct->gate))
+            add_log(b, BASE_LOG_WARN, "send queue full (%zu replies): not answering until it drains",
+                    b->acct->queue_max);
+        free(content);
+        return 0;
+    }
+    size_t dropped = chat_gate_recovered(b->acct->gate);
     if (dropped)
-        base_log(BASE_LOG_WARN, n->who, "send queue draining again; %zu answers were dropped", dropped);
-    if (mx_queue_send(n, room_id, txn, content) < 0) {
-        base_log(BASE_LOG_ERROR, n->who, "out of memory queueing a reply to %s", room_id);
+        add_log(b, BASE_LOG_WARN, "send queue draining again; %zu answers were dropped", dropped);
+    matrix_batch_send *grown = realloc(out->sends, (out->n_sends + 1) * sizeof *grown);
+    if (grown)
+        out->sends = grown;
+    if (!grown || !(send.room_id = base_strdup(room_id))) {
+        out->oom = 1;
+        add_log(b, BASE_LOG_ERROR, "out of memory queueing a reply to %s", room_id);
+        free(content);
         return 0;
     }
+    out->sends[out->n_sends++] = send;
     return 1;
 }
 
-static void remember_direct(matrix_network *n, const matrix_sync *s)
+/* ---- the parts of a batch -------------------------------------------------------- */
+
+static void remember_direct(batch *b)
 {
+    const matrix_sync *s = b->sync;
     if (!s->has_direct)
         return;
     /* m.direct comes whole: the latest one replaces what we had. */
-    matrix_strset_free(&n->state.direct_account);
+    matrix_strset_free(&b->out->direct_account);
+    b->out->replace_direct_account = 1;
     for (size_t i = 0; i < s->n_direct_rooms; i++)
-        matrix_strset_add(&n->state.direct_account, s->direct_rooms[i]);
+        add_room(b, &b->out->direct_account, s->direct_rooms[i]);
 }
 
-static void handle_invites(matrix_network *n, const matrix_sync *s)
+static void handle_invites(batch *b)
 {
-    for (size_t i = 0; i < s->n_invites; i++) {
-        const matrix_invite *inv = &s->invites[i];
-        if (!matrix_inviter_allowed(n->cfg.allowed_inviters, n->cfg.n_allowed_inviters, inv->inviter)) {
-            base_log(BASE_LOG_INFO, n->who, "ignoring the invite to %s from %s: not in allowed_inviters", inv->room_id,
-                   inv->inviter);
+    const matrix_batch_account *a = b->acct;
+    for (size_t i = 0; i < b->sync->n_invites; i++) {
+        const matrix_invite *inv = &b->sync->invites[i];
+        if (!matrix_inviter_allowed(a->allowed_inviters, a->n_allowed_inviters, inv->inviter)) {
+            add_log(b, BASE_LOG_INFO, "ignoring the invite to %s from %s: not in allowed_inviters", inv->room_id,
+                    inv->inviter);
             continue;
         }
         if (inv->is_direct)
-            matrix_strset_add(&n->state.direct_invites, inv->room_id);
-        if (inv->encrypted)
-            matrix_strset_add(&n->state.encrypted, inv->room_id);
-        base_log(BASE_LOG_INFO, n->who, "%s invites me to %s%s; joining", inv->inviter, inv->room_id,
-               inv->is_direct ? " (direct chat)" : "");
-        mx_add_task(n, MX_TASK_JOIN, inv->room_id);
+            add_room(b, &b->out->direct, inv->room_id);
+        if (inv->encrypted && !known_encrypted(b, inv->room_id))
+            add_room(b, &b->out->encrypted, inv->room_id);
+        add_log(b, BASE_LOG_INFO, "%s invites me to %s%s; joining", inv->inviter, inv->room_id,
+                inv->is_direct ? " (direct chat)" : "");
+        add_room(b, &b->out->joins, inv->room_id);
     }
 }
 
-static void handle_encryption(matrix_network *n, const matrix_sync *s, int live)
+static void handle_encryption(batch *b)
 {
-    for (size_t i = 0; i < s->n_encrypted_rooms; i++) {
-        const char *room = s->encrypted_rooms[i];
-        if (matrix_strset_add(&n->state.encrypted, room) > 0)
-            base_log(BASE_LOG_INFO, n->who, "%s is encrypted: I cannot read it", room);
+    const matrix_batch_account *a = b->acct;
+    for (size_t i = 0; i < b->sync->n_encrypted_rooms; i++) {
+        const char *room = b->sync->encrypted_rooms[i];
+        if (!known_encrypted(b, room)) {
+            add_room(b, &b->out->encrypted, room);
+            add_log(b, BASE_LOG_INFO, "%s is encrypted: I cannot read it", room);
+        }
         /* Said once per room, ever (told_encrypted is saved), and only in a
          * live batch: the first sync answers nothing. */
-        if (!live || matrix_strset_has(&n->state.told_encrypted, room))
+        if (!a->live || !a->encrypted_notice || matrix_strset_has(&a->state->told_encrypted, room))
             continue;
-        char *content = matrix_notice_content(encrypted_notice);
-        if (content && queue(n, room, 'e', NULL, content))
-            matrix_strset_add(&n->state.told_encrypted, room);
-        free(content);
+        char *content = matrix_notice_content(a->encrypted_notice);
+        if (!content)
+            b->out->oom = 1;
+        else
+            queue(b, room, 'e', NULL, content);
     }
 }
 
 /* The gate decides; this only turns the event into facts and the decision
  * into an m.notice in the room. */
-static void answer(matrix_network *n, const matrix_message *m)
+static void answer(batch *b, const matrix_message *m)
 {
-    const char *ignored = matrix_ignore_reason(m, n->cfg.user_id, 1);
+    const matrix_batch_account *a = b->acct;
+    const char *ignored = matrix_ignore_reason(m, a->user_id, 1);
     if (ignored) {
-        base_log(BASE_LOG_DEBUG, n->who, "skipping %s in %s: %s", m->event_id, m->room_id, ignored);
+        add_log(b, BASE_LOG_DEBUG, "skipping %s in %s: %s", m->event_id, m->room_id, ignored);
         return;
     }
-    int direct = is_direct(n, m->room_id);
+    int direct = is_direct(b, m->room_id);
     size_t len;
     const char *text = matrix_strip_reply_fallback(m->body, strlen(m->body), &len);
     char local[256];
-    const char *names[] = {n->cfg.user_id, n->display_name, matrix_localpart(n->cfg.user_id, local, sizeof local)};
+    const char *names[] = {a->user_id, a->display_name, matrix_localpart(a->user_id, local, sizeof local)};
     chat_message cm = {
         .room = m->room_id,
         .sender = m->sender,
         .text = text,
         .len = len,
         .direct = direct,
-        .mentioned = matrix_mentions_user(m, n->cfg.user_id),
-        .listen = matrix_strset_has(&n->listen_rooms, m->room_id),
+        .mentioned = matrix_mentions_user(m, a->user_id),
+        .listen = a->listen && matrix_strset_has(a->listen, m->room_id),
         .names = names,
         .n_names = 3,
-        .queue_used = n->state.outbox.n,
-        .queue_max = n->cfg.queue_max,
-        .now = mx_now(n),
+        .queue_used = queue_used(b),
+        .queue_max = a->queue_max,
+        .now = a->now,
     };
     chat_decision d;
-    if (chat_gate_decide(n->gate, &cm, &d) != BASE_OK)
-        base_log(BASE_LOG_ERROR, n->who, "out of memory answering %s", m->sender);
+    if (chat_gate_decide(a->gate, &cm, &d) != BASE_OK) {
+        b->out->oom = 1;
+        add_log(b, BASE_LOG_ERROR, "out of memory answering %s", m->sender);
+    }
     if (d.action == CHAT_ANSWER) {
         /* In a group room the answer quotes the question and pings the
          * asker; a direct chat needs neither. */
         char *content = matrix_reply_content(d.text, direct ? NULL : m->event_id, direct ? NULL : m->sender,
                                              m->thread_root);
-        if (!content)
-            base_log(BASE_LOG_ERROR, n->who, "out of memory formatting a reply");
-        else if (queue(n, m->room_id, 'r', m->event_id, content))
-            base_log(BASE_LOG_INFO, n->who, "answering %s in %s (%s%s%s)", m->sender, m->room_id, d.why,
-                     d.topic ? ": " : "", d.topic ? d.topic : "");
-        free(content);
+        if (!content) {
+            b->out->oom = 1;
+            add_log(b, BASE_LOG_ERROR, "out of memory formatting a reply");
+        } else if (queue(b, m->room_id, 'r', m->event_id, content)) {
+            add_log(b, BASE_LOG_INFO, "answering %s in %s (%s%s%s)", m->sender, m->room_id, d.why,
+                    d.topic ? ": " : "", d.topic ? d.topic : "");
+        }
     } else if (d.via != CHAT_VIA_NONE && d.via != CHAT_VIA_LISTEN) {
-        base_log(BASE_LOG_INFO, n->who, "not answering %s in %s: %s", m->sender, m->room_id, d.why);
-        char *content = d.action == CHAT_BUSY ? matrix_notice_content(d.text) : NULL;
-        if (content)
-            queue(n, m->room_id, 'b', m->event_id, content);
-        free(content);
+        add_log(b, BASE_LOG_INFO, "not answering %s in %s: %s", m->sender, m->room_id, d.why);
+        if (d.action == CHAT_BUSY) {
+            char *content = matrix_notice_content(d.text);
+            if (!content)
+                b->out->oom = 1;
+            else
+                queue(b, m->room_id, 'b', m->event_id, content);
+        }
     }
     chat_decision_clear(&d);
 }
 
-void mx_handle_batch(matrix_network *n, const matrix_sync *s, int live)
+int matrix_batch_decide(const matrix_batch_account *account, const matrix_sync *s, matrix_batch_actions *out)
 {
-    remember_direct(n, s);
-    handle_invites(n, s);
-    handle_encryption(n, s, live);
-    for (size_t i = 0; live && i < s->n_limited_rooms; i++)
-        base_log(BASE_LOG_WARN, n->who, "%s: more messages arrived than one sync returns; the older ones are not "
-               "answered", s->limited_rooms[i]);
+    memset(out, 0, sizeof *out);
+    batch b = {account, s, out};
+    remember_direct(&b);
+    handle_invites(&b);
+    handle_encryption(&b);
+    for (size_t i = 0; account->live && i < s->n_limited_rooms; i++)
+        add_log(&b, BASE_LOG_WARN, "%s: more messages arrived than one sync returns; the older ones are not "
+                "answered", s->limited_rooms[i]);
     for (size_t i = 0; i < s->n_left_rooms; i++)
-        base_log(BASE_LOG_INFO, n->who, "left %s", s->left_rooms[i]);
-    for (size_t i = 0; live && i < s->n_messages; i++)
-        answer(n, &s->messages[i]);
-    char *next = strdup(s->next_batch);
-    if (!next) {
-        base_log(BASE_LOG_ERROR, n->who, "out of memory keeping the sync position");
-        return;
+        add_log(&b, BASE_LOG_INFO, "left %s", s->left_rooms[i]);
+    for (size_t i = 0; account->live && i < s->n_messages; i++)
+        answer(&b, &s->messages[i]);
+    return out->oom ? BASE_ERR : BASE_OK;
+}
+
+void matrix_batch_actions_free(matrix_batch_actions *a)
+{
+    matrix_strset_free(&a->joins);
+    matrix_strset_free(&a->direct);
+    matrix_strset_free(&a->direct_account);
+    matrix_strset_free(&a->encrypted);
+    for (size_t i = 0; i < a->n_sends; i++) {
+        free(a->sends[i].room_id);
+        free(a->sends[i].content);
     }
-    free(n->state.next_batch);
-    n->state.next_batch = next;
-    /* The replies and the new position go to disk together; sends start
-     * when that write is done (mx_pump from the write's completion). */
-    mx_save_state(n);
-    mx_pump(n);
+    free(a->sends);
+    for (size_t i = 0; i < a->n_logs; i++)
+        free(a->logs[i].text);
+    free(a->logs);
+    memset(a, 0, sizeof *a);
 }

@@ -1,12 +1,16 @@
 /* One Matrix account: the lifecycle. Start checks the token with
  * /account/whoami (or logs in with the password), creates the sync filter,
- * then long-polls /sync for ever; each batch goes to matrix_batch.c. A 401
- * anywhere leads back to a login when there is a password, or stops this
- * account (only) when there is none. Stop lets replies in flight finish,
- * tears down HTTP, and writes the state one last time. */
-#include "matrix/matrix_internal.h"
-
-#include "base/str.h"
+ * then long-polls /sync for ever; each batch is decided by matrix_batch.c and
+ * its actions applied here. A 401 anywhere (the client reports it) leads back
+ * to a login when there is a password, or stops this account (only) when
+ * there is none. Stop lets replies in flight finish, closes the client, and
+ * has the sender write the state one last time.
+ *
+ * Who owns what: the client (matrix_client.c) the HTTP client and the token;
+ * the sender (matrix_sender.c) the outbox, joins and lookups and the state
+ * file; this file the phases, the reply gate, the listen rooms and the
+ * profile. */
+#include "matrix/matrix_network.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -14,7 +18,12 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/str.h"
+#include "chat/gate.h"
 #include "matrix/matrix_api.h"
+#include "matrix/matrix_batch.h"
+#include "matrix/matrix_client.h"
+#include "matrix/matrix_sender.h"
 
 #define REQUEST_TIMEOUT 30.0   /* seconds, for everything but /sync */
 #define SYNC_MARGIN 30.0       /* a long-poll may take this much over its timeout */
@@ -22,69 +31,71 @@
 #define LIVE_TIMELINE 30       /* later ones: enough to cover a short absence */
 #define STOP_GRACE_MS 2000     /* replies in flight get this long to finish on stop */
 
+enum phase {
+    PHASE_IDLE,   /* not started */
+    PHASE_LOGIN,  /* POST /login */
+    PHASE_WHOAMI, /* GET /account/whoami */
+    PHASE_FILTER, /* POST /user/{userId}/filter */
+    PHASE_SYNC,   /* GET /sync, again and again */
+    PHASE_FAILED  /* stopped for good; waits for matrix_network_stop */
+};
+
+struct matrix_network {
+    uv_loop_t *loop;
+    matrix_network_config cfg;
+    char who[96];                 /* "matrix.NAME" for log lines */
+    core_bot *bot;                /* borrowed: its knowledge base's texts (the encryption notice) */
+    chat_gate *gate;              /* who gets an answer, within which limits */
+    matrix_client *client;        /* NULL once closed */
+    matrix_sender *sender;
+    char *display_name;           /* the account's display name, for "Name: question" */
+    char *filter_id;
+    matrix_strset listen_rooms;   /* room ids of cfg.listen, aliases once resolved */
+
+    int phase;
+    uint64_t phase_req;           /* the phase's request in flight, 0 none: answers to others are stale */
+    int attempt;                  /* failures in a row in this phase */
+    int sync_live;                /* the sync in flight had a since token: its messages are answered */
+    int profile_checked;          /* the display name was looked up in this run */
+
+    uv_timer_t phase_timer;       /* retries of the phase's request; the failure report */
+    uv_timer_t grace_timer;       /* how long stop waits for replies in flight */
+    int handles_ready;
+    int pending;                  /* closes that still point at us */
+    int stopping, freeing, client_closing, failed_reported;
+    void (*done_cb)(void *ctx);
+    void *done_ctx;
+    void (*failed_cb)(void *ctx);
+    void *failed_ctx;
+};
+
 static void run_phase(matrix_network *n);
 
-double mx_now(const matrix_network *n)
+static double now(const matrix_network *n)
 {
     return (double)uv_now(n->loop) / 1000.0;
 }
 
-double mx_jitter(void)
+static double jitter(void)
 {
     return (double)rand() / RAND_MAX;
 }
 
-char *mx_escape(const char *s)
+/* Starts a request of this account; 0 when it could not start (logged). */
+static uint64_t call(matrix_network *n, const char *method, const char *path, const char *body, double timeout,
+                     matrix_client_done_cb done)
 {
-    return net_http_escape(s);
-}
-
-/* ---- requests ---------------------------------------------------------------- */
-
-static void on_http_done(void *ctx, const net_http_response *resp)
-{
-    mx_request *rq = ctx;
-    matrix_network *n = rq->n;
-    if (!n->freeing && !n->http_closing) {
-        matrix_result r;
-        matrix_classify(resp->status, resp->body, resp->body_len, resp->retry_after, resp->error, &r);
-        rq->done(n, rq, &r, resp->body ? resp->body : "", resp->body ? resp->body_len : 0);
-    }
-    free(rq->data);
-    free(rq);
-}
-
-uint64_t mx_call(matrix_network *n, const char *method, const char *path, const char *body, double timeout,
-                 mx_done_fn done, const char *data)
-{
-    if (!n->http || n->http_closing)
+    if (!n->client || n->client_closing)
         return 0;
-    size_t url_len = strlen(n->cfg.homeserver) + strlen(path) + 32;
-    char *url = malloc(url_len);
-    mx_request *rq = calloc(1, sizeof *rq);
-    if (!url || !rq || (data && !(rq->data = base_strdup(data)))) {
-        free(url);
-        if (rq)
-            free(rq->data);
-        free(rq);
+    if (!path) {
         base_log(BASE_LOG_ERROR, n->who, "out of memory starting a request");
         return 0;
     }
-    snprintf(url, url_len, "%s/_matrix/client/v3%s", n->cfg.homeserver, path);
-    rq->n = n;
-    rq->done = done;
-    rq->seq = n->phase_seq;
-    rq->token_gen = n->token_gen;
-    net_http_request req = {method, url, n->token, body ? "application/json" : NULL, body, body ? strlen(body) : 0,
-                           timeout};
-    uint64_t id = net_http_send(n->http, &req, on_http_done, rq);
-    if (id == 0) {
-        /* The path is safe to log: ids only, never the token. */
-        base_log(BASE_LOG_ERROR, n->who, "could not start %s %s", method, path);
-        free(rq->data);
-        free(rq);
-    }
-    free(url);
+    base_error err = {0};
+    matrix_call c = {method, path, body, timeout, done, n, NULL};
+    uint64_t id = matrix_client_request(n->client, &c, &err);
+    if (id == 0)
+        base_log(BASE_LOG_ERROR, n->who, "%s", err.text);
     return id;
 }
 
@@ -99,18 +110,24 @@ static void on_failed_timer(uv_timer_t *t)
     }
 }
 
-void mx_fail(matrix_network *n, const char *why)
+/* Abandons the phase's request: its answer, when it comes, is stale. */
+static void abandon_phase_request(matrix_network *n)
 {
-    if (n->phase == MX_FAILED)
+    if (n->phase_req && n->client)
+        matrix_client_cancel(n->client, n->phase_req);
+    n->phase_req = 0;
+    uv_timer_stop(&n->phase_timer);
+}
+
+/* Stops the account for good with a log line that says why. */
+static void fail(matrix_network *n, const char *why)
+{
+    if (n->phase == PHASE_FAILED)
         return;
     base_log(BASE_LOG_ERROR, n->who, "%s; this Matrix account stops (other networks keep running)", why);
-    n->phase = MX_FAILED;
-    n->phase_seq++;
-    n->authorized = 0;
-    if (n->phase_req)
-        net_http_cancel(n->http, n->phase_req);
-    n->phase_req = 0;
-    uv_timer_stop(&n->pump_timer);
+    n->phase = PHASE_FAILED;
+    abandon_phase_request(n);
+    matrix_sender_set_authorized(n->sender, 0);
     /* Tell the runner from a fresh loop turn, not from inside a callback. */
     if (!n->stopping)
         uv_timer_start(&n->phase_timer, on_failed_timer, 0, 0);
@@ -133,32 +150,36 @@ static void enter(matrix_network *n, int phase)
 /* Waits before the next try of the phase's request. */
 static void retry_phase(matrix_network *n, const matrix_result *r, const char *what)
 {
-    double delay = matrix_retry_delay(r, n->attempt, mx_jitter());
+    double delay = matrix_retry_delay(r, n->attempt, jitter());
     n->attempt++;
     base_log(r->kind == MATRIX_RATE_LIMITED ? BASE_LOG_INFO : BASE_LOG_WARN, n->who, "%s: %s%s%s; retrying in %.1f s",
-           what, r->errcode, r->errcode[0] ? " " : "", r->error, delay);
+             what, r->errcode, r->errcode[0] ? " " : "", r->error, delay);
     uv_timer_start(&n->phase_timer, on_phase_timer, (uint64_t)(delay * 1000), 0);
 }
 
-/* A phase request's answer, unless it was abandoned meanwhile. */
-static int current(matrix_network *n, const mx_request *rq)
+/* The answer to the phase's request, unless it was abandoned meanwhile. */
+static int current(matrix_network *n, const matrix_response *resp)
 {
-    if (rq->seq != n->phase_seq || n->stopping || n->phase == MX_FAILED)
+    if (resp->id != n->phase_req || n->stopping || n->phase == PHASE_FAILED)
         return 0;
     n->phase_req = 0;
     return 1;
 }
 
-/* Common handling of errors; returns 1 when r was an error (handled). */
-static int phase_error(matrix_network *n, const mx_request *rq, const matrix_result *r, const char *what)
+/* Common handling of errors; returns 1 when the answer was an error (handled). */
+static int phase_error(matrix_network *n, const matrix_response *resp, const char *what)
 {
+    const matrix_result *r = &resp->result;
     if (r->kind == MATRIX_OK)
         return 0;
     if (r->kind == MATRIX_UNAUTHORIZED) {
-        if (mx_unauthorized(n, rq, r))
-            run_phase(n); /* sent with a token replaced since: again with the new one */
-    } else
+        /* A fresh 401 has already led to a login (on_unauthorized); one to a
+         * token replaced since goes again with the new one. */
+        if (resp->token_replaced)
+            run_phase(n);
+    } else {
         retry_phase(n, r, what);
+    }
     return 1;
 }
 
@@ -179,26 +200,39 @@ static void bad_response(matrix_network *n, const char *what)
     retry_phase(n, &r, what);
 }
 
+/* The homeserver named the device: keep it, so a password login reuses it. */
+static void remember_device(matrix_network *n, const char *device)
+{
+    matrix_state *st = matrix_sender_state(n->sender);
+    if (!device || (st->device_id && strcmp(device, st->device_id) == 0))
+        return;
+    free(st->device_id);
+    st->device_id = base_strdup(device);
+    matrix_sender_save(n->sender);
+}
+
 static void after_authorized(matrix_network *n);
 
-static void on_login(matrix_network *n, const mx_request *rq, const matrix_result *r, const char *body, size_t len)
+static void on_login(void *ctx, const matrix_response *resp)
 {
-    if (!current(n, rq))
+    matrix_network *n = ctx;
+    const matrix_result *r = &resp->result;
+    if (!current(n, resp))
         return;
     if (r->kind == MATRIX_FAILED) {
         char why[400];
         snprintf(why, sizeof why, "login as %s failed: %s %s (check the password)", n->cfg.user_id, r->errcode,
                  r->error);
-        mx_fail(n, why);
+        fail(n, why);
         return;
     }
     if (r->kind == MATRIX_UNAUTHORIZED) {
-        mx_fail(n, "login refused (M_UNKNOWN_TOKEN)");
+        fail(n, "login refused (M_UNKNOWN_TOKEN)");
         return;
     }
-    if (phase_error(n, rq, r, "login"))
+    if (phase_error(n, resp, "login"))
         return;
-    json_t *root = parse_object(body, len);
+    json_t *root = parse_object(resp->body, resp->len);
     const char *token = json_string_value(json_object_get(root, "access_token"));
     const char *device = json_string_value(json_object_get(root, "device_id"));
     const char *user = json_string_value(json_object_get(root, "user_id"));
@@ -211,52 +245,48 @@ static void on_login(matrix_network *n, const mx_request *rq, const matrix_resul
         char why[600];
         snprintf(why, sizeof why, "logged in as %.250s, but user_id is %.250s", user, n->cfg.user_id);
         json_decref(root);
-        mx_fail(n, why);
+        fail(n, why);
         return;
     }
-    base_secret_free(n->token);
-    n->token = base_strdup(token);
-    n->token_gen++;
-    if (device && (!n->state.device_id || strcmp(device, n->state.device_id) != 0)) {
-        free(n->state.device_id);
-        n->state.device_id = base_strdup(device);
-        mx_save_state(n);
-    }
+    int rc = matrix_client_set_token(n->client, token, NULL);
+    remember_device(n, device);
     json_decref(root);
-    if (!n->token) {
-        mx_fail(n, "out of memory");
+    if (rc != BASE_OK) {
+        fail(n, "out of memory");
         return;
     }
-    base_log(BASE_LOG_INFO, n->who, "logged in as %s (device %s)", n->cfg.user_id,
-           n->state.device_id ? n->state.device_id : "?");
+    const char *saved = matrix_sender_state(n->sender)->device_id;
+    base_log(BASE_LOG_INFO, n->who, "logged in as %s (device %s)", n->cfg.user_id, saved ? saved : "?");
     after_authorized(n);
 }
 
 static void start_login(matrix_network *n)
 {
-    const char *device = n->cfg.device_id ? n->cfg.device_id : n->state.device_id;
+    const char *device = n->cfg.device_id ? n->cfg.device_id : matrix_sender_state(n->sender)->device_id;
     char *body = matrix_login_body(n->cfg.user_id, n->cfg.password, device, "careerbot");
     if (!body) {
-        mx_fail(n, "cannot build the login request (is the password valid UTF-8?)");
+        fail(n, "cannot build the login request (is the password valid UTF-8?)");
         return;
     }
-    n->phase_req = mx_call(n, "POST", "/login", body, REQUEST_TIMEOUT, on_login, NULL);
-    base_secret_free(body);
+    n->phase_req = call(n, "POST", "/login", body, REQUEST_TIMEOUT, on_login);
+    base_secret_free(body); /* it holds the password */
 }
 
-static void on_whoami(matrix_network *n, const mx_request *rq, const matrix_result *r, const char *body, size_t len)
+static void on_whoami(void *ctx, const matrix_response *resp)
 {
-    if (!current(n, rq))
+    matrix_network *n = ctx;
+    const matrix_result *r = &resp->result;
+    if (!current(n, resp))
         return;
     if (r->kind == MATRIX_FAILED) {
         char why[400];
         snprintf(why, sizeof why, "the homeserver rejected the access token check: %s %s", r->errcode, r->error);
-        mx_fail(n, why);
+        fail(n, why);
         return;
     }
-    if (phase_error(n, rq, r, "whoami"))
+    if (phase_error(n, resp, "whoami"))
         return;
-    json_t *root = parse_object(body, len);
+    json_t *root = parse_object(resp->body, resp->len);
     const char *user = json_string_value(json_object_get(root, "user_id"));
     const char *device = json_string_value(json_object_get(root, "device_id"));
     if (!user) {
@@ -269,33 +299,31 @@ static void on_whoami(matrix_network *n, const mx_request *rq, const matrix_resu
         snprintf(why, sizeof why, "the access token belongs to %.250s, but user_id is %.250s", user,
                  n->cfg.user_id);
         json_decref(root);
-        mx_fail(n, why);
+        fail(n, why);
         return;
     }
-    if (device && (!n->state.device_id || strcmp(device, n->state.device_id) != 0)) {
-        free(n->state.device_id);
-        n->state.device_id = base_strdup(device);
-        mx_save_state(n);
-    }
+    remember_device(n, device);
     json_decref(root);
     base_log(BASE_LOG_INFO, n->who, "access token checked: %s", n->cfg.user_id);
     after_authorized(n);
 }
 
-static void on_filter(matrix_network *n, const mx_request *rq, const matrix_result *r, const char *body, size_t len)
+static void on_filter(void *ctx, const matrix_response *resp)
 {
-    if (!current(n, rq))
+    matrix_network *n = ctx;
+    const matrix_result *r = &resp->result;
+    if (!current(n, resp))
         return;
     if (r->kind == MATRIX_FAILED) {
         /* A server without filter storage still takes the filter inline. */
         base_log(BASE_LOG_WARN, n->who, "cannot create a sync filter (%s %s); sending it with each sync",
-               r->errcode, r->error);
-        enter(n, MX_SYNC);
+                 r->errcode, r->error);
+        enter(n, PHASE_SYNC);
         return;
     }
-    if (phase_error(n, rq, r, "creating the sync filter"))
+    if (phase_error(n, resp, "creating the sync filter"))
         return;
-    json_t *root = parse_object(body, len);
+    json_t *root = parse_object(resp->body, resp->len);
     const char *id = json_string_value(json_object_get(root, "filter_id"));
     if (!id || !*id) {
         json_decref(root);
@@ -305,27 +333,84 @@ static void on_filter(matrix_network *n, const mx_request *rq, const matrix_resu
     free(n->filter_id);
     n->filter_id = base_strdup(id);
     json_decref(root);
-    enter(n, MX_SYNC);
+    enter(n, PHASE_SYNC);
 }
 
-static void on_sync(matrix_network *n, const mx_request *rq, const matrix_result *r, const char *body, size_t len)
+/* Carries out what the batch decided, then saves the state with next_batch
+ * moved on: the replies and the new position go to disk together, and the
+ * sends start when that write is done. */
+static void apply_batch(matrix_network *n, const matrix_sync *s, int live)
 {
-    if (!current(n, rq))
+    matrix_state *st = matrix_sender_state(n->sender);
+    matrix_batch_account account = {
+        .user_id = n->cfg.user_id,
+        .display_name = n->display_name,
+        .allowed_inviters = n->cfg.allowed_inviters,
+        .n_allowed_inviters = n->cfg.n_allowed_inviters,
+        .listen = &n->listen_rooms,
+        .state = st,
+        .queue_max = n->cfg.queue_max,
+        .encrypted_notice = core_bot_kb(n->bot)->texts.encrypted, /* the knowledge base's words */
+        .gate = n->gate,
+        .now = now(n),
+        .live = live,
+    };
+    matrix_batch_actions a;
+    if (matrix_batch_decide(&account, s, &a) != BASE_OK)
+        base_log(BASE_LOG_ERROR, n->who, "out of memory handling a sync batch: part of it is not answered");
+    for (size_t i = 0; i < a.n_logs; i++)
+        base_log(a.logs[i].level, n->who, "%s", a.logs[i].text);
+    if (a.replace_direct_account) {
+        matrix_strset_free(&st->direct_account);
+        st->direct_account = a.direct_account; /* moved */
+        memset(&a.direct_account, 0, sizeof a.direct_account);
+    }
+    for (size_t i = 0; i < a.direct.n; i++)
+        matrix_strset_add(&st->direct_invites, a.direct.items[i]);
+    for (size_t i = 0; i < a.encrypted.n; i++)
+        matrix_strset_add(&st->encrypted, a.encrypted.items[i]);
+    for (size_t i = 0; i < a.n_sends; i++) {
+        const matrix_batch_send *send = &a.sends[i];
+        int rc = matrix_sender_queue(n->sender, send->room_id, send->txn_id, send->content);
+        if (rc < 0)
+            base_log(BASE_LOG_ERROR, n->who, "out of memory queueing a reply to %s", send->room_id);
+        else if (rc > 0 && send->kind == 'e')
+            matrix_strset_add(&st->told_encrypted, send->room_id);
+    }
+    for (size_t i = 0; i < a.joins.n; i++)
+        matrix_sender_join(n->sender, a.joins.items[i]);
+    matrix_batch_actions_free(&a);
+    char *next = base_strdup(s->next_batch);
+    if (!next) {
+        base_log(BASE_LOG_ERROR, n->who, "out of memory keeping the sync position");
+        return;
+    }
+    free(st->next_batch);
+    st->next_batch = next;
+    matrix_sender_save(n->sender);
+    matrix_sender_pump(n->sender);
+}
+
+static void on_sync(void *ctx, const matrix_response *resp)
+{
+    matrix_network *n = ctx;
+    const matrix_result *r = &resp->result;
+    if (!current(n, resp))
         return;
     if (r->kind == MATRIX_FAILED) {
         /* A filter the server forgot, or a since token it no longer knows:
          * make a new filter and try again after a pause. */
         free(n->filter_id);
         n->filter_id = NULL;
-        n->phase = MX_FILTER;
+        n->phase = PHASE_FILTER;
         retry_phase(n, r, "sync");
         return;
     }
-    if (phase_error(n, rq, r, "sync"))
+    if (phase_error(n, resp, "sync"))
         return;
     matrix_sync s;
     base_error err;
-    if (matrix_sync_parse(body, len, n->cfg.user_id, &s, &err) != BASE_OK) {
+    if (matrix_sync_parse(resp->body, resp->len, n->cfg.user_id, &s, &err) != BASE_OK) {
         matrix_result bad = {.kind = MATRIX_TRANSIENT, .retry_after = -1};
         snprintf(bad.error, sizeof bad.error, "response skipped: %.170s", err.text);
         retry_phase(n, &bad, "sync");
@@ -333,76 +418,71 @@ static void on_sync(matrix_network *n, const mx_request *rq, const matrix_result
     }
     if (s.skipped)
         base_log(BASE_LOG_WARN, n->who, "sync: left out %zu malformed part%s (first: %s)", s.skipped,
-               s.skipped == 1 ? "" : "s", s.first_skip);
+                 s.skipped == 1 ? "" : "s", s.first_skip);
     n->attempt = 0;
     if (!n->sync_live)
-        base_log(BASE_LOG_INFO, n->who, "first sync: %zu room%s; answering new messages from now on", s.n_joined_rooms,
-               s.n_joined_rooms == 1 ? "" : "s");
-    mx_handle_batch(n, &s, n->sync_live);
+        base_log(BASE_LOG_INFO, n->who, "first sync: %zu room%s; answering new messages from now on",
+                 s.n_joined_rooms, s.n_joined_rooms == 1 ? "" : "s");
+    apply_batch(n, &s, n->sync_live);
     matrix_sync_free(&s);
     run_phase(n);
 }
 
 static void start_sync(matrix_network *n)
 {
-    char *filter = NULL, *since = NULL, *inline_filter = NULL;
-    n->sync_live = n->state.next_batch != NULL;
-    if (n->sync_live && n->filter_id)
-        filter = mx_escape(n->filter_id);
-    else {
-        inline_filter = matrix_filter_json(n->sync_live ? LIVE_TIMELINE : INITIAL_TIMELINE);
-        filter = inline_filter ? mx_escape(inline_filter) : NULL;
-    }
-    if (n->sync_live)
-        since = mx_escape(n->state.next_batch);
-    size_t cap = (filter ? strlen(filter) : 0) + (since ? strlen(since) : 0) + 64;
-    char *path = malloc(cap);
-    if (!filter || (n->sync_live && !since) || !path) {
-        free(filter), free(since), free(inline_filter), free(path);
-        mx_fail(n, "out of memory");
+    const char *next_batch = matrix_sender_state(n->sender)->next_batch;
+    n->sync_live = next_batch != NULL;
+    char *inline_filter = NULL;
+    const char *filter = n->filter_id;
+    if (!n->sync_live || !filter)
+        filter = inline_filter = matrix_filter_json(n->sync_live ? LIVE_TIMELINE : INITIAL_TIMELINE);
+    /* The first sync returns at once (timeout 0): it is only recorded. */
+    char timeout_ms[32];
+    snprintf(timeout_ms, sizeof timeout_ms, "%ld", n->sync_live ? (long)(n->cfg.sync_timeout * 1000) : 0L);
+    char *path = !filter ? NULL
+                 : n->sync_live ? matrix_client_path("/sync?filter=%s&timeout=%s&since=%s", filter, timeout_ms,
+                                                     next_batch)
+                                : matrix_client_path("/sync?filter=%s&timeout=%s", filter, timeout_ms);
+    free(inline_filter);
+    if (!path) {
+        fail(n, "out of memory");
         return;
     }
-    /* The first sync returns at once (timeout 0): it is only recorded. */
-    long timeout_ms = n->sync_live ? (long)(n->cfg.sync_timeout * 1000) : 0;
-    snprintf(path, cap, "/sync?filter=%s&timeout=%ld%s%s", filter, timeout_ms, since ? "&since=" : "",
-             since ? since : "");
-    n->phase_req = mx_call(n, "GET", path, NULL, n->cfg.sync_timeout + SYNC_MARGIN, on_sync, NULL);
-    free(filter), free(since), free(inline_filter), free(path);
+    n->phase_req = call(n, "GET", path, NULL, n->cfg.sync_timeout + SYNC_MARGIN, on_sync);
+    free(path);
+}
+
+static void start_filter(matrix_network *n)
+{
+    char *filter = matrix_filter_json(LIVE_TIMELINE);
+    char *path = matrix_client_path("/user/%s/filter", n->cfg.user_id);
+    if (filter && path)
+        n->phase_req = call(n, "POST", path, filter, REQUEST_TIMEOUT, on_filter);
+    free(filter);
+    free(path);
 }
 
 static void run_phase(matrix_network *n)
 {
-    if (n->stopping || n->phase == MX_FAILED)
+    if (n->stopping || n->phase == PHASE_FAILED)
         return;
-    char *user = NULL, *path = NULL;
     switch (n->phase) {
-    case MX_LOGIN:
+    case PHASE_LOGIN:
         start_login(n);
         break;
-    case MX_WHOAMI:
-        n->phase_req = mx_call(n, "GET", "/account/whoami", NULL, REQUEST_TIMEOUT, on_whoami, NULL);
+    case PHASE_WHOAMI:
+        n->phase_req = call(n, "GET", "/account/whoami", NULL, REQUEST_TIMEOUT, on_whoami);
         break;
-    case MX_FILTER: {
-        char *filter = matrix_filter_json(LIVE_TIMELINE);
-        user = mx_escape(n->cfg.user_id);
-        size_t cap = user ? strlen(user) + 32 : 0;
-        path = user ? malloc(cap) : NULL;
-        if (filter && path) {
-            snprintf(path, cap, "/user/%s/filter", user);
-            n->phase_req = mx_call(n, "POST", path, filter, REQUEST_TIMEOUT, on_filter, NULL);
-        }
-        free(filter);
+    case PHASE_FILTER:
+        start_filter(n);
         break;
-    }
-    case MX_SYNC:
+    case PHASE_SYNC:
         start_sync(n);
         break;
     default:
         return;
     }
-    free(user);
-    free(path);
-    if (n->phase_req == 0 && !n->stopping && n->phase != MX_FAILED) {
+    if (n->phase_req == 0 && !n->stopping && n->phase != PHASE_FAILED) {
         /* Could not even start the request: try again later. */
         matrix_result r = {.kind = MATRIX_TRANSIENT, .retry_after = -1};
         snprintf(r.error, sizeof r.error, "request not started");
@@ -410,31 +490,31 @@ static void run_phase(matrix_network *n)
     }
 }
 
-/* ---- after the token is known good: profile, listen aliases, filter ------------- */
+/* ---- after the token is known good: profile, sends, filter ---------------------- */
 
-static void on_displayname_set(matrix_network *n, const mx_request *rq, const matrix_result *r, const char *body,
-                               size_t len)
+static void on_displayname_set(void *ctx, const matrix_response *resp)
 {
-    if (r->kind != MATRIX_OK)
-        base_log(BASE_LOG_WARN, n->who, "cannot set the display name: %s %s", r->errcode, r->error);
+    matrix_network *n = ctx;
+    if (resp->result.kind != MATRIX_OK)
+        base_log(BASE_LOG_WARN, n->who, "cannot set the display name: %s %s", resp->result.errcode,
+                 resp->result.error);
 }
 
-static void on_displayname(matrix_network *n, const mx_request *rq, const matrix_result *r, const char *body,
-                           size_t len)
+static void on_displayname(void *ctx, const matrix_response *resp)
 {
-    json_t *root = r->kind == MATRIX_OK ? parse_object(body, len) : NULL;
+    matrix_network *n = ctx;
+    json_t *root = resp->result.kind == MATRIX_OK ? parse_object(resp->body, resp->len) : NULL;
     const char *current_name = json_string_value(json_object_get(root, "displayname"));
     if (n->cfg.display_name && (!current_name || strcmp(current_name, n->cfg.display_name) != 0)) {
         /* Only when it differs: every change shows in every room. */
         json_t *req = json_pack("{s:s}", "displayname", n->cfg.display_name);
         char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
-        char *user = mx_escape(n->cfg.user_id);
-        char path[600];
-        if (text && user && snprintf(path, sizeof path, "/profile/%s/displayname", user) < (int)sizeof path)
-            mx_call(n, "PUT", path, text, REQUEST_TIMEOUT, on_displayname_set, NULL);
+        char *path = matrix_client_path("/profile/%s/displayname", n->cfg.user_id);
+        if (text)
+            call(n, "PUT", path, text, REQUEST_TIMEOUT, on_displayname_set);
         json_decref(req);
         free(text);
-        free(user);
+        free(path);
     } else if (!n->cfg.display_name && current_name && *current_name) {
         free(n->display_name);
         n->display_name = base_strdup(current_name);
@@ -444,52 +524,69 @@ static void on_displayname(matrix_network *n, const mx_request *rq, const matrix
 
 static void after_authorized(matrix_network *n)
 {
-    n->authorized = 1;
-    if (!n->state.user_id) {
+    matrix_state *st = matrix_sender_state(n->sender);
+    if (!st->user_id) {
         /* From now on this state directory belongs to this account. */
-        n->state.user_id = base_strdup(n->cfg.user_id);
-        mx_save_state(n);
+        st->user_id = base_strdup(n->cfg.user_id);
+        matrix_sender_save(n->sender);
     }
     if (!n->profile_checked) {
         n->profile_checked = 1;
-        char *user = mx_escape(n->cfg.user_id);
-        char path[600];
-        if (user && snprintf(path, sizeof path, "/profile/%s/displayname", user) < (int)sizeof path)
-            mx_call(n, "GET", path, NULL, REQUEST_TIMEOUT, on_displayname, NULL);
-        free(user);
+        char *path = matrix_client_path("/profile/%s/displayname", n->cfg.user_id);
+        call(n, "GET", path, NULL, REQUEST_TIMEOUT, on_displayname);
+        free(path);
     }
-    enter(n, n->filter_id ? MX_SYNC : MX_FILTER);
-    mx_pump(n); /* replies saved by the last run go out now */
+    enter(n, n->filter_id ? PHASE_SYNC : PHASE_FILTER);
+    matrix_sender_set_authorized(n->sender, 1); /* replies saved by the last run go out now */
 }
 
-int mx_unauthorized(matrix_network *n, const mx_request *rq, const matrix_result *r)
+/* The client says the token in use was rejected. */
+static void on_unauthorized(void *ctx, const matrix_result *r)
 {
-    /* Requests in flight during a login still carry the old token; their
-     * 401 says nothing about the new one. Logging in again for each of
-     * them would kill the new token in turn, for ever. */
-    if (rq->token_gen != n->token_gen)
-        return 1;
-    if (n->phase == MX_LOGIN || n->phase == MX_FAILED || n->stopping)
-        return 0; /* already logging in (or done) */
-    n->authorized = 0;
-    n->phase_seq++;
-    if (n->phase_req)
-        net_http_cancel(n->http, n->phase_req);
-    n->phase_req = 0;
-    uv_timer_stop(&n->phase_timer);
+    matrix_network *n = ctx;
+    if (n->phase == PHASE_LOGIN || n->phase == PHASE_FAILED || n->stopping)
+        return; /* already logging in (or done) */
+    matrix_sender_set_authorized(n->sender, 0);
+    abandon_phase_request(n);
     if (!n->cfg.password) {
         char why[500];
         snprintf(why, sizeof why,
                  "the homeserver rejected the access token (%s: %s). Give a valid access_token, "
                  "access_token_file or access_token_env, or a password, in [matrix.%s]",
                  r->errcode, r->error, n->cfg.name);
-        mx_fail(n, why);
-        return 0;
+        fail(n, why);
+        return;
     }
     base_log(BASE_LOG_WARN, n->who, "the access token was rejected (%s%s); logging in again with the password",
-           r->errcode, r->soft_logout ? ", soft logout" : "");
-    enter(n, MX_LOGIN);
-    return 0;
+             r->errcode, r->soft_logout ? ", soft logout" : "");
+    enter(n, PHASE_LOGIN);
+}
+
+/* ---- the sender's reports --------------------------------------------------------- */
+
+static void on_resolved(void *ctx, const char *alias, const char *room_id)
+{
+    matrix_network *n = ctx;
+    (void)alias;
+    if (matrix_strset_add(&n->listen_rooms, room_id) < 0)
+        base_log(BASE_LOG_ERROR, n->who, "out of memory keeping the listen room %s", room_id);
+}
+
+static void close_client(matrix_network *n);
+static void finish_stop(matrix_network *n);
+
+static void on_drained(void *ctx)
+{
+    matrix_network *n = ctx;
+    if (n->stopping && !n->client_closing) {
+        uv_timer_stop(&n->grace_timer);
+        close_client(n);
+    }
+}
+
+static void on_flushed(void *ctx)
+{
+    finish_stop(ctx);
 }
 
 /* ---- the object ----------------------------------------------------------------- */
@@ -504,7 +601,6 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
     n->loop = loop;
     n->cfg = *config;
     memset(config, 0, sizeof *config);
-    n->bot = bot;
     snprintf(n->who, sizeof n->who, "matrix.%s", n->cfg.name);
     chat_gate_config gc = {
         .network = n->cfg.name,
@@ -517,25 +613,29 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
         .room_rate = n->cfg.room_rate,
         .casemap = CHAT_CASE_ASCII,
     };
+    n->bot = bot;
     n->gate = chat_gate_new(bot, &gc);
-    if (n->cfg.access_token)
-        n->token = base_strdup(n->cfg.access_token);
     if (n->cfg.display_name)
         n->display_name = base_strdup(n->cfg.display_name);
-    base_error err;
-    n->http = net_http_new(loop, n->cfg.ca_file, &err);
-    if (!n->http)
+    uv_timer_init(loop, &n->phase_timer);
+    uv_timer_init(loop, &n->grace_timer);
+    n->phase_timer.data = n->grace_timer.data = n;
+    n->handles_ready = 1;
+    base_error err = {0};
+    n->client = matrix_client_new(loop, n->cfg.homeserver, n->cfg.ca_file, &err);
+    if (!n->client)
         base_log(BASE_LOG_ERROR, n->who, "cannot start HTTP: %s", err.text);
-    if (!n->gate || !n->http || (n->cfg.access_token && !n->token) ||
+    else
+        matrix_client_on_unauthorized(n->client, on_unauthorized, n);
+    matrix_sender_hooks hooks = {n, on_resolved, on_drained, on_flushed};
+    if (n->client)
+        n->sender = matrix_sender_new(loop, n->client, n->cfg.state_dir, n->who, &hooks);
+    if (!n->gate || !n->client || !n->sender ||
+        (n->cfg.access_token && matrix_client_set_token(n->client, n->cfg.access_token, NULL) != BASE_OK) ||
         (n->cfg.display_name && !n->display_name)) {
         matrix_network_free(n);
         return NULL;
     }
-    uv_timer_init(loop, &n->phase_timer);
-    uv_timer_init(loop, &n->pump_timer);
-    uv_timer_init(loop, &n->grace_timer);
-    n->phase_timer.data = n->pump_timer.data = n->grace_timer.data = n;
-    n->handles_ready = 1;
     return n;
 }
 
@@ -548,39 +648,31 @@ void matrix_network_on_failure(matrix_network *n, void (*failed_cb)(void *ctx), 
 void matrix_network_start(matrix_network *n)
 {
     base_error err;
-    if (matrix_state_dir_create(n->cfg.state_dir, &err) != BASE_OK ||
-        matrix_state_load(n->cfg.state_dir, &n->state, &err) != BASE_OK) {
-        mx_fail(n, err.text);
-        return;
-    }
-    n->state_loaded = 1;
-    if (n->state.user_id && strcmp(n->state.user_id, n->cfg.user_id) != 0) {
-        char why[800];
-        snprintf(why, sizeof why, "the state directory %.300s belongs to %.200s, not %.200s: give each account "
-                 "its own state_dir", n->cfg.state_dir, n->state.user_id, n->cfg.user_id);
-        n->state_loaded = 0; /* not ours: never overwrite it */
-        mx_fail(n, why);
+    if (matrix_sender_load(n->sender, n->cfg.user_id, &err) != BASE_OK) {
+        fail(n, err.text);
         return;
     }
     for (size_t i = 0; i < n->cfg.n_listen; i++) {
         if (n->cfg.listen[i][0] == '!')
             matrix_strset_add(&n->listen_rooms, n->cfg.listen[i]);
         else
-            mx_add_task(n, MX_TASK_RESOLVE, n->cfg.listen[i]);
+            matrix_sender_resolve(n->sender, n->cfg.listen[i]);
     }
+    const matrix_state *st = matrix_sender_state(n->sender);
     base_log(BASE_LOG_INFO, n->who, "starting as %s on %s%s", n->cfg.user_id, n->cfg.homeserver,
-           n->state.next_batch ? "" : " (first run: old messages will not be answered)");
-    if (n->state.outbox.n)
-        base_log(BASE_LOG_INFO, n->who, "%zu repl%s from the last run still to send", n->state.outbox.n,
-               n->state.outbox.n == 1 ? "y" : "ies");
-    enter(n, n->token ? MX_WHOAMI : MX_LOGIN);
+             st->next_batch ? "" : " (first run: old messages will not be answered)");
+    if (st->outbox.n)
+        base_log(BASE_LOG_INFO, n->who, "%zu repl%s from the last run still to send", st->outbox.n,
+                 st->outbox.n == 1 ? "y" : "ies");
+    enter(n, matrix_client_has_token(n->client) ? PHASE_WHOAMI : PHASE_LOGIN);
 }
 
 /* ---- stop and free ---------------------------------------------------------------- */
 
+/* Done once the client is closed and the last state is on disk. */
 static void finish_stop(matrix_network *n)
 {
-    if (!n->stopping || n->http || !mx_flush_state(n) || !n->done_cb)
+    if (!n->stopping || n->client || !matrix_sender_flush(n->sender) || !n->done_cb)
         return;
     void (*cb)(void *) = n->done_cb;
     n->done_cb = NULL;
@@ -593,23 +685,17 @@ static void release(matrix_network *n)
     if (n->pending > 0)
         return;
     matrix_network_config_free(&n->cfg);
-    base_secret_free(n->token);
     free(n->display_name);
     free(n->filter_id);
-    matrix_state_free(&n->state);
-    for (size_t i = 0; i < n->n_tasks; i++)
-        free(n->tasks[i].target);
-    free(n->tasks);
     matrix_strset_free(&n->listen_rooms);
     chat_gate_free(n->gate);
-    free(n->write_data);
     free(n);
 }
 
-static void on_http_closed(void *ctx)
+static void on_client_closed(void *ctx)
 {
     matrix_network *n = ctx;
-    n->http = NULL;
+    n->client = NULL;
     n->pending--;
     if (n->freeing)
         release(n);
@@ -617,22 +703,23 @@ static void on_http_closed(void *ctx)
         finish_stop(n);
 }
 
-static void close_http(matrix_network *n)
+static void close_client(matrix_network *n)
 {
-    if (!n->http || n->http_closing)
+    if (!n->client || n->client_closing)
         return;
-    n->http_closing = 1;
+    n->client_closing = 1;
     n->pending++;
-    net_http_free(n->http, on_http_closed, n);
+    matrix_client_close(n->client, on_client_closed, n);
 }
 
 static void on_grace_timer(uv_timer_t *t)
 {
     matrix_network *n = t->data;
-    if (n->sends_in_flight)
-        base_log(BASE_LOG_INFO, n->who, "%zu repl%s still in flight; they go out after the restart", n->sends_in_flight,
-               n->sends_in_flight == 1 ? "y" : "ies");
-    close_http(n);
+    size_t left = matrix_sender_in_flight(n->sender);
+    if (left)
+        base_log(BASE_LOG_INFO, n->who, "%zu repl%s still in flight; they go out after the restart", left,
+                 left == 1 ? "y" : "ies");
+    close_client(n);
 }
 
 void matrix_network_stop(matrix_network *n, void (*done_cb)(void *ctx), void *ctx)
@@ -642,33 +729,12 @@ void matrix_network_stop(matrix_network *n, void (*done_cb)(void *ctx), void *ct
     n->stopping = 1;
     n->done_cb = done_cb;
     n->done_ctx = ctx;
-    n->phase_seq++;
-    uv_timer_stop(&n->phase_timer);
-    uv_timer_stop(&n->pump_timer);
-    if (n->phase_req && n->http)
-        net_http_cancel(n->http, n->phase_req);
-    n->phase_req = 0;
-    if (n->sends_in_flight && n->http)
+    abandon_phase_request(n);
+    if (matrix_sender_stop(n->sender) && n->client)
         uv_timer_start(&n->grace_timer, on_grace_timer, STOP_GRACE_MS, 0);
     else
-        close_http(n);
+        close_client(n);
     finish_stop(n);
-}
-
-void mx_sends_drained(matrix_network *n)
-{
-    if (n->stopping && !n->http_closing && n->sends_in_flight == 0) {
-        uv_timer_stop(&n->grace_timer);
-        close_http(n);
-    }
-}
-
-void mx_write_finished(matrix_network *n)
-{
-    if (n->freeing)
-        release(n);
-    else
-        finish_stop(n);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -684,11 +750,13 @@ void matrix_network_free(matrix_network *n)
         return;
     n->freeing = 1;
     n->done_cb = NULL;
-    close_http(n);
+    /* The client first: from then on no request reports to the sender or to us. */
+    close_client(n);
+    matrix_sender_free(n->sender);
+    n->sender = NULL;
     if (n->handles_ready) {
-        n->pending += 3;
+        n->pending += 2;
         uv_close((uv_handle_t *)&n->phase_timer, on_handle_closed);
-        uv_close((uv_handle_t *)&n->pump_timer, on_handle_closed);
         uv_close((uv_handle_t *)&n->grace_timer, on_handle_closed);
         return;
     }

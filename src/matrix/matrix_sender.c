@@ -1,15 +1,10 @@
-/* Getting things to the homeserver: replies from the outbox (PUT
- * /rooms/{roomId}/send/m.room.message/{txnId}, one in flight per room, in
- * order), joins and alias lookups that retry on their own, and the state
- * file, written on libuv's worker pool so the loop never waits on fsync.
+/* Replies, joins, lookups and the state file of one account.
  *
  * A reply goes out only once the state file that holds it is on disk
  * (item->gen <= durable_gen): see matrix_state.h for why. Its transaction
  * id never changes, so a retry after a timeout, a 429 or a restart posts it
  * at most once. */
-#include "matrix/matrix_internal.h"
-
-#include "base/str.h"
+#include "matrix/matrix_sender.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -17,297 +12,486 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/str.h"
 
 #define REQUEST_TIMEOUT 30.0
 #define TASK_ATTEMPTS 10         /* a join or lookup gives up after this many failures */
 #define WRITE_RETRY 5.0          /* seconds between tries when the state cannot be written */
 #define READY_BATCH 64
 
+typedef enum task_kind { TASK_JOIN, TASK_RESOLVE } task_kind;
+
+/* A join or an alias lookup that retries on its own. */
+typedef struct task {
+    task_kind kind;
+    char *target;      /* room id or alias; also the key of its request */
+    int attempts;
+    double next_try;
+    int in_flight;
+} task;
+
+struct matrix_sender {
+    uv_loop_t *loop;
+    matrix_client *client;
+    char *state_dir;
+    char who[96];
+    matrix_sender_hooks hooks;
+
+    matrix_state state;
+    int persist;                  /* the state file was read and is ours: it may be written */
+    int authorized;
+    int stopping, freeing, timer_closed;
+    size_t sends_in_flight;
+
+    task *tasks;
+    size_t n_tasks;
+    uv_timer_t pump_timer;        /* sends, tasks and writes waiting for their time */
+
+    /* The state file, written on a worker thread. */
+    uint64_t state_gen;           /* generation of the state in memory that a save was asked for */
+    uint64_t durable_gen;         /* generation known to be on disk */
+    uint64_t writing_gen;
+    int writing, write_again, flush_wanted;
+    double write_retry_at;
+    uv_work_t write_work;
+    char *write_data;
+    int write_rc;
+    base_error write_err;
+};
+
+static double now(const matrix_sender *s)
+{
+    return (double)uv_now(s->loop) / 1000.0;
+}
+
+static double jitter(void)
+{
+    return (double)rand() / RAND_MAX;
+}
+
+/* ---- the object ------------------------------------------------------------------ */
+
+matrix_sender *matrix_sender_new(uv_loop_t *loop, matrix_client *client, const char *state_dir, const char *who,
+                                 const matrix_sender_hooks *hooks)
+{
+    matrix_sender *s = calloc(1, sizeof *s);
+    if (!s || !(s->state_dir = base_strdup(state_dir))) {
+        free(s);
+        return NULL;
+    }
+    s->loop = loop;
+    s->client = client;
+    snprintf(s->who, sizeof s->who, "%s", who);
+    if (hooks)
+        s->hooks = *hooks;
+    uv_timer_init(loop, &s->pump_timer);
+    s->pump_timer.data = s;
+    return s;
+}
+
+int matrix_sender_load(matrix_sender *s, const char *user_id, base_error *err)
+{
+    if (matrix_state_dir_create(s->state_dir, err) != BASE_OK || matrix_state_load(s->state_dir, &s->state, err) != BASE_OK)
+        return BASE_ERR;
+    if (s->state.user_id && strcmp(s->state.user_id, user_id) != 0) {
+        base_error_set(err, "the state directory %.200s belongs to %.120s, not %.120s: give each account its own "
+                       "state_dir", s->state_dir, s->state.user_id, user_id);
+        matrix_state_free(&s->state); /* not ours: never overwrite it */
+        return BASE_ERR;
+    }
+    s->persist = 1;
+    return BASE_OK;
+}
+
+matrix_state *matrix_sender_state(matrix_sender *s)
+{
+    return &s->state;
+}
+
+size_t matrix_sender_in_flight(const matrix_sender *s)
+{
+    return s->sends_in_flight;
+}
+
+static void release(matrix_sender *s)
+{
+    if (s->writing || !s->timer_closed)
+        return;
+    matrix_state_free(&s->state);
+    for (size_t i = 0; i < s->n_tasks; i++)
+        free(s->tasks[i].target);
+    free(s->tasks);
+    free(s->write_data);
+    free(s->state_dir);
+    free(s);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    matrix_sender *s = h->data;
+    s->timer_closed = 1;
+    release(s);
+}
+
+void matrix_sender_free(matrix_sender *s)
+{
+    if (!s)
+        return;
+    s->freeing = 1;
+    memset(&s->hooks, 0, sizeof s->hooks);
+    uv_close((uv_handle_t *)&s->pump_timer, on_timer_closed);
+}
+
 /* ---- the state file ---------------------------------------------------------- */
 
-static void start_write(matrix_network *n);
+static void start_write(matrix_sender *s);
 
 static void write_work(uv_work_t *w)
 {
     /* On a worker thread: touches only write_data, the (fixed) state_dir
      * and the result fields, which the loop leaves alone meanwhile. */
-    matrix_network *n = w->data;
-    n->write_rc = matrix_state_write_file(n->cfg.state_dir, MATRIX_STATE_FILE, n->write_data,
-                                          strlen(n->write_data), &n->write_err);
+    matrix_sender *s = w->data;
+    s->write_rc = matrix_state_write_file(s->state_dir, MATRIX_STATE_FILE, s->write_data, strlen(s->write_data),
+                                          &s->write_err);
+}
+
+/* Shutting down: blocking here is fine, and the last word counts. */
+static void final_save(matrix_sender *s)
+{
+    if (!s->persist || (!s->write_again && s->state_gen == s->durable_gen))
+        return;
+    base_error err;
+    if (matrix_state_save(s->state_dir, &s->state, &err) != BASE_OK)
+        base_log(BASE_LOG_ERROR, s->who, "cannot save the state on shutdown: %s", err.text);
+    else
+        s->durable_gen = s->state_gen;
+    s->write_again = 0;
 }
 
 static void write_done(uv_work_t *w, int status)
 {
-    matrix_network *n = w->data;
-    n->writing = 0;
-    n->pending--;
-    free(n->write_data);
-    n->write_data = NULL;
-    if (n->freeing || n->stopping) {
-        mx_write_finished(n);
+    matrix_sender *s = w->data;
+    s->writing = 0;
+    free(s->write_data);
+    s->write_data = NULL;
+    if (s->freeing) {
+        release(s);
         return;
     }
-    if (status == 0 && n->write_rc == BASE_OK) {
-        n->durable_gen = n->writing_gen;
-    } else {
-        base_log(BASE_LOG_ERROR, n->who, "cannot save the state: %s; replies wait until it can be saved (retrying in "
-               "%.0f s)", status ? uv_strerror(status) : n->write_err.text, WRITE_RETRY);
-        n->write_again = 1;
-        n->write_retry_at = mx_now(n) + WRITE_RETRY;
+    int ok = status == 0 && s->write_rc == BASE_OK;
+    if (ok)
+        s->durable_gen = s->writing_gen;
+    if (s->stopping) {
+        /* The final flush was waiting for this write to leave the file alone. */
+        if (s->flush_wanted) {
+            s->flush_wanted = 0;
+            final_save(s);
+            if (s->hooks.flushed)
+                s->hooks.flushed(s->hooks.ctx);
+        }
+        return;
     }
-    if (n->write_again && mx_now(n) >= n->write_retry_at)
-        start_write(n);
-    mx_pump(n);
+    if (!ok) {
+        base_log(BASE_LOG_ERROR, s->who, "cannot save the state: %s; replies wait until it can be saved (retrying in "
+                 "%.0f s)", status ? uv_strerror(status) : s->write_err.text, WRITE_RETRY);
+        s->write_again = 1;
+        s->write_retry_at = now(s) + WRITE_RETRY;
+    }
+    if (s->write_again && now(s) >= s->write_retry_at)
+        start_write(s);
+    matrix_sender_pump(s);
 }
 
-static void start_write(matrix_network *n)
+static void start_write(matrix_sender *s)
 {
-    char *data = matrix_state_to_json(&n->state);
+    char *data = matrix_state_to_json(&s->state);
     if (!data) {
-        base_log(BASE_LOG_ERROR, n->who, "out of memory saving the state");
-        n->write_again = 1;
-        n->write_retry_at = mx_now(n) + WRITE_RETRY;
+        base_log(BASE_LOG_ERROR, s->who, "out of memory saving the state");
+        s->write_again = 1;
+        s->write_retry_at = now(s) + WRITE_RETRY;
         return;
     }
-    n->write_data = data;
-    n->writing_gen = n->state_gen;
-    n->write_again = 0;
-    n->write_work.data = n;
-    if (uv_queue_work(n->loop, &n->write_work, write_work, write_done) != 0) {
-        free(n->write_data);
-        n->write_data = NULL;
-        n->write_again = 1;
-        n->write_retry_at = mx_now(n) + WRITE_RETRY;
+    s->write_data = data;
+    s->writing_gen = s->state_gen;
+    s->write_again = 0;
+    s->write_work.data = s;
+    if (uv_queue_work(s->loop, &s->write_work, write_work, write_done) != 0) {
+        free(s->write_data);
+        s->write_data = NULL;
+        s->write_again = 1;
+        s->write_retry_at = now(s) + WRITE_RETRY;
         return;
     }
-    n->writing = 1;
-    n->pending++;
+    s->writing = 1;
 }
 
-void mx_save_state(matrix_network *n)
+void matrix_sender_save(matrix_sender *s)
 {
-    if (!n->state_loaded)
+    if (!s->persist)
         return;
-    n->state_gen++;
-    if (n->writing || n->stopping)
-        n->write_again = 1; /* the write in flight has an older snapshot; stop writes the last one */
+    s->state_gen++;
+    if (s->writing || s->stopping)
+        s->write_again = 1; /* the write in flight has an older snapshot; stop writes the last one */
     else
-        start_write(n);
+        start_write(s);
 }
 
-int mx_flush_state(matrix_network *n)
+size_t matrix_sender_stop(matrix_sender *s)
 {
-    if (n->writing)
-        return 0; /* write_done calls back */
-    if (n->state_loaded && (n->write_again || n->state_gen != n->durable_gen)) {
-        base_error err;
-        /* Shutting down: blocking here is fine, and the last word counts. */
-        if (matrix_state_save(n->cfg.state_dir, &n->state, &err) != BASE_OK)
-            base_log(BASE_LOG_ERROR, n->who, "cannot save the state on shutdown: %s", err.text);
-        else
-            n->durable_gen = n->state_gen;
-        n->write_again = 0;
+    s->stopping = 1;
+    uv_timer_stop(&s->pump_timer);
+    return s->sends_in_flight;
+}
+
+int matrix_sender_flush(matrix_sender *s)
+{
+    if (s->writing) {
+        s->flush_wanted = 1; /* write_done finishes it */
+        return 0;
     }
+    final_save(s);
     return 1;
 }
 
 /* ---- replies ------------------------------------------------------------------- */
 
-int mx_queue_send(matrix_network *n, const char *room_id, const char *txn_id, const char *content)
+int matrix_sender_queue(matrix_sender *s, const char *room_id, const char *txn_id, const char *content)
 {
-    /* gen: the generation of the save that mx_save_state is about to ask for. */
-    return matrix_outbox_add(&n->state.outbox, room_id, txn_id, content, n->state_gen + 1);
+    /* gen: the generation of the save that matrix_sender_save is about to ask for. */
+    return matrix_outbox_add(&s->state.outbox, room_id, txn_id, content, s->state_gen + 1);
 }
 
-static void on_sent(matrix_network *n, const mx_request *rq, const matrix_result *r, const char *body, size_t len)
+/* What the homeserver said to a send of it. */
+static void settle_send(matrix_sender *s, matrix_outbox_item *it, const matrix_response *resp)
 {
-    matrix_outbox_item *it = matrix_outbox_find(&n->state.outbox, rq->data);
-    n->sends_in_flight--;
-    if (!it) {
-        mx_sends_drained(n);
-        return;
-    }
-    it->in_flight = 0;
+    const matrix_result *r = &resp->result;
     if (r->kind == MATRIX_OK) {
-        json_t *root = json_loadb(body, len, 0, NULL);
+        json_t *root = json_loadb(resp->body, resp->len, 0, NULL);
         const char *event_id = json_string_value(json_object_get(root, "event_id"));
-        base_log(BASE_LOG_INFO, n->who, "sent to %s: %s (txn %s)", it->room_id, event_id ? event_id : "?", it->txn_id);
+        base_log(BASE_LOG_INFO, s->who, "sent to %s: %s (txn %s)", it->room_id, event_id ? event_id : "?",
+                 it->txn_id);
         json_decref(root);
-        matrix_outbox_remove(&n->state.outbox, rq->data);
-        mx_save_state(n);
+        matrix_outbox_remove(&s->state.outbox, resp->key);
+        matrix_sender_save(s);
     } else if (r->kind == MATRIX_FAILED) {
-        base_log(BASE_LOG_ERROR, n->who, "cannot send to %s: %s %s; this reply is dropped", it->room_id, r->errcode,
-               r->error);
-        matrix_outbox_remove(&n->state.outbox, rq->data);
-        mx_save_state(n);
+        base_log(BASE_LOG_ERROR, s->who, "cannot send to %s: %s %s; this reply is dropped", it->room_id, r->errcode,
+                 r->error);
+        matrix_outbox_remove(&s->state.outbox, resp->key);
+        matrix_sender_save(s);
     } else if (r->kind == MATRIX_UNAUTHORIZED) {
-        mx_unauthorized(n, rq, r); /* the reply waits for the (new) login, then goes again */
+        /* The reply waits for the (new) login, then goes again; a token
+         * replaced meanwhile means it goes again at once. */
     } else {
-        double delay = matrix_retry_delay(r, it->attempts++, mx_jitter());
-        it->next_try = mx_now(n) + delay;
-        base_log(r->kind == MATRIX_RATE_LIMITED ? BASE_LOG_INFO : BASE_LOG_WARN, n->who,
-               "sending to %s: %s%s%s; retrying in %.1f s (same txn %s)", it->room_id, r->errcode,
-               r->errcode[0] ? " " : "", r->error, delay, it->txn_id);
+        double delay = matrix_retry_delay(r, it->attempts++, jitter());
+        it->next_try = now(s) + delay;
+        base_log(r->kind == MATRIX_RATE_LIMITED ? BASE_LOG_INFO : BASE_LOG_WARN, s->who,
+                 "sending to %s: %s%s%s; retrying in %.1f s (same txn %s)", it->room_id, r->errcode,
+                 r->errcode[0] ? " " : "", r->error, delay, it->txn_id);
     }
-    if (n->stopping)
-        mx_sends_drained(n);
-    else
-        mx_pump(n);
 }
 
-static void send_item(matrix_network *n, matrix_outbox_item *it)
+static void on_sent(void *ctx, const matrix_response *resp)
 {
-    char *room = mx_escape(it->room_id), *txn = mx_escape(it->txn_id);
-    size_t cap = (room ? strlen(room) : 0) + (txn ? strlen(txn) : 0) + 64;
-    char *path = malloc(cap);
-    uint64_t id = 0;
-    if (room && txn && path) {
-        snprintf(path, cap, "/rooms/%s/send/m.room.message/%s", room, txn);
-        id = mx_call(n, "PUT", path, it->content, REQUEST_TIMEOUT, on_sent, it->txn_id);
+    matrix_sender *s = ctx;
+    s->sends_in_flight--;
+    matrix_outbox_item *it = matrix_outbox_find(&s->state.outbox, resp->key);
+    if (it) {
+        it->in_flight = 0;
+        settle_send(s, it, resp);
     }
-    free(room), free(txn), free(path);
+    if (!s->stopping)
+        matrix_sender_pump(s);
+    else if (s->sends_in_flight == 0 && s->hooks.drained)
+        s->hooks.drained(s->hooks.ctx);
+}
+
+static void send_item(matrix_sender *s, matrix_outbox_item *it)
+{
+    char *path = matrix_client_path("/rooms/%s/send/m.room.message/%s", it->room_id, it->txn_id);
+    base_error err = {0};
+    matrix_call call = {"PUT", path, it->content, REQUEST_TIMEOUT, on_sent, s, it->txn_id};
+    if (!path)
+        base_error_set(&err, "out of memory");
+    uint64_t id = path ? matrix_client_request(s->client, &call, &err) : 0;
+    free(path);
     if (id) {
         it->in_flight = 1;
-        n->sends_in_flight++;
+        s->sends_in_flight++;
     } else {
-        it->next_try = mx_now(n) + matrix_backoff(it->attempts++, 1.0, MATRIX_BACKOFF_MAX, mx_jitter());
+        base_log(BASE_LOG_ERROR, s->who, "sending to %s: %s", it->room_id, err.text);
+        it->next_try = now(s) + matrix_backoff(it->attempts++, 1.0, MATRIX_BACKOFF_MAX, jitter());
     }
 }
 
 /* ---- joins and alias lookups --------------------------------------------------------- */
 
-void mx_add_task(matrix_network *n, int kind, const char *target)
+static void add_task(matrix_sender *s, task_kind kind, const char *target)
 {
-    for (size_t i = 0; i < n->n_tasks; i++)
-        if (n->tasks[i].kind == kind && strcmp(n->tasks[i].target, target) == 0)
+    for (size_t i = 0; i < s->n_tasks; i++)
+        if (s->tasks[i].kind == kind && strcmp(s->tasks[i].target, target) == 0)
             return;
-    mx_task *grown = realloc(n->tasks, (n->n_tasks + 1) * sizeof *grown);
+    task *grown = realloc(s->tasks, (s->n_tasks + 1) * sizeof *grown);
     char *copy = base_strdup(target);
     if (!grown || !copy) {
         free(copy);
         if (grown)
-            n->tasks = grown;
-        base_log(BASE_LOG_ERROR, n->who, "out of memory queueing %s", target);
+            s->tasks = grown;
+        base_log(BASE_LOG_ERROR, s->who, "out of memory queueing %s", target);
         return;
     }
-    n->tasks = grown;
-    n->tasks[n->n_tasks++] = (mx_task){kind, copy, 0, 0, 0};
+    s->tasks = grown;
+    s->tasks[s->n_tasks++] = (task){kind, copy, 0, 0, 0};
 }
 
-static mx_task *find_task(matrix_network *n, const char *data)
+void matrix_sender_join(matrix_sender *s, const char *room_id)
 {
-    for (size_t i = 0; i < n->n_tasks; i++)
-        if (n->tasks[i].kind == data[0] && strcmp(n->tasks[i].target, data + 1) == 0)
-            return &n->tasks[i];
+    add_task(s, TASK_JOIN, room_id);
+}
+
+void matrix_sender_resolve(matrix_sender *s, const char *alias)
+{
+    add_task(s, TASK_RESOLVE, alias);
+}
+
+static task *find_task(matrix_sender *s, task_kind kind, const char *target)
+{
+    for (size_t i = 0; target && i < s->n_tasks; i++)
+        if (s->tasks[i].kind == kind && strcmp(s->tasks[i].target, target) == 0)
+            return &s->tasks[i];
     return NULL;
 }
 
-static void remove_task(matrix_network *n, mx_task *t)
+static void remove_task(matrix_sender *s, task *t)
 {
-    size_t i = (size_t)(t - n->tasks);
+    size_t i = (size_t)(t - s->tasks);
     free(t->target);
-    memmove(&n->tasks[i], &n->tasks[i + 1], (n->n_tasks - i - 1) * sizeof *t);
-    n->n_tasks--;
+    memmove(&s->tasks[i], &s->tasks[i + 1], (s->n_tasks - i - 1) * sizeof *t);
+    s->n_tasks--;
 }
 
-static void on_task_done(matrix_network *n, const mx_request *rq, const matrix_result *r, const char *body,
-                         size_t len)
+/* A successful join or lookup; body is the homeserver's answer. */
+static void task_succeeded(matrix_sender *s, const task *t, const char *body, size_t len)
 {
-    mx_task *t = find_task(n, rq->data);
+    if (t->kind == TASK_JOIN) {
+        base_log(BASE_LOG_INFO, s->who, "joined %s", t->target);
+        return;
+    }
+    json_t *root = json_loadb(body, len, 0, NULL);
+    const char *room_id = json_string_value(json_object_get(root, "room_id"));
+    if (room_id && room_id[0] == '!') {
+        base_log(BASE_LOG_INFO, s->who, "listen room %s is %s", t->target, room_id);
+        if (s->hooks.resolved)
+            s->hooks.resolved(s->hooks.ctx, t->target, room_id);
+    } else {
+        base_log(BASE_LOG_WARN, s->who, "looking up %s: no room_id in the answer", t->target);
+    }
+    json_decref(root);
+}
+
+static void task_done(matrix_sender *s, task_kind kind, const matrix_response *resp)
+{
+    task *t = find_task(s, kind, resp->key);
     if (!t)
         return;
     t->in_flight = 0;
-    const char *what = t->kind == MX_TASK_JOIN ? "joining" : "looking up";
+    const matrix_result *r = &resp->result;
+    const char *what = t->kind == TASK_JOIN ? "joining" : "looking up";
     if (r->kind == MATRIX_OK) {
-        json_t *root = json_loadb(body, len, 0, NULL);
-        const char *room_id = json_string_value(json_object_get(root, "room_id"));
-        if (t->kind == MX_TASK_JOIN) {
-            base_log(BASE_LOG_INFO, n->who, "joined %s", t->target);
-        } else if (room_id && room_id[0] == '!') {
-            base_log(BASE_LOG_INFO, n->who, "listen room %s is %s", t->target, room_id);
-            matrix_strset_add(&n->listen_rooms, room_id);
-        } else {
-            base_log(BASE_LOG_WARN, n->who, "looking up %s: no room_id in the answer", t->target);
-        }
-        json_decref(root);
-        remove_task(n, t);
+        /* Off the list first: the resolved hook may add tasks. */
+        task done = *t;
+        t->target = NULL;
+        remove_task(s, t);
+        task_succeeded(s, &done, resp->body, resp->len);
+        free(done.target);
     } else if (r->kind == MATRIX_UNAUTHORIZED) {
-        mx_unauthorized(n, rq, r);
+        /* Waits for the (new) login, as a reply does. */
     } else if (r->kind == MATRIX_FAILED || t->attempts + 1 >= TASK_ATTEMPTS) {
-        base_log(BASE_LOG_WARN, n->who, "%s %s failed: %s %s; giving up", what, t->target, r->errcode, r->error);
-        remove_task(n, t);
+        base_log(BASE_LOG_WARN, s->who, "%s %s failed: %s %s; giving up", what, t->target, r->errcode, r->error);
+        remove_task(s, t);
     } else {
-        double delay = matrix_retry_delay(r, t->attempts++, mx_jitter());
-        t->next_try = mx_now(n) + delay;
-        base_log(BASE_LOG_INFO, n->who, "%s %s: %s%s%s; retrying in %.1f s", what, t->target, r->errcode,
-               r->errcode[0] ? " " : "", r->error, delay);
+        double delay = matrix_retry_delay(r, t->attempts++, jitter());
+        t->next_try = now(s) + delay;
+        base_log(BASE_LOG_INFO, s->who, "%s %s: %s%s%s; retrying in %.1f s", what, t->target, r->errcode,
+                 r->errcode[0] ? " " : "", r->error, delay);
     }
-    if (!n->stopping)
-        mx_pump(n);
+    if (!s->stopping)
+        matrix_sender_pump(s);
 }
 
-static void start_task(matrix_network *n, mx_task *t)
+static void on_joined(void *ctx, const matrix_response *resp)
 {
-    char *target = mx_escape(t->target);
-    size_t cap = (target ? strlen(target) : 0) + 32;
-    char *path = malloc(cap), *data = malloc(strlen(t->target) + 2);
-    uint64_t id = 0;
-    if (target && path && data) {
-        data[0] = (char)t->kind;
-        strcpy(data + 1, t->target);
-        if (t->kind == MX_TASK_JOIN) {
-            snprintf(path, cap, "/join/%s", target);
-            id = mx_call(n, "POST", path, "{}", REQUEST_TIMEOUT, on_task_done, data);
-        } else {
-            snprintf(path, cap, "/directory/room/%s", target);
-            id = mx_call(n, "GET", path, NULL, REQUEST_TIMEOUT, on_task_done, data);
-        }
-    }
-    free(target), free(path), free(data);
-    if (id)
+    task_done(ctx, TASK_JOIN, resp);
+}
+
+static void on_resolved(void *ctx, const matrix_response *resp)
+{
+    task_done(ctx, TASK_RESOLVE, resp);
+}
+
+static void start_task(matrix_sender *s, task *t)
+{
+    char *path = matrix_client_path(t->kind == TASK_JOIN ? "/join/%s" : "/directory/room/%s", t->target);
+    matrix_call call = {"POST", path, "{}", REQUEST_TIMEOUT, on_joined, s, t->target};
+    if (t->kind == TASK_RESOLVE)
+        call = (matrix_call){"GET", path, NULL, REQUEST_TIMEOUT, on_resolved, s, t->target};
+    base_error err = {0};
+    if (!path)
+        base_error_set(&err, "out of memory");
+    uint64_t id = path ? matrix_client_request(s->client, &call, &err) : 0;
+    free(path);
+    if (id) {
         t->in_flight = 1;
-    else
-        t->next_try = mx_now(n) + matrix_backoff(t->attempts++, 1.0, MATRIX_BACKOFF_MAX, mx_jitter());
+    } else {
+        base_log(BASE_LOG_ERROR, s->who, "%s: %s", t->target, err.text);
+        t->next_try = now(s) + matrix_backoff(t->attempts++, 1.0, MATRIX_BACKOFF_MAX, jitter());
+    }
 }
 
 /* ---- the pump ------------------------------------------------------------------------ */
 
 static void on_pump_timer(uv_timer_t *t)
 {
-    mx_pump(t->data);
+    matrix_sender_pump(t->data);
 }
 
-void mx_pump(matrix_network *n)
+void matrix_sender_set_authorized(matrix_sender *s, int authorized)
 {
-    if (n->stopping || n->freeing || n->phase == MX_FAILED)
+    s->authorized = authorized;
+    if (authorized)
+        matrix_sender_pump(s); /* replies saved by the last run go out now */
+}
+
+void matrix_sender_pump(matrix_sender *s)
+{
+    if (s->stopping || s->freeing)
         return;
-    double now = mx_now(n), wake = -1;
-    if (n->write_again && !n->writing) {
-        if (now >= n->write_retry_at)
-            start_write(n);
+    double t_now = now(s), wake = -1;
+    if (s->write_again && !s->writing) {
+        if (t_now >= s->write_retry_at)
+            start_write(s);
         else
-            wake = n->write_retry_at;
+            wake = s->write_retry_at;
     }
-    if (n->authorized) {
+    if (s->authorized) {
         matrix_outbox_item *ready[READY_BATCH];
-        size_t k = matrix_outbox_ready(&n->state.outbox, now, n->durable_gen, ready, READY_BATCH);
+        size_t k = matrix_outbox_ready(&s->state.outbox, t_now, s->durable_gen, ready, READY_BATCH);
         /* send_item may not change the outbox, so the pointers stay valid. */
         for (size_t i = 0; i < k; i++)
-            send_item(n, ready[i]);
-        double next = matrix_outbox_next_wake(&n->state.outbox, n->durable_gen);
+            send_item(s, ready[i]);
+        double next = matrix_outbox_next_wake(&s->state.outbox, s->durable_gen);
         if (next >= 0 && (wake < 0 || next < wake))
             wake = next;
-        for (size_t i = 0; i < n->n_tasks; i++) {
-            mx_task *t = &n->tasks[i];
-            if (!t->in_flight && t->next_try <= now)
-                start_task(n, t);
+        for (size_t i = 0; i < s->n_tasks; i++) {
+            task *t = &s->tasks[i];
+            if (!t->in_flight && t->next_try <= t_now)
+                start_task(s, t);
             if (!t->in_flight && (wake < 0 || t->next_try < wake))
                 wake = t->next_try;
         }
     }
-    uv_timer_stop(&n->pump_timer);
+    uv_timer_stop(&s->pump_timer);
     if (wake >= 0) {
-        double delay = wake - now;
-        uv_timer_start(&n->pump_timer, on_pump_timer, delay > 0 ? (uint64_t)(delay * 1000) + 1 : 1, 0);
+        double delay = wake - t_now;
+        uv_timer_start(&s->pump_timer, on_pump_timer, delay > 0 ? (uint64_t)(delay * 1000) + 1 : 1, 0);
     }
 }
