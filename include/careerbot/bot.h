@@ -43,6 +43,8 @@ typedef struct core_reply {
     double score;
     int fallback;        /* answered by a search of the topics' texts, not by a keyword rule */
     int asks;            /* the message was shaped as a question ("what...", "can...", "...?") */
+    int personal;        /* it asks a person about themselves ("did you ...?", "..., jess?") */
+    int about_career;    /* it holds a word of the career ("coder", "coding") */
     char *text;          /* the reply, lines separated by '\n'; owned by the caller */
 } core_reply;
 

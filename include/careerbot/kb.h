@@ -98,6 +98,8 @@ typedef struct core_lexicon {
     core_string_list compare;       /* "which is better": compare the two options */
     core_string_list question_starts; /* "what", "how", "can": a line that starts so asks something */
     core_string_list fillers;       /* "please", "I mean": words that add nothing to a choice */
+    core_string_list person_talk;   /* "did you", "are you still": a line that starts so asks a person
+                                       about themselves, not the bot (listen rooms stay out of it) */
 } core_lexicon;
 
 /* Small talk of one kind (greetings, thanks, goodbyes, ...): the phrases

@@ -123,8 +123,9 @@ int chat_gate_listen_answers(const core_reply *reply, double min_score)
 {
     /* Only a question, answered by a keyword rule with clear confidence:
      * "my boss says the salary here is bad" shares words but asks nothing. */
+    double needed = reply->about_career ? min_score * 2 / 3 : min_score; /* a career word backs it up */
     return reply->kind == CORE_REPLY_ANSWER && reply->matched && reply->topic && reply->asks && !reply->fallback &&
-           reply->score >= min_score;
+           !reply->personal && reply->score >= needed;
 }
 
 static int ignored(const chat_gate *g, const char *sender)

@@ -95,8 +95,9 @@ int chat_gate_decide(chat_gate *g, const chat_message *m, chat_decision *out);
 void chat_decision_clear(chat_decision *d);
 
 /* Whether a listen room would get this reply unasked: only a clear answer
- * (kind answer, a topic, from a keyword rule, score at least min_score) to a
- * message shaped as a question. The JSON contract's
+ * (kind answer, a topic, from a keyword rule, score at least min_score, or
+ * two thirds of it with a word of the career) to a message shaped as a
+ * question and not put to a person ("did you ...?"). The JSON contract's
  * "listen" field uses it too, so precision can be measured without a
  * server. */
 int chat_gate_listen_answers(const core_reply *reply, double min_score);

@@ -208,6 +208,8 @@ static int answer_question(core_bot *bot, const core_turn *t, const char *text, 
     core_matcher_match(bot->matcher, text, len, &m);
     int rc = answer_matched(bot, t, &m, out);
     out->asks = m.question;
+    out->personal = m.personal;
+    out->about_career = m.has_domain;
     return rc;
 }
 

@@ -77,6 +77,8 @@ static int fill_default_lexicon(core_lexicon *lx)
     DEFAULT_LIST(lx->compare, "better", "best", "compare", "difference");
     DEFAULT_LIST(lx->fillers, "please", "option", "i mean", "i meant", "number", "yes", "ok", "okay", "thanks", "a",
                  "the", "one", "pls", "plz");
+    DEFAULT_LIST(lx->person_talk, "did you", "have you", "are you still", "were you", "do you still", "did u",
+                 "have u", "how was your", "how is your", "hows your", "how did your", "are you going", "did your");
     DEFAULT_LIST(lx->question_starts, "what", "how", "where", "when", "who", "why", "which", "is", "are", "do",
                  "does", "can", "could", "should", "would", "will");
     if (lx->n_ordinals == 0) {
@@ -191,6 +193,7 @@ void core_kb_free(core_kb *kb)
     free_list(&lx->compare);
     free_list(&lx->question_starts);
     free_list(&lx->fillers);
+    free_list(&lx->person_talk);
     free_list(&lx->domain);
     free_list(&lx->offtopic);
     free_list(&lx->stopwords);

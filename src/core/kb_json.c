@@ -437,7 +437,7 @@ static int read_lexicon(const load_ctx *c, json_t *obj)
                                           "synonyms", "domain", "offtopic", "stopwords",
                                           "common", "follow_next", "follow_more", "default_topic", "exact",
                                           "unknown_penalty", "facet_kinds", "anaphora", "continuations",
-                                          "ordinals", "last", "both", "compare", "question_starts", "fillers"};
+                                          "ordinals", "last", "both", "compare", "question_starts", "fillers", "person_talk"};
     core_lexicon *lx = &c->kb->lexicon;
     if (!json_is_object(obj))
         return fail(c, 1, "\"lexicon\" must be an object");
@@ -462,6 +462,7 @@ static int read_lexicon(const load_ctx *c, json_t *obj)
         read_string_array(c, 1, obj, "question_starts", 0, &lx->question_starts.items, &lx->question_starts.n) !=
             BASE_OK ||
         read_string_array(c, 1, obj, "fillers", 0, &lx->fillers.items, &lx->fillers.n) != BASE_OK ||
+        read_string_array(c, 1, obj, "person_talk", 0, &lx->person_talk.items, &lx->person_talk.n) != BASE_OK ||
         read_facet_kinds(c, obj) != BASE_OK)
         return BASE_ERR;
     return read_groups(c, obj, "synonyms", &lx->synonyms, &lx->n_synonyms) != BASE_OK ||

@@ -54,6 +54,7 @@ typedef enum signal_kind {
     SIGNAL_COMPARE,
     SIGNAL_SOCIAL,       /* small talk: value is the kind's index in the bot texts */
     SIGNAL_FILLER,       /* "please": nothing of its own */
+    SIGNAL_PERSON,       /* "did you ...": only at the start */
 } signal_kind;
 
 typedef struct signal_phrase {
@@ -193,7 +194,7 @@ static int add_all_signals(core_matcher *m, base_error *err)
              add_signals(m, &lx->continuations, SIGNAL_CONTINUATION) |
              add_signals(m, &lx->question_starts, SIGNAL_QUESTION) | add_signals(m, &lx->last, SIGNAL_LAST) |
              add_signals(m, &lx->both, SIGNAL_BOTH) | add_signals(m, &lx->compare, SIGNAL_COMPARE) |
-             add_signals(m, &lx->fillers, SIGNAL_FILLER);
+             add_signals(m, &lx->fillers, SIGNAL_FILLER) | add_signals(m, &lx->person_talk, SIGNAL_PERSON);
     for (size_t i = 0; i < lx->n_ordinals; i++)
         for (size_t w = 0; w < lx->ordinals[i].n; w++)
             rc |= add_signal(m, lx->ordinals[i].words[w], SIGNAL_ORDINAL, (int)i + 1);
@@ -608,6 +609,10 @@ static void record_signal(const signal_phrase *sp, size_t at, core_match *out)
     case SIGNAL_FILLER:
         out->signal_positions |= bits;
         break;
+    case SIGNAL_PERSON:
+        if (at == 0)
+            out->personal = 1;
+        break;
     case SIGNAL_SOCIAL:
         /* The kind listed first wins: "ok bye" is a goodbye. */
         if (out->social < 0 || sp->value < out->social)
@@ -615,6 +620,23 @@ static void record_signal(const signal_phrase *sp, size_t at, core_match *out)
         out->social_positions |= bits;
         break;
     }
+}
+
+/* "did you ever get certified, jess?": a comma, then one word and the end of
+ * the line, calls someone by name. */
+static int ends_with_a_name(const char *text, size_t len)
+{
+    while (len > 0 && strchr(" \t\r\n?!.", text[len - 1]))
+        len--;
+    size_t end = len;
+    while (len > 0 && text[len - 1] != ' ' && text[len - 1] != ',')
+        len--;
+    if (len == end)
+        return 0;
+    size_t start = len;
+    while (len > 0 && text[len - 1] == ' ')
+        len--;
+    return len > 0 && text[len - 1] == ',' && end - start <= 20;
 }
 
 /* Content words that are neither stop words nor part of a signal. */
@@ -735,6 +757,7 @@ void core_matcher_match(core_matcher *m, const char *text, size_t len, core_matc
     find_signals(m, out);
     out->social_only = only_social(m, out);
     out->n_free = free_words(m, out);
+    out->personal |= ends_with_a_name(text, text ? len : 0);
     /* A line that ends with a question mark asks something, whatever its first word. */
     for (size_t i = text ? len : 0; i > 0 && !out->question; i--) {
         char c = text[i - 1];

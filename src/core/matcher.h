@@ -44,6 +44,7 @@ typedef struct core_match {
     int anaphor;            /* "it", "that", "they" ... */
     int continuation;       /* starts with "and", "what about" ... */
     int question;           /* starts with a question word, or ends with '?' */
+    int personal;           /* talk to a person: "did you ...", "..., jess?" */
     int ordinal;            /* "the second": 2; 0 when none */
     int last;               /* "the last one" */
     int both;               /* "both" */
