@@ -25,6 +25,8 @@ typedef struct core_request {
     size_t len;
     const char *command_prefixes; /* NULL: the bot's own */
     int brief;           /* a group channel: long answers are shortened, the rest on "more" */
+    int unasked;         /* nobody addressed the bot (a listen room's chatter): never an unanswered question */
+    const char *network_kind; /* "irc", "matrix", "console": for the unanswered log; NULL: "chat" */
 } core_request;
 
 /* What a reply is (the JSON contract's "kind"). */
@@ -45,6 +47,9 @@ typedef struct core_reply {
     int asks;            /* the message was shaped as a question ("what...", "can...", "...?") */
     int personal;        /* it asks a person about themselves ("did you ...?", "..., jess?") */
     int about_career;    /* it holds a word of the career ("coder", "coding") */
+    const char *candidates[3]; /* the topics that came closest (ids, owned by the kb), best first */
+    double candidate_scores[3];
+    size_t n_candidates;
     char *text;          /* the reply, lines separated by '\n'; owned by the caller */
 } core_reply;
 
@@ -55,6 +60,19 @@ void core_bot_free(core_bot *bot);
 /* Answers one message. Returns BASE_OK, or BASE_ERR only when out of memory. */
 int core_bot_reply(core_bot *bot, const core_request *req, core_reply *out);
 void core_reply_clear(core_reply *reply);
+
+/* A question the bot declined or was unsure of (kind decline or clarify,
+ * or an answer from the passage search), for the knowledge maintainers. */
+typedef struct core_unanswered {
+    const core_request *request;
+    const core_reply *reply;
+} core_unanswered;
+
+typedef void (*core_unanswered_cb)(void *ctx, const core_unanswered *u);
+
+/* Calls cb for every unanswered question from now on (NULL: stop). cb must
+ * not call back into the bot. */
+void core_bot_on_unanswered(core_bot *bot, core_unanswered_cb cb, void *ctx);
 
 /* "answer", "clarify", "decline", "social" or "command". */
 const char *core_reply_kind_name(core_reply_kind kind);

@@ -13,12 +13,14 @@
 #include "app/kb_check.h"
 #include "app/paths.h"
 #include "app/runner.h"
+#include "app/unanswered.h"
 
 typedef struct options {
     const char *ask;
     const char *config;
     const char *knowledge;
     const char *check_dir;
+    const char *report;     /* --report-unanswered PATH */
     int check;
     int check_config;
     int console;
@@ -56,6 +58,8 @@ static void usage(FILE *out)
             "                       now: %s\n"
             "                       (%s)\n"
             "  --check-kb [DIR]     validate a knowledge directory and replay its examples\n"
+            "  --report-unanswered FILE  group the questions of an unanswered log ([bot] unanswered_log)\n"
+            "                       by the words they share, biggest group first\n"
             "  --check-config       with --config: report every problem of the file and what it names, then exit\n"
             "  --help               show this help\n"
             "  --version            show the version\n",
@@ -83,9 +87,11 @@ static int parse_args(int argc, char **argv, options *o)
             if (next && next[0] != '-')
                 o->check_dir = argv[++i];
         } else if ((!strcmp(a, "--ask") || !strcmp(a, "--config") || !strcmp(a, "--knowledge") ||
-                    !strcmp(a, "--format")) && !next) {
+                    !strcmp(a, "--format") || !strcmp(a, "--report-unanswered")) && !next) {
             fprintf(stderr, "careerbot: %s needs a value\n", a);
             return -1;
+        } else if (!strcmp(a, "--report-unanswered")) {
+            o->report = argv[++i];
         } else if (!strcmp(a, "--ask")) {
             o->ask = argv[++i];
         } else if (!strcmp(a, "--config")) {
@@ -143,6 +149,14 @@ int main(int argc, char **argv)
         free(found_kb);
         return problems == 0 ? 0 : 1;
     }
+    if (o.report) {
+        core_kb *kb = NULL; /* its stop words keep "the" and "how" from making groups */
+        core_kb_load(default_kb, &kb, NULL);
+        int status = app_unanswered_report(o.report, kb, stdout, stderr);
+        core_kb_free(kb);
+        free(found_kb);
+        return status;
+    }
 
     conf_config cfg;
     base_error err;
@@ -179,6 +193,17 @@ int main(int argc, char **argv)
         conf_free(&cfg);
         return 1;
     }
+    app_unanswered_log *unanswered = NULL;
+    if (cfg.unanswered_log) {
+        unanswered = app_unanswered_open(cfg.unanswered_log, cfg.unanswered_log_users, &err);
+        if (!unanswered) {
+            fprintf(stderr, "careerbot: %s\n", err.text);
+            core_bot_free(bot);
+            conf_free(&cfg);
+            return 1;
+        }
+        core_bot_on_unanswered(bot, app_unanswered_record, unanswered);
+    }
     int status;
     if (o.ask) {
         status = console_ask(bot, o.ask, stdout, o.format);
@@ -189,6 +214,7 @@ int main(int argc, char **argv)
         status = console_run(bot, stdin, stdout, o.format, tty && o.format == CONSOLE_FORMAT_TEXT);
     }
     core_bot_free(bot);
+    app_unanswered_close(unanswered);
     conf_free(&cfg);
     return status;
 }

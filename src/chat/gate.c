@@ -14,6 +14,7 @@
 struct chat_gate {
     core_bot *bot;
     char *network;
+    char *network_kind;
     char *prefixes;             /* NULL: the bot's */
     char **ignore;
     size_t n_ignore;
@@ -47,6 +48,7 @@ chat_gate *chat_gate_new(core_bot *bot, const chat_gate_config *c)
         return NULL;
     g->bot = bot;
     g->network = base_strdup(c->network ? c->network : "");
+    g->network_kind = base_strdup(c->network_kind ? c->network_kind : "chat");
     g->prefixes = c->command_prefixes ? base_strdup(c->command_prefixes) : NULL;
     g->listen_min_score = c->listen_min_score;
     g->limits = c->limits;
@@ -55,7 +57,7 @@ chat_gate *chat_gate_new(core_bot *bot, const chat_gate_config *c)
     g->rooms = base_limits_new(PEOPLE_REMEMBERED, c->room_burst, c->room_rate);
     g->notices = base_limits_new(PEOPLE_REMEMBERED, 1, 1.0 / BUSY_NOTICE_EVERY);
     base_bucket_init(&g->notice_bucket, BUSY_NOTICES_BURST, BUSY_NOTICES_BURST / BUSY_NOTICE_EVERY, 0);
-    int ok = g->network && (!c->command_prefixes || g->prefixes) && g->people && g->rooms && g->notices;
+    int ok = g->network && g->network_kind && (!c->command_prefixes || g->prefixes) && g->people && g->rooms && g->notices;
     ok = ok && copy_list(&g->ignore, &g->n_ignore, c->ignore, c->n_ignore);
     if (!ok) {
         chat_gate_free(g);
@@ -69,6 +71,7 @@ void chat_gate_free(chat_gate *g)
     if (!g)
         return;
     free(g->network);
+    free(g->network_kind);
     free(g->prefixes);
     base_strv_free(g->ignore, g->n_ignore);
     base_limits_free(g->people);
@@ -244,7 +247,8 @@ int chat_gate_decide(chat_gate *g, const chat_message *message, chat_decision *o
     if (held)
         return asked ? busy(g, m, held, out) : silent(out, held);
     /* In a group, answers are short, with the rest on "more". */
-    core_request req = {g->network, m->room, sender, m->now, text, len, g->prefixes, !m->direct};
+    core_request req = {g->network, m->room, sender, m->now, text, len, g->prefixes, !m->direct, !asked,
+                        g->network_kind};
     core_reply reply;
     if (core_bot_reply(g->bot, &req, &reply) != BASE_OK) {
         silent(out, "out of memory");

@@ -21,6 +21,7 @@
 
 typedef struct chat_gate_config {
     const char *network;          /* the network's name, part of every conversation's key */
+    const char *network_kind;     /* "irc", "matrix": what the unanswered log records; NULL: "chat" */
     const char *command_prefixes; /* NULL: the bot's own */
     double listen_min_score;      /* listen rooms: the least score answered unaddressed */
     int limits;                   /* 0: no limits at all (private servers, benchmarks) */

@@ -101,6 +101,10 @@ static const conf_key bot_keys[] = {
      "seconds of quiet after which a conversation's context is forgotten"},
     {"max_conversations", &conf_whole, "4096", 1, 1000000, NULL, F(max_conversations), 0,
      "conversations remembered at most; the least recently active go first"},
+    {"unanswered_log", &conf_output_file, NULL, 0, 0, NULL, F(unanswered_log), 0,
+     "append every declined or unsure question here (it stores what users wrote); unset: off"},
+    {"unanswered_log_users", &conf_bool, "no", 0, 0, NULL, F(unanswered_log_users), 0,
+     "also store who asked (nick or user id) in the unanswered log"},
 };
 
 #undef F

@@ -37,6 +37,8 @@ typedef struct conf_config {
     char *command_prefixes; /* default "/!" */
     double conversation_ttl;
     size_t max_conversations;
+    char *unanswered_log;   /* where declined and unsure questions are appended (opt-in), or NULL */
+    int unanswered_log_users; /* ... with who asked */
     conf_section bot;       /* the [bot] keys as written, for their lines */
     conf_section *sections; /* [irc.NAME] and [matrix.NAME], in the order of the file */
     size_t n_sections;

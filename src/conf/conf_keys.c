@@ -72,6 +72,7 @@ static const char *file_parse(const conf_key *k, const conf_config *cfg, const c
 const conf_type conf_string = {0, string_parse, string_release};
 const conf_type conf_dir = {0, dir_parse, string_release};
 const conf_type conf_file = {0, file_parse, string_release};
+const conf_type conf_output_file = {0, file_parse, string_release};
 
 /* ---- yes/no and numbers --------------------------------------------------- */
 

@@ -78,11 +78,12 @@ typedef struct conf_schema {
  * commas (words: by commas or spaces) and stored as char ** with a size_t
  * count; numbers as double, whole numbers as size_t, ports and yes/no as int,
  * strings and paths as char * (paths resolved against the config file's
- * folder; conf_file names a file, conf_dir a directory: see
+ * folder; conf_file names a file to read, conf_output_file one the bot
+ * writes (it need not exist yet), conf_dir a directory: see
  * conf_section_check_files). Strings, paths and list items are never empty;
  * a bool is yes/no, true/false, on/off or 1/0. */
 extern const conf_type conf_string, conf_bool, conf_number, conf_whole, conf_port, conf_list, conf_words,
-    conf_file, conf_dir;
+    conf_file, conf_output_file, conf_dir;
 
 /* The [bot] table (its struct is conf_config itself). */
 extern const conf_schema conf_bot_schema;

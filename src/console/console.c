@@ -47,7 +47,7 @@ static int print_reply(const core_reply *reply, FILE *out, console_format format
 
 static int answer(core_bot *bot, const char *text, size_t len, FILE *out, console_format format)
 {
-    core_request req = {"console", "console", "you", now_seconds(), text, len, NULL, 0};
+    core_request req = {"console", "console", "you", now_seconds(), text, len, NULL, 0, 0, "console"};
     core_reply reply;
     if (core_bot_reply(bot, &req, &reply) != BASE_OK) {
         fprintf(stderr, "careerbot: out of memory\n");

@@ -20,6 +20,8 @@ struct core_bot {
     core_matcher *matcher;
     core_dialog *dialog;
     char prefixes[16];
+    core_unanswered_cb unanswered;
+    void *unanswered_ctx;
 };
 
 core_bot *core_bot_new(core_kb *kb, const core_bot_options *opts, base_error *err)
@@ -73,6 +75,12 @@ int core_bot_replace_kb(core_bot *bot, core_kb *kb, base_error *err)
 const core_kb *core_bot_kb(const core_bot *bot)
 {
     return bot->kb;
+}
+
+void core_bot_on_unanswered(core_bot *bot, core_unanswered_cb cb, void *ctx)
+{
+    bot->unanswered = cb;
+    bot->unanswered_ctx = ctx;
 }
 
 const char *core_reply_kind_name(core_reply_kind kind)
@@ -210,6 +218,11 @@ static int answer_question(core_bot *bot, const core_turn *t, const char *text, 
     out->asks = m.question;
     out->personal = m.personal;
     out->about_career = m.has_domain;
+    for (size_t i = 0; i < m.n_candidates; i++) {
+        out->candidates[i] = m.candidates[i]->id;
+        out->candidate_scores[i] = m.candidate_scores[i];
+    }
+    out->n_candidates = m.n_candidates;
     return rc;
 }
 
@@ -303,7 +316,7 @@ int core_bot_reply(core_bot *bot, const core_request *req, core_reply *out)
     const char *args, *args_end;
     const char *prefixes = req->command_prefixes ? req->command_prefixes : bot->prefixes;
     core_turn turn = {bot->kb, st, req->brief, prefixes[0] ? prefixes[0] : '/'};
-    int rc;
+    int rc, question = 0;
     if (parse_command(bot, req->command_prefixes, text, len, &prefix, name, &args, &args_end)) {
         turn.prefix = prefix;
         rc = run_command(&turn, name, args, args_end, out);
@@ -312,10 +325,16 @@ int core_bot_reply(core_bot *bot, const core_request *req, core_reply *out)
         out->matched = 0;
     } else {
         rc = answer_question(bot, &turn, text, len, out);
+        question = 1;
     }
     if (rc == BASE_OK && show_prefix(bot, req->command_prefixes, out) != BASE_OK) {
         core_reply_clear(out);
         return BASE_ERR;
+    }
+    int unsure = out->kind == CORE_REPLY_DECLINE || out->kind == CORE_REPLY_CLARIFY || out->fallback;
+    if (rc == BASE_OK && question && unsure && bot->unanswered && !req->unasked && len > 0) {
+        core_unanswered u = {req, out};
+        bot->unanswered(bot->unanswered_ctx, &u);
     }
     return rc;
 }

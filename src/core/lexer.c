@@ -74,6 +74,13 @@ static size_t stem_word(core_lexer *lex, const char *word, size_t len, char *out
     return n;
 }
 
+size_t core_lexer_stem(core_lexer *lex, const char *word, size_t len, char *out, size_t cap)
+{
+    if (cap == 0)
+        return 0;
+    return stem_word(lex, word, len, out, cap);
+}
+
 static int intern(core_lexer *lex, const char *stem, size_t len)
 {
     int term;

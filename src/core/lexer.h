@@ -44,6 +44,10 @@ int core_lexer_freeze(core_lexer *lex, base_error *err);
  * not in the vocabulary. *word_flags receives CORE_WORD_* bits. */
 int core_lexer_lookup(core_lexer *lex, const char *word, size_t len, unsigned *word_flags);
 
+/* The word's Snowball stem into out (NUL-terminated, cut to cap - 1 bytes).
+ * Returns its length. */
+size_t core_lexer_stem(core_lexer *lex, const char *word, size_t len, char *out, size_t cap);
+
 /* True when word is one of the lexicon's stop words. */
 int core_lexer_is_stopword(const core_lexer *lex, const char *word, size_t len);
 

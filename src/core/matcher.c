@@ -516,6 +516,30 @@ static double own_score(const core_matcher *m, int topic, uint64_t taken)
     return s;
 }
 
+/* The three best-scoring topics of the question (score > 0), best first. */
+static void keep_candidates(const core_matcher *m, core_match *out)
+{
+    out->n_candidates = 0;
+    for (size_t i = 0; i < m->n_touched; i++) {
+        int t = m->touched[i];
+        double sc = m->score[t];
+        if (sc <= 0)
+            continue;
+        size_t at = out->n_candidates < 3 ? out->n_candidates++ : 3;
+        while (at > 0 && out->candidate_scores[at - 1] < sc) {
+            if (at < 3) {
+                out->candidates[at] = out->candidates[at - 1];
+                out->candidate_scores[at] = out->candidate_scores[at - 1];
+            }
+            at--;
+        }
+        if (at < 3) {
+            out->candidates[at] = &m->kb->topics[t];
+            out->candidate_scores[at] = sc;
+        }
+    }
+}
+
 static void best_two(const core_matcher *m, int *best, int *second)
 {
     *best = *second = -1;
@@ -767,6 +791,7 @@ void core_matcher_match(core_matcher *m, const char *text, size_t len, core_matc
             break;
     }
     score_keywords(m);
+    keep_candidates(m, out); /* before the penalties: what the words point at */
     /* What the question would be about without its off-topic words: "what
      * does a pharmacist earn?" asks about pay, so "and a coder?" can follow. */
     if (out->n_offtopic > 0) {

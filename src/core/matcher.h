@@ -33,6 +33,10 @@ typedef struct core_match {
     double second_score;
     const core_topic *candidate; /* the best keyword topic, even below the threshold; NULL none */
     double candidate_score;
+    const core_topic *candidates[3]; /* the best keyword topics before penalties, best first (for the
+                                        unanswered log) */
+    double candidate_scores[3];
+    size_t n_candidates;
     int has_domain;         /* a domain word was seen */
     int n_offtopic;         /* off-topic words seen */
     int n_unknown;          /* words that are neither vocabulary, stop words nor common words */

@@ -363,6 +363,7 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_b
     n->conn = net_line_conn_new(loop, &ch, IRC_LINE_MAX);
     chat_gate_config gc = {
         .network = n->cfg.name,
+        .network_kind = "irc",
         .command_prefixes = n->cfg.command_prefixes,
         .listen_min_score = n->cfg.listen_min_score,
         .limits = n->cfg.flood_control, /* flood_control = no lifts every limit */

@@ -604,6 +604,7 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
     snprintf(n->who, sizeof n->who, "matrix.%s", n->cfg.name);
     chat_gate_config gc = {
         .network = n->cfg.name,
+        .network_kind = "matrix",
         .command_prefixes = n->cfg.command_prefixes,
         .listen_min_score = n->cfg.listen_min_score,
         .limits = 1,

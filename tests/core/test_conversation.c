@@ -40,7 +40,7 @@ static double clock_now = 100;
 static const core_reply *turn(core_bot *bot, const char *user, int brief, const char *text)
 {
     core_reply_clear(&last);
-    core_request req = {"net", "#room", user, clock_now += 1, text, strlen(text), NULL, brief};
+    core_request req = {"net", "#room", user, clock_now += 1, text, strlen(text), NULL, brief, 0, NULL};
     assert_int_equal(core_bot_reply(bot, &req, &last), BASE_OK);
     assert_non_null(last.text);
     return &last;
