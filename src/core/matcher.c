@@ -638,10 +638,7 @@ static void record_signal(const signal_phrase *sp, size_t at, core_match *out)
             out->personal = 1;
         break;
     case SIGNAL_SOCIAL:
-        /* The kind listed first wins: "ok bye" is a goodbye. */
-        if (out->social < 0 || sp->value < out->social)
-            out->social = sp->value;
-        out->social_positions |= bits;
+        out->social_positions |= bits; /* which kind it is, find_signals decides */
         break;
     }
 }
@@ -717,8 +714,22 @@ size_t core_matcher_residual(const core_matcher *m, const core_match *match, cha
     return n;
 }
 
+static int bit_count(uint64_t v)
+{
+    int n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
+/* Small talk of several kinds: the kind whose phrases cover the most words
+ * wins ("thanks, that helps" is thanks, not a call for help; "thanks, can
+ * you help me?" is); on a tie the kind listed first ("ok bye" is a goodbye). */
+#define SOCIAL_KINDS_MAX 32
+
 static void find_signals(core_matcher *m, core_match *out)
 {
+    uint64_t social_bits[SOCIAL_KINDS_MAX] = {0};
     out->social = -1;
     for (size_t f = 0; f < m->n_signals; f++) {
         const signal_phrase *sp = &m->signals[f];
@@ -726,9 +737,19 @@ static void find_signals(core_matcher *m, core_match *out)
         for (size_t i = 0; i < m->words.n; i++)
             if (phrase_at(m, sp->terms, sp->n_terms, i)) {
                 record_signal(sp, i, out);
+                if (sp->kind == SIGNAL_SOCIAL && sp->value < SOCIAL_KINDS_MAX)
+                    social_bits[sp->value] |= span_bits(i, sp->n_terms);
                 if (once)
                     break;
             }
+    }
+    int best = 0;
+    for (int k = 0; k < SOCIAL_KINDS_MAX; k++) {
+        int covered = bit_count(social_bits[k]);
+        if (covered > best) {
+            best = covered;
+            out->social = k;
+        }
     }
 }
 

@@ -68,6 +68,8 @@ static void test_small_talk_in_kind(void **state)
     expect(turn(bot, "s", 0, "thank you"), CORE_REPLY_SOCIAL, NULL, "Thanks");
     expect(turn(bot, "s", 0, "ok bye"), CORE_REPLY_SOCIAL, NULL, "Bye"); /* the kind listed first wins */
     expect(turn(bot, "s", 0, "cool"), CORE_REPLY_SOCIAL, NULL, "Ack one.");
+    /* The kind that covers more of the words wins over the one listed first. */
+    expect(turn(bot, "s", 0, "thank you, bye"), CORE_REPLY_SOCIAL, NULL, "Thanks");
     /* Small talk around a question: the question is answered. */
     expect(turn(bot, "s", 0, "hi, what is the pay?"), CORE_REPLY_ANSWER, "pay", "$100");
     expect(turn(bot, "s", 0, "cool, and certification?"), CORE_REPLY_ANSWER, "cert", "voluntary");

@@ -276,6 +276,27 @@ class ConversationTests(IrcTestCase):
                 self.assertGreater(len(got), expected.count("\n") + 1)
                 self.assertTrue(any(m.wire_len > 400 for m in got), "lines cut far too short")
 
+    def test_a_conversation(self):
+        """Small talk, a question, follow-ups on it, and goodbye, as people talk:
+        in a direct message and, addressed, in a channel."""
+        a = self.alice
+        turns = [("hi!", r"^(Hi|Hello|Hey)"), ("how much do medical coders make?", re.escape(PAY)),
+                 ("is that per year?", r"yearly|annual"), ("which year is it from?", r"2013"),
+                 ("thanks, that helps", r"welcome|Glad|Any time"), ("bye", r"Bye|Take care|See you")]
+        for text, want in turns:
+            m = a.ask(BOT, text, BOT, timeout=10)
+            self.assertRegex(m.text, want, "%r got %r" % (text, m.text))
+        # In a channel small talk addressed to the bot gets one short line.
+        mark = a.mark()
+        m = a.ask("#careers", "careerbot: hello", BOT, timeout=10)
+        self.assertTrue(m.text.startswith("alice: "))
+        settle(a)
+        self.assertEqual(len([x for x in a.since(mark) if a.replies_from(BOT, "PRIVMSG", "#careers")(x)]), 1)
+        # Follow-ups in a channel belong to the person who asked.
+        a.ask("#careers", "careerbot: tell me about certification", BOT, contains="voluntary", timeout=10)
+        m = a.ask("#careers", "careerbot: who offers it?", BOT, timeout=10)
+        self.assertRegex(m.text, "AAPC|AHIMA")
+
     def test_channel_answers_are_brief_with_more_on_request(self):
         """In a channel a long answer comes as its short form with a hint;
         "!more" gives the rest, two lines at a time. A direct message gets it whole."""
