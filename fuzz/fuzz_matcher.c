@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char user[8];
     snprintf(user, sizeof user, "u%d", size ? data[0] % 4 : 0);
     clock_now += 1.0;
-    core_request req = {"fuzz", "room", user, clock_now, (const char *)data, size, NULL, user[0] % 2};
+    core_request req = {"fuzz", "room", user, clock_now, (const char *)data, size, NULL, user[0] % 2, 0, NULL};
     core_reply reply;
     if (core_bot_reply(bot, &req, &reply) != BASE_OK)
         abort();
