@@ -162,6 +162,16 @@ void core_kb_social_free(core_social *social, size_t n)
     free(social);
 }
 
+void core_kb_facet_kinds_free(core_facet_kind *kinds, size_t n)
+{
+    for (size_t i = 0; kinds && i < n; i++) {
+        free(kinds[i].name);
+        base_strv_free(kinds[i].cues, kinds[i].n_cues);
+        free(kinds[i].silent);
+    }
+    free(kinds);
+}
+
 static void free_groups(core_synonym_group *g, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -180,12 +190,7 @@ void core_kb_free(core_kb *kb)
     free_groups(lx->synonyms, lx->n_synonyms);
     free_groups(lx->exact, lx->n_exact);
     free_groups(lx->ordinals, lx->n_ordinals);
-    for (size_t i = 0; i < lx->n_facet_kinds; i++) {
-        free(lx->facet_kinds[i].name);
-        base_strv_free(lx->facet_kinds[i].cues, lx->facet_kinds[i].n_cues);
-        free(lx->facet_kinds[i].silent);
-    }
-    free(lx->facet_kinds);
+    core_kb_facet_kinds_free(lx->facet_kinds, lx->n_facet_kinds);
     free_list(&lx->anaphora);
     free_list(&lx->continuations);
     free_list(&lx->last);

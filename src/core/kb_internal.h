@@ -38,6 +38,9 @@ int core_kb_finish(core_kb *kb, const char *where, base_error *err);
  * failing reader can end with `return core_kb_locate(...)`. */
 int core_kb_locate(base_error *err, const char *file, int line, int column);
 
+/* Frees n facet kinds and the array. */
+void core_kb_facet_kinds_free(core_facet_kind *kinds, size_t n);
+
 /* Frees n kinds of small talk and the array. */
 void core_kb_social_free(core_social *social, size_t n);
 

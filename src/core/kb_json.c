@@ -399,13 +399,7 @@ static int read_facet_kinds(const load_ctx *c, json_t *obj)
     core_facet_kind *kinds = calloc(json_array_size(arr) + 1, sizeof *kinds);
     if (!kinds)
         return fail(c, 1, "out of memory");
-    /* A later document replaces the kinds of an earlier one. */
-    for (size_t i = 0; i < lx->n_facet_kinds; i++) {
-        free(lx->facet_kinds[i].name);
-        base_strv_free(lx->facet_kinds[i].cues, lx->facet_kinds[i].n_cues);
-        free(lx->facet_kinds[i].silent);
-    }
-    free(lx->facet_kinds);
+    core_kb_facet_kinds_free(lx->facet_kinds, lx->n_facet_kinds); /* a later document replaces them */
     lx->facet_kinds = kinds;
     lx->n_facet_kinds = 0;
     for (size_t i = 0; i < json_array_size(arr); i++) {
