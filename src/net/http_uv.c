@@ -69,6 +69,7 @@ typedef struct transfer {
     size_t req_body_len;
     int secret;                   /* wipe req_body, body and the headers before freeing them */
     int retried;                  /* already sent again on a fresh connection */
+    int hit_cap;                  /* failed on the body cap */
     int too_large, no_memory;     /* why on_body refused data */
     long status;
     double retry_after;
@@ -290,6 +291,7 @@ static const char *result_error(transfer *t, CURLcode rc)
     if (rc == CURLE_OK)
         return NULL;
     if (t->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+        t->hit_cap = 1;
         snprintf(t->errbuf, sizeof t->errbuf, "response body larger than %zu %s",
                  t->max_body >= 1024 * 1024 ? t->max_body / (1024 * 1024) : t->max_body / 1024,
                  t->max_body >= 1024 * 1024 ? "MiB" : "KiB");
@@ -426,6 +428,7 @@ static void deliver(net_http *h)
             .body_len = t->body ? t->body_len : 0,
             .retry_after = t->retry_after,
             .error = t->error,
+            .too_large = t->error && (t->too_large || t->hit_cap),
         };
         t->done(t->ctx, &r);
         size_t cap = t->body_cap;

@@ -47,6 +47,7 @@ typedef struct net_http_response {
                                  until then, 0 when past), -1 when absent or malformed */
     const char *error;        /* transport error text (DNS, connect, TLS, timeout, "cancelled",
                                  body too large), NULL on success; never contains the token */
+    int too_large;            /* the error is the body cap (net_http_request.max_body) */
 } net_http_response;
 
 typedef void (*net_http_done_cb)(void *ctx, const net_http_response *response);
