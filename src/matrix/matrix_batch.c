@@ -225,6 +225,23 @@ static void handle_tombstones(batch *b)
     }
 }
 
+/* The asker's display name: from this batch, else from an earlier one. */
+static const char *sender_name(const batch *b, const matrix_message *m)
+{
+    if (m->sender_name)
+        return m->sender_name;
+    for (size_t i = b->sync->n_members; i-- > 0;) {
+        const matrix_member *mm = &b->sync->members[i];
+        if (strcmp(mm->room_id, m->room_id) == 0 && strcmp(mm->user_id, m->sender) == 0)
+            return mm->name;
+    }
+    if (!b->acct->member_names)
+        return NULL;
+    char key[600];
+    snprintf(key, sizeof key, "%s\037%s", m->room_id, m->sender);
+    return matrix_strmap_get(b->acct->member_names, key);
+}
+
 /* The log's copy of a server's words: one line, at most max bytes. */
 static void add_server_notice(batch *b, const matrix_message *m)
 {
@@ -294,7 +311,7 @@ static void answer(batch *b, const matrix_message *m)
         /* In a group room the answer quotes the question and pings the
          * asker; a direct chat needs neither. */
         char *content = matrix_reply_content(d.text, direct ? NULL : m->event_id, direct ? NULL : m->sender,
-                                             direct ? NULL : m->sender_name, m->thread_root);
+                                             direct ? NULL : sender_name(b, m), m->thread_root);
         if (!content) {
             b->out->oom = 1;
             add_log(b, BASE_LOG_ERROR, "out of memory formatting a reply");

@@ -28,6 +28,7 @@ typedef struct matrix_batch_account {
     const matrix_strset *listen;    /* room ids where confident unaddressed questions are answered */
     const matrix_strset *unknown_commands; /* room ids where an unknown command gets an answer */
     int read_receipts;              /* mark each answered message read */
+    const matrix_strmap *member_names; /* "room\037user" -> display name, from earlier batches */
     const matrix_state *state;      /* direct and encrypted rooms known so far, the rooms the bot is
                                        in, its display names per room, the outbox */
     size_t queue_max;               /* the outbox holds at most this many */

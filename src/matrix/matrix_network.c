@@ -30,6 +30,7 @@
 #define INITIAL_TIMELINE 1     /* the first sync answers nothing: one event per room is plenty */
 #define LIVE_TIMELINE 30       /* later ones: enough to cover a short absence */
 #define STOP_GRACE_MS 2000     /* replies in flight get this long to finish on stop */
+#define MEMBER_NAMES_MAX 5000  /* display names kept for replies; past this, they start over */
 
 enum phase {
     PHASE_IDLE,   /* not started */
@@ -52,6 +53,7 @@ struct matrix_network {
     char *filter_id;
     matrix_strset listen_rooms;   /* room ids of cfg.listen, aliases once resolved */
     matrix_strset unknown_rooms;  /* room ids of cfg.answer_unknown_commands, likewise */
+    matrix_strmap member_names;   /* "room\037user" -> display name: lazy-loaded members come once */
 
     int phase;
     uint64_t phase_req;           /* the phase's request in flight, 0 none: answers to others are stale */
@@ -443,11 +445,19 @@ static void on_filter(void *ctx, const matrix_response *resp)
     enter(n, PHASE_SYNC);
 }
 
-/* What the batch says about the rooms the bot is in and its name in each. */
+/* What the batch says about the rooms the bot is in, its name in each, and
+ * the names of the people there. */
 static void remember_rooms(matrix_network *n, const matrix_sync *s, int live)
 {
     matrix_state *st = matrix_sender_state(n->sender);
     int oom = 0;
+    for (size_t i = 0; i < s->n_members; i++) {
+        char key[600];
+        snprintf(key, sizeof key, "%s\037%s", s->members[i].room_id, s->members[i].user_id);
+        if (n->member_names.n >= MEMBER_NAMES_MAX && !matrix_strmap_get(&n->member_names, key))
+            matrix_strmap_free(&n->member_names); /* bounded: a pill then shows the localpart */
+        oom |= matrix_strmap_set(&n->member_names, key, s->members[i].name) < 0;
+    }
     for (size_t i = 0; i < s->n_joined_rooms; i++)
         oom |= matrix_strset_add(&st->rooms, s->joined_rooms[i]) < 0;
     for (size_t i = 0; i < s->n_left_rooms; i++) {
@@ -480,6 +490,7 @@ static void apply_batch(matrix_network *n, const matrix_sync *s, int live)
         .listen = &n->listen_rooms,
         .unknown_commands = &n->unknown_rooms,
         .read_receipts = n->cfg.read_receipts,
+        .member_names = &n->member_names,
         .state = st,
         .queue_max = n->cfg.queue_max,
         .encrypted_notice = core_bot_kb(n->bot)->texts.encrypted, /* the knowledge base's words */
@@ -913,6 +924,7 @@ static void release(matrix_network *n)
     free(n->filter_id);
     matrix_strset_free(&n->listen_rooms);
     matrix_strset_free(&n->unknown_rooms);
+    matrix_strmap_free(&n->member_names);
     chat_gate_free(n->gate);
     free(n);
 }

@@ -235,6 +235,34 @@ static const char *member_name(const json_t *state, const json_t *timeline, cons
     return name;
 }
 
+#define MAX_MEMBERS 5000 /* per batch: lazy loading sends only the senders' */
+
+/* Every other member's display name in events (joins only). */
+static void read_members(parser *p, const char *room_id, const json_t *events)
+{
+    matrix_sync *out = p->out;
+    size_t i;
+    const json_t *ev;
+    json_array_foreach(events, i, ev) {
+        const char *user = str_at(ev, "state_key", MAX_ID);
+        const json_t *content = json_object_get(ev, "content");
+        if (!str_is(ev, "type", "m.room.member") || !id_ok(user, '@') || strcmp(user, p->own) == 0 ||
+            !str_is(content, "membership", "join") || out->n_members >= MAX_MEMBERS)
+            continue;
+        matrix_member *grown = realloc(out->members, (out->n_members + 1) * sizeof *grown);
+        if (!grown) {
+            p->oom = 1;
+            return;
+        }
+        out->members = grown;
+        const char *name = str_at(content, "displayname", MAX_NAME);
+        matrix_member *m = &grown[out->n_members++];
+        m->room_id = dup_str(p, room_id);
+        m->user_id = dup_str(p, user);
+        m->name = name && *name ? dup_str(p, name) : NULL;
+    }
+}
+
 static void push_room_text(parser *p, matrix_room_text **list, size_t *n, const char *room_id, const char *text)
 {
     matrix_room_text *grown = realloc(*list, (*n + 1) * sizeof *grown);
@@ -313,6 +341,8 @@ static void read_joined_room(parser *p, const char *room_id, const json_t *room)
     }
     if (encrypted)
         push_str(p, &out->encrypted_rooms, &out->n_encrypted_rooms, room_id);
+    read_members(p, room_id, state);
+    read_members(p, room_id, events);
     int found;
     const char *own_name = member_name(state, events, p->own, &found);
     if (found)
@@ -562,5 +592,11 @@ void matrix_sync_free(matrix_sync *s)
         free(s->tombstones[i].text);
     }
     free(s->tombstones);
+    for (size_t i = 0; i < s->n_members; i++) {
+        free(s->members[i].room_id);
+        free(s->members[i].user_id);
+        free(s->members[i].name);
+    }
+    free(s->members);
     memset(s, 0, sizeof *s);
 }

@@ -55,6 +55,13 @@ typedef struct matrix_room_text {
 #define MATRIX_SYNC_BODY_MAX ((size_t)16 * 1024 * 1024)  /* bytes of JSON */
 #define MATRIX_SYNC_COST_MAX ((size_t)96 * 1024 * 1024)  /* bytes once parsed, estimated */
 
+/* A display name from an m.room.member event (join) in a room. */
+typedef struct matrix_member {
+    char *room_id;
+    char *user_id;
+    char *name;      /* NULL: the member has none */
+} matrix_member;
+
 typedef struct matrix_sync {
     char *next_batch;
     matrix_message *messages;   /* in timeline order, room by room */
@@ -75,6 +82,9 @@ typedef struct matrix_sync {
     size_t n_own_names;
     matrix_room_text *tombstones;/* m.room.tombstone: the room was upgraded to text */
     size_t n_tombstones;
+    matrix_member *members;     /* other people's display names, from the member events (lazy-loaded
+                                   members come once per room: the caller keeps them) */
+    size_t n_members;
     int has_direct;             /* m.direct account data came with this batch */
     char **direct_rooms;        /* every room id in it */
     size_t n_direct_rooms;

@@ -322,6 +322,21 @@ static void test_mention_as_element_writes_it(void **state)
     assert_non_null(strstr(a->sends[1].content, "\"user_ids\":[\"" BOB "\"]"));
 }
 
+/* Lazy-loaded members come once per room: the asker's name from an earlier
+ * batch still names them in the reply. */
+static void test_asker_named_from_an_earlier_batch(void **state)
+{
+    fixture *f = *state;
+    matrix_strmap names = {0};
+    assert_int_equal(matrix_strmap_set(&names, "!g:example.org\037" ALICE, "Alice From Before"), 0);
+    f->account.member_names = &names;
+    const matrix_batch_actions *a = decide(f, SYNC(ROOM("!g:example.org", MSG("$1", ALICE, "!salary"))));
+    assert_int_equal(a->n_sends, 1);
+    assert_non_null(strstr(a->sends[0].content, "Alice From Before: "));
+    f->account.member_names = NULL;
+    matrix_strmap_free(&names);
+}
+
 /* The name kept from an earlier batch still counts. */
 static void test_room_name_from_the_state(void **state)
 {
@@ -594,6 +609,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_m_mentions_decides_when_present, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mention_as_element_writes_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_room_name_from_the_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_asker_named_from_an_earlier_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_commands_where_asked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answered_messages_are_marked_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tombstone_is_followed_once, setup, teardown),
