@@ -64,6 +64,7 @@ struct matrix_network {
     int filter_refusals;
     int timeline_limit;           /* events per room a live sync asks for; less after a batch too large */
     int blocked;                  /* refusals of the account in a row (locked, suspended...): 0 none */
+    int fresh_position;           /* next_batch comes from a first sync, no live sync since */
     int flows_checked;            /* the server's login flows offer m.login.password */
     int profile_checked;          /* the display name was looked up in this run */
 
@@ -556,7 +557,12 @@ static void apply_batch(matrix_network *n, const matrix_sync *s, int live)
 static void sync_refused(matrix_network *n, const matrix_result *r)
 {
     matrix_state *st = matrix_sender_state(n->sender);
-    switch (matrix_sync_refusal(r, n->sync_live, n->sync_had_filter_id)) {
+    matrix_refusal why = matrix_sync_refusal(r, n->sync_live, n->sync_had_filter_id);
+    /* A position refused as soon as the server gave it: starting afresh
+     * again would only loop. */
+    if (why == MATRIX_REFUSAL_STALE_SINCE && n->fresh_position)
+        why = MATRIX_REFUSAL_BLOCKED;
+    switch (why) {
     case MATRIX_REFUSAL_STALE_SINCE:
         /* Start afresh: a first sync again, which answers nothing, so the
          * history in between is never replayed. */
@@ -626,6 +632,7 @@ static void on_sync(void *ctx, const matrix_response *resp)
                  s.skipped == 1 ? "" : "s", s.first_skip);
     phase_succeeded(n);
     n->timeline_limit = LIVE_TIMELINE; /* the backlog is through: the usual size again */
+    n->fresh_position = !n->sync_live;
     if (!n->sync_live)
         base_log(BASE_LOG_INFO, n->who, "first sync: %zu room%s; answering new messages from now on",
                  s.n_joined_rooms, s.n_joined_rooms == 1 ? "" : "s");

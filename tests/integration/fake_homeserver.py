@@ -72,7 +72,8 @@ class FakeHomeserver:
         self.receipts = []             # (room_id, event_id)
         self.typing = []               # (room_id, typing)
         self.leaves = []               # (room_id, reason)
-        self.reset_after_response = 0  # close this many kept-alive connections after a reply
+        self.reset_after_response = 0  # drop this many kept-alive connections as the next request comes
+        self.forget_before = 0         # sync positions below this are unknown (M_UNKNOWN_POS)
         self.closing = False
         self.httpd = None
         self.thread = None
@@ -352,11 +353,10 @@ class _Handler(BaseHTTPRequestHandler):
             if reset:
                 self.hs.reset_after_response -= 1
         if reset:
-            # A keep-alive connection the server drops right after its answer:
-            # the client's next request on it meets a closed socket.
-            self.wfile.flush()
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.close_connection = True
+            # The server closes this kept-alive connection just as the client
+            # sends its next request on it (the race a real server's idle
+            # timeout makes): that request is read and gets a reset, no answer.
+            self.drop_next = True
 
     def _error(self, status, errcode, error, **extra):
         body = {"errcode": errcode, "error": error}
@@ -411,6 +411,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self):
         self._read_body()
+        if getattr(self, "drop_next", False):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
         parsed = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
         if not parsed.path.startswith(self.PREFIX + "/"):
@@ -528,6 +533,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(400, "M_INVALID_PARAM", "timeout must be an integer")
         if since is not None and not (since.startswith("s") and since[1:].isdigit()):
             return self._error(400, "M_UNKNOWN", "Unknown since token")
+        if since is not None and int(since[1:]) < hs.forget_before:
+            return self._error(400, "M_UNKNOWN_POS", "Unknown position")
         if self._fail_if_asked("sync"):
             return
         with hs.lock:
