@@ -211,6 +211,29 @@ class GroupRoomTests(SynapseCase):
         self.assertEqual(reply["m.relates_to"]["m.in_reply_to"]["event_id"], threaded)
         self.assert_quiet(self.alice, room, 4)
 
+    def test_listen_room_answers_confident_questions_only(self):
+        alias = unique("coders")
+        room = self.alice.create_room(invite=[self.me.user_id], alias=alias)
+        bot = self.start_bot(self.section(extra="listen = #%s:localhost\n" % alias))
+        self.bot_joins(room, bot)
+        bot.wait_log("listen room #%s:localhost is %s" % (alias, room))
+        self.alice.send(room, "nice weather today")
+        self.alice.send(room, "how much do medical coders make per year?")
+        self.assertIn(PAY, self.wait_replies(self.alice, room, 1)[0]["content"]["body"])
+        self.assert_quiet(self.alice, room, 1)
+
+    def test_one_person_cannot_make_the_bot_spam(self):
+        bot = self.start_bot(self.section(extra="user_burst = 2\nuser_rate = 0.01\n"))
+        room = self.group_room(bot)
+        for command in ["!salary", "!steps", "!source", "!about", "!help"]:
+            self.alice.send(room, command)
+        # Two answers and one "give me a moment" notice, then silence.
+        replies = self.wait_replies(self.alice, room, 3)
+        self.assert_quiet(self.alice, room, 3)
+        self.assertIn("please give me a moment", replies[2]["content"]["body"])
+        self.bob.send(room, "!salary")  # someone else is still answered
+        self.assertIn(PAY, self.wait_replies(self.alice, room, 4)[3]["content"]["body"])
+
     def test_unknown_commands_where_asked(self):
         alias = unique("helpdesk")
         room = self.alice.create_room(invite=[self.me.user_id], alias=alias)
@@ -321,6 +344,16 @@ class AccountTests(SynapseCase):
         log = bot.log()
         self.assertIn("rejected the access token", log)
         self.assertIn("M_UNKNOWN_TOKEN", log)
+
+    def test_bad_token_leaves_other_networks_running(self):
+        bad = ("[matrix.bad]\nhomeserver = %s\nuser_id = %s\naccess_token = syt_wrong\nstate_dir = %s\n"
+               % (self.hs.url, self.bob.user_id, os.path.join(self.folder, "bad-state")))
+        bot = self.start_bot(self.section() + "\n" + bad)
+        bot.wait_log("matrix.bad: the homeserver rejected the access token")
+        room = self.group_room(bot)
+        self.alice.send(room, "!salary")
+        self.assertIn(PAY, self.wait_replies(self.alice, room, 1)[0]["content"]["body"])
+        self.assertIsNone(bot.proc.poll())
 
     def test_locked_account_waits_long(self):
         bot = self.start_bot()
