@@ -514,8 +514,11 @@ size_t matrix_json_cost(const char *json, size_t len, size_t limit)
             /* a number or a literal: one value, whatever its length */
             if (c != 't' && c != 'f' && c != 'n')
                 cost += COST_NUMBER;
-            while (i < len && !strchr(",:]} \t\r\n", json[i]))
+            /* At least one byte, whatever it is (a NUL too: strchr would
+             * find the terminator and never move on). */
+            do
                 i++;
+            while (i < len && json[i] && !strchr(",:]} \t\r\n", json[i]));
         }
     }
     return cost;

@@ -371,6 +371,9 @@ static void test_memory_budget(void **state)
     assert_true(matrix_json_cost("[1,2,3]", 7, 1000) >= 3 * 40);
     assert_true(matrix_json_cost("{\"key\":\"value\"}", 15, 1000) >= 240 + 48 + 64);
     assert_true(matrix_json_cost("\"a\\\"b\"", 6, 1000) < 100); /* an escaped quote stays inside */
+    /* Bytes that are no JSON cost one value each, never more (a NUL too). */
+    static const char junk[] = "1\0\0\0\0\0\0\0\0x";
+    assert_true(matrix_json_cost(junk, sizeof junk - 1, 1000000) <= 10 * 40);
 
     size_t n = 8 * 1024 * 1024, len = 0;
     char *doc = malloc(n + 64);
