@@ -292,8 +292,10 @@ static void on_best_effort(void *ctx, const matrix_response *resp)
 /* A request that is not retried; key names it in the debug log. */
 static void best_effort(matrix_sender *s, const char *method, char *path, const char *body, const char *key)
 {
-    if (!path || !s->authorized || s->stopping || s->freeing)
-        return free(path);
+    if (!path || !s->authorized || s->stopping || s->freeing) {
+        free(path);
+        return;
+    }
     matrix_call call = {method, path, body, REQUEST_TIMEOUT, on_best_effort, s, key, 0, 0};
     base_error err = {0};
     if (!matrix_client_request(s->client, &call, &err))
