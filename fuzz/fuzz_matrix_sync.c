@@ -78,8 +78,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Some rooms of the batch are direct, some listen, so every path is taken. */
     for (size_t i = 0; i < s.n_joined_rooms; i++)
         matrix_strset_add(i & 1 ? &state.direct_invites : &listen, s.joined_rooms[i]);
-    matrix_batch_account account = {ME, "Career Bot", inviters, 1, &listen, &state, 8,
-                                    "This room is encrypted.", gate, 0, 0};
+    /* Half the rooms known, so rooms just joined are taken too. */
+    state.rooms_known = 1;
+    for (size_t i = 0; i < s.n_joined_rooms; i += 2)
+        matrix_strset_add(&state.rooms, s.joined_rooms[i]);
+    matrix_batch_account account = {
+        .user_id = ME,
+        .display_name = "Career Bot",
+        .allowed_inviters = inviters,
+        .n_allowed_inviters = 1,
+        .listen = &listen,
+        .unknown_commands = &listen,
+        .read_receipts = 1,
+        .state = &state,
+        .queue_max = 8,
+        .encrypted_notice = "This room is encrypted.",
+        .gate = gate,
+    };
     for (int live = 0; gate && live < 2; live++) {
         account.live = live;
         matrix_batch_actions a;

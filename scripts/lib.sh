@@ -7,8 +7,9 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # The Debian packages needed to build and run careerbot.
 RUN_PACKAGES=(build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libjansson-dev
               libssl-dev libstemmer-dev)
-# Also needed by the tests: cmocka, clang for the fuzzers, the IRC server, python, openssl.
-TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev ngircd python3 openssl)
+# Also needed by the tests: cmocka, clang for the fuzzers, the IRC server, python (and venv, for
+# Synapse), openssl.
+TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev ngircd python3 python3-venv openssl)
 
 # ensure_packages PKG...: installs what is missing (as root), or says how to.
 ensure_packages() {
@@ -38,4 +39,32 @@ build() {
         echo "build in $dir failed" >&2
         return 1
     fi
+}
+
+# The Synapse release the Matrix integration suite runs against, and where it
+# lives: a virtual environment outside the source tree, kept between runs.
+SYNAPSE_VERSION=1.163.2
+SYNAPSE_VENV=${CAREERBOT_SYNAPSE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/careerbot/synapse-venv}
+
+# ensure_synapse: installs matrix-synapse==$SYNAPSE_VERSION into $SYNAPSE_VENV
+# unless that exact version is there already; exports CAREERBOT_SYNAPSE_PYTHON.
+# Prints the exact error and returns 1 when it cannot be installed.
+ensure_synapse() {
+    local py=$SYNAPSE_VENV/bin/python have log
+    have=$("$py" -c 'import synapse; print(synapse.__version__)' 2>/dev/null || true)
+    if [ "$have" != "$SYNAPSE_VERSION" ]; then
+        echo "Installing matrix-synapse $SYNAPSE_VERSION into $SYNAPSE_VENV ..." >&2
+        log=$(mktemp)
+        if ! { rm -rf "$SYNAPSE_VENV" && mkdir -p "$(dirname "$SYNAPSE_VENV")" &&
+               python3 -m venv "$SYNAPSE_VENV" &&
+               "$SYNAPSE_VENV/bin/pip" install -q --disable-pip-version-check "matrix-synapse==$SYNAPSE_VERSION"; \
+             } >"$log" 2>&1; then
+            cat "$log" >&2
+            rm -f "$log"
+            echo "cannot install matrix-synapse $SYNAPSE_VERSION (above: the exact error)" >&2
+            return 1
+        fi
+        rm -f "$log"
+    fi
+    export CAREERBOT_SYNAPSE_PYTHON=$py
 }

@@ -133,18 +133,28 @@ static void remember_direct(batch *b)
         add_room(b, &b->out->direct_account, s->direct_rooms[i]);
 }
 
+static void set_pair(batch *b, matrix_strmap *map, const char *key, const char *value)
+{
+    if (matrix_strmap_set(map, key, value) < 0)
+        b->out->oom = 1;
+}
+
 static void handle_invites(batch *b)
 {
     const matrix_batch_account *a = b->acct;
     for (size_t i = 0; i < b->sync->n_invites; i++) {
         const matrix_invite *inv = &b->sync->invites[i];
         if (!matrix_inviter_allowed(a->allowed_inviters, a->n_allowed_inviters, inv->inviter)) {
-            add_log(b, BASE_LOG_INFO, "ignoring the invite to %s from %s: not in allowed_inviters", inv->room_id,
+            /* Rejected, not left pending: the inviter sees the answer. */
+            add_log(b, BASE_LOG_INFO, "rejecting the invite to %s from %s: not in allowed_inviters", inv->room_id,
                     inv->inviter);
+            set_pair(b, &b->out->leaves, inv->room_id, "this bot only joins rooms its operator allows");
             continue;
         }
-        if (inv->is_direct)
+        if (inv->is_direct) {
             add_room(b, &b->out->direct, inv->room_id);
+            set_pair(b, &b->out->direct_writes, inv->room_id, inv->inviter);
+        }
         if (inv->encrypted && !known_encrypted(b, inv->room_id))
             add_room(b, &b->out->encrypted, inv->room_id);
         add_log(b, BASE_LOG_INFO, "%s invites me to %s%s; joining", inv->inviter, inv->room_id,
@@ -174,12 +184,92 @@ static void handle_encryption(batch *b)
     }
 }
 
+/* A room the bot has just joined: it was not among the rooms known so far
+ * (and those are all known). Whatever it brings is old history unless the
+ * bot's own join is in this batch to tell old from new. */
+static int newly_joined(const batch *b, const char *room)
+{
+    const matrix_state *st = b->acct->state;
+    return st->rooms_known && !matrix_strset_has(&st->rooms, room);
+}
+
+static int join_in_batch(const batch *b, const char *room)
+{
+    for (size_t i = 0; i < b->sync->n_own_join_rooms; i++)
+        if (strcmp(b->sync->own_join_rooms[i], room) == 0)
+            return 1;
+    return 0;
+}
+
+/* The bot's display name in room: this batch's member event, else the one
+ * kept, else NULL (the global one applies). */
+static const char *room_name(const batch *b, const char *room)
+{
+    const matrix_sync *s = b->sync;
+    for (size_t i = s->n_own_names; i-- > 0;)
+        if (strcmp(s->own_names[i].room_id, room) == 0)
+            return s->own_names[i].text;
+    return matrix_strmap_get(&b->acct->state->room_names, room);
+}
+
+static void handle_tombstones(batch *b)
+{
+    const matrix_state *st = b->acct->state;
+    for (size_t i = 0; i < b->sync->n_tombstones; i++) {
+        const matrix_room_text *t = &b->sync->tombstones[i];
+        if (matrix_strset_has(&st->rooms, t->text) || matrix_strmap_get(&b->out->upgrades, t->room_id))
+            continue; /* already there, or already on the way */
+        add_log(b, BASE_LOG_INFO, "%s was upgraded to %s; following it", t->room_id, t->text);
+        set_pair(b, &b->out->upgrades, t->room_id, t->text);
+        add_room(b, &b->out->joins, t->text);
+    }
+}
+
+/* The asker's display name: from this batch, else from an earlier one. */
+static const char *sender_name(const batch *b, const matrix_message *m)
+{
+    if (m->sender_name)
+        return m->sender_name;
+    for (size_t i = b->sync->n_members; i-- > 0;) {
+        const matrix_member *mm = &b->sync->members[i];
+        if (strcmp(mm->room_id, m->room_id) == 0 && strcmp(mm->user_id, m->sender) == 0)
+            return mm->name;
+    }
+    if (!b->acct->member_names)
+        return NULL;
+    char key[600];
+    snprintf(key, sizeof key, "%s\037%s", m->room_id, m->sender);
+    return matrix_strmap_get(b->acct->member_names, key);
+}
+
+/* The log's copy of a server's words: one line, at most max bytes. */
+static void add_server_notice(batch *b, const matrix_message *m)
+{
+    char *clean = matrix_clean_text(m->body, strlen(m->body));
+    if (!clean) {
+        b->out->oom = 1;
+        return;
+    }
+    for (char *p = clean; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    add_log(b, BASE_LOG_WARN, "server notice from %s: %.500s", m->sender, clean);
+    free(clean);
+}
+
 /* The gate decides; this only turns the event into facts and the decision
  * into an m.notice in the room. */
 static void answer(batch *b, const matrix_message *m)
 {
     const matrix_batch_account *a = b->acct;
+    if (m->msgtype && strcmp(m->msgtype, "m.server_notice") == 0 && m->body && strcmp(m->sender, a->user_id) != 0 &&
+        !m->redacted) {
+        add_server_notice(b, m);
+        return;
+    }
     const char *ignored = matrix_ignore_reason(m, a->user_id, 1);
+    if (!ignored && newly_joined(b, m->room_id) && !join_in_batch(b, m->room_id))
+        ignored = "history from before the bot joined";
     if (ignored) {
         add_log(b, BASE_LOG_DEBUG, "skipping %s in %s: %s", m->event_id, m->room_id, ignored);
         return;
@@ -187,18 +277,27 @@ static void answer(batch *b, const matrix_message *m)
     int direct = is_direct(b, m->room_id);
     size_t len;
     const char *text = matrix_strip_reply_fallback(m->body, strlen(m->body), &len);
-    char local[256];
-    const char *names[] = {a->user_id, a->display_name, matrix_localpart(a->user_id, local, sizeof local)};
+    char local[256], pill[256];
+    int mentioned = matrix_mentions_user(m, a->user_id);
+    /* The names people use at the start of a line, however the client wrote
+     * it: the id, the display name in this room and the global one, the
+     * localpart, and the text of a pill in front. When m.mentions says the
+     * bot is not mentioned, no name in a group room counts. */
+    const char *names[] = {a->user_id, room_name(b, m->room_id), a->display_name,
+                           matrix_localpart(a->user_id, local, sizeof local),
+                           matrix_leading_pill(m->formatted_body, a->user_id, pill, sizeof pill)};
+    size_t n_names = m->has_mentions && !mentioned && !direct ? 0 : sizeof names / sizeof *names;
     chat_message cm = {
         .room = m->room_id,
         .sender = m->sender,
         .text = text,
         .len = len,
         .direct = direct,
-        .mentioned = matrix_mentions_user(m, a->user_id),
+        .mentioned = mentioned,
         .listen = a->listen && matrix_strset_has(a->listen, m->room_id),
+        .unknown_commands = a->unknown_commands && matrix_strset_has(a->unknown_commands, m->room_id),
         .names = names,
-        .n_names = 3,
+        .n_names = n_names,
         .queue_used = queue_used(b),
         .queue_max = a->queue_max,
         .now = a->now,
@@ -212,13 +311,15 @@ static void answer(batch *b, const matrix_message *m)
         /* In a group room the answer quotes the question and pings the
          * asker; a direct chat needs neither. */
         char *content = matrix_reply_content(d.text, direct ? NULL : m->event_id, direct ? NULL : m->sender,
-                                             m->thread_root);
+                                             direct ? NULL : sender_name(b, m), m->thread_root);
         if (!content) {
             b->out->oom = 1;
             add_log(b, BASE_LOG_ERROR, "out of memory formatting a reply");
         } else if (queue(b, m->room_id, 'r', m->event_id, content)) {
             add_log(b, BASE_LOG_INFO, "answering %s in %s (%s%s%s)", m->sender, m->room_id, d.why,
                     d.topic ? ": " : "", d.topic ? d.topic : "");
+            if (a->read_receipts)
+                set_pair(b, &b->out->receipts, m->room_id, m->event_id);
         }
     } else if (d.via != CHAT_VIA_NONE && d.via != CHAT_VIA_LISTEN) {
         add_log(b, BASE_LOG_INFO, "not answering %s in %s: %s", m->sender, m->room_id, d.why);
@@ -240,9 +341,12 @@ int matrix_batch_decide(const matrix_batch_account *account, const matrix_sync *
     remember_direct(&b);
     handle_invites(&b);
     handle_encryption(&b);
+    handle_tombstones(&b);
+    /* A room just joined comes limited (its history): nothing is lost there. */
     for (size_t i = 0; account->live && i < s->n_limited_rooms; i++)
-        add_log(&b, BASE_LOG_WARN, "%s: more messages arrived than one sync returns; the older ones are not "
-                "answered", s->limited_rooms[i]);
+        if (!newly_joined(&b, s->limited_rooms[i]))
+            add_log(&b, BASE_LOG_WARN, "%s: more messages arrived than one sync returns; the older ones are not "
+                    "answered", s->limited_rooms[i]);
     for (size_t i = 0; i < s->n_left_rooms; i++)
         add_log(&b, BASE_LOG_INFO, "left %s", s->left_rooms[i]);
     for (size_t i = 0; account->live && i < s->n_messages; i++)
@@ -253,6 +357,10 @@ int matrix_batch_decide(const matrix_batch_account *account, const matrix_sync *
 void matrix_batch_actions_free(matrix_batch_actions *a)
 {
     matrix_strset_free(&a->joins);
+    matrix_strmap_free(&a->leaves);
+    matrix_strmap_free(&a->direct_writes);
+    matrix_strmap_free(&a->upgrades);
+    matrix_strmap_free(&a->receipts);
     matrix_strset_free(&a->direct);
     matrix_strset_free(&a->direct_account);
     matrix_strset_free(&a->encrypted);

@@ -26,7 +26,11 @@ typedef struct matrix_batch_account {
     char *const *allowed_inviters;  /* matrix_inviter_allowed */
     size_t n_allowed_inviters;
     const matrix_strset *listen;    /* room ids where confident unaddressed questions are answered */
-    const matrix_state *state;      /* direct and encrypted rooms known so far, the outbox */
+    const matrix_strset *unknown_commands; /* room ids where an unknown command gets an answer */
+    int read_receipts;              /* mark each answered message read */
+    const matrix_strmap *member_names; /* "room\037user" -> display name, from earlier batches */
+    const matrix_state *state;      /* direct and encrypted rooms known so far, the rooms the bot is
+                                       in, its display names per room, the outbox */
     size_t queue_max;               /* the outbox holds at most this many */
     const char *encrypted_notice;   /* said once in each encrypted room; NULL: nothing */
     chat_gate *gate;                /* decides who is answered (its limits move on) */
@@ -48,7 +52,12 @@ typedef struct matrix_batch_log {
 } matrix_batch_log;
 
 typedef struct matrix_batch_actions {
-    matrix_strset joins;            /* rooms to join (the inviter is allowed) */
+    matrix_strset joins;            /* rooms to join (the inviter is allowed, or a room the bot is in
+                                       was upgraded to it) */
+    matrix_strmap leaves;           /* invites to reject: room -> the reason given */
+    matrix_strmap direct_writes;    /* direct chats joined: room -> the user, for m.direct */
+    matrix_strmap upgrades;         /* tombstones followed: old room -> new room */
+    matrix_strmap receipts;         /* room -> the last message answered there, to mark read */
     matrix_strset direct;           /* rooms newly known as direct chats (from invites) */
     int replace_direct_account;     /* m.direct came: direct_account replaces the saved one */
     matrix_strset direct_account;

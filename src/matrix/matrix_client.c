@@ -55,6 +55,11 @@ void matrix_client_on_unauthorized(matrix_client *c, matrix_client_unauthorized_
     c->unauthorized_ctx = ctx;
 }
 
+int matrix_client_set_proxy(matrix_client *c, const char *proxy, base_error *err)
+{
+    return net_http_set_proxy(c->http, proxy, err);
+}
+
 int matrix_client_set_token(matrix_client *c, const char *token, base_error *err)
 {
     base_secret_free(c->token);
@@ -80,6 +85,7 @@ static void on_http_done(void *ctx, const net_http_response *resp)
             .body = resp->body ? resp->body : "",
             .len = resp->body ? resp->body_len : 0,
             .key = pc->key,
+            .too_large = resp->too_large,
         };
         matrix_classify(resp->status, resp->body, resp->body_len, resp->retry_after, resp->error, &r.result);
         if (r.result.kind == MATRIX_UNAUTHORIZED) {
@@ -126,6 +132,8 @@ uint64_t matrix_client_request(matrix_client *c, const matrix_call *call, base_e
         .body = call->body,
         .body_len = call->body ? strlen(call->body) : 0,
         .timeout = call->timeout,
+        .max_body = call->max_body,
+        .secret = call->secret,
     };
     uint64_t id = net_http_send(c->http, &req, on_http_done, pc);
     free(u);

@@ -33,6 +33,7 @@ typedef struct matrix_response {
     const char *body;     /* the raw body, NUL-terminated; "" when none */
     size_t len;
     const char *key;      /* the request's key (matrix_call.key), or NULL */
+    int too_large;        /* the answer was over the request's max_body (result: transient) */
 } matrix_response;
 
 typedef void (*matrix_client_done_cb)(void *ctx, const matrix_response *response);
@@ -48,12 +49,17 @@ typedef struct matrix_call {
     matrix_client_done_cb done;
     void *ctx;
     const char *key;       /* copied and handed back in the response (a txn id, a room), or NULL */
+    size_t max_body;       /* the largest answer taken (bytes); 0: the HTTP client's cap */
+    int secret;            /* the body or the answer holds a secret: the HTTP copies are wiped */
 } matrix_call;
 
 /* homeserver: the base URL without a trailing slash; ca_file: an extra CA
  * bundle or NULL. Both are copied. NULL on failure, with err filled. */
 matrix_client *matrix_client_new(uv_loop_t *loop, const char *homeserver, const char *ca_file, base_error *err);
 void matrix_client_on_unauthorized(matrix_client *c, matrix_client_unauthorized_cb cb, void *ctx);
+/* Requests go through this proxy (NULL: none, whatever the environment
+ * says; see net_http_set_proxy). */
+int matrix_client_set_proxy(matrix_client *c, const char *proxy, base_error *err);
 
 /* Replaces the token (copied; the old copy is wiped) and starts a new
  * generation. NULL: no token. BASE_ERR when out of memory (no token then). */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/str.h"
 
@@ -114,6 +115,18 @@ static const char *check_inviter(const char *v)
     return "each item is a user (@name:example.org) or a server (example.org)";
 }
 
+/* http://, https:// or socks proxies, as libcurl names them. */
+static const char *check_proxy(const char *v)
+{
+    static const char *const schemes[] = {"http://", "https://", "socks4://", "socks4a://", "socks5://", "socks5h://"};
+    if (conf_check_printable(v))
+        return "must be a proxy URL like http://proxy.example.org:3128";
+    for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++)
+        if (strncmp(v, schemes[i], strlen(schemes[i])) == 0 && v[strlen(schemes[i])])
+            return NULL;
+    return "must start with http://, https://, socks5:// or socks5h:// (also socks4:// or socks4a://)";
+}
+
 static const char *check_room(const char *v)
 {
     if (valid_matrix_id(v, '!') || valid_matrix_id(v, '#'))
@@ -156,6 +169,16 @@ static const char *token_file_parse(const conf_key *k, const conf_config *cfg, c
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(buf, cap, "cannot open %.200s: %s", path, strerror(errno));
+        free(path);
+        return buf;
+    }
+    /* A token others can read is a token others can use. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+        snprintf(buf, cap, "%.200s may be read by %s (mode %04o): the token in it lets anyone post as the bot; "
+                 "run: chmod 600 %.200s", path, st.st_mode & S_IRWXO ? "anyone" : "its group",
+                 (unsigned)(st.st_mode & 07777), path);
+        fclose(f);
         free(path);
         return buf;
     }
@@ -233,6 +256,15 @@ static const conf_key matrix_keys[] = {
      "seconds one /sync long-poll may wait for news"},
     {"display_name", &conf_string, NULL, 0, 0, conf_check_line, F(display_name), 0,
      "the account's display name, set at start; default the one it has"},
+    {"answer_unknown_commands", &conf_words, NULL, 0, 0, check_room, L(answer_unknown_commands), 0,
+     "rooms where an unknown !command gets a reply (elsewhere it is left to other bots)"},
+    {"read_receipts", &conf_bool, "yes", 0, 0, NULL, F(read_receipts), 0,
+     "mark each message the bot answers as read"},
+    {"typing_notifications", &conf_bool, "yes", 0, 0, NULL, F(typing), 0,
+     "show the bot typing while a reply waits behind the homeserver's rate limit"},
+    {"proxy", &conf_string, NULL, 0, 0, check_proxy, F(proxy), 0,
+     "a proxy for the homeserver's requests (http://, https://, socks5h://...); default none, whatever "
+     "the environment says"},
 };
 
 #undef F

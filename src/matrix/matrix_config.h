@@ -31,6 +31,11 @@ typedef struct matrix_network_config {
     char *ca_file;           /* extra CA bundle for a private homeserver */
     double sync_timeout;     /* seconds a /sync long-poll may wait */
     char *display_name;      /* set on the account at start; also recognised as an address */
+    char **answer_unknown_commands; /* room ids or aliases where an unknown !command gets a reply */
+    size_t n_answer_unknown_commands;
+    int read_receipts;       /* mark each answered message read */
+    int typing;              /* show typing while a reply waits behind a rate limit */
+    char *proxy;             /* HTTP(S) or SOCKS proxy URL; NULL: none (the environment's are ignored) */
 } matrix_network_config;
 
 /* The table of [matrix.NAME] keys, for conf_section_read (every problem)

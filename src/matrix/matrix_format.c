@@ -182,12 +182,59 @@ static char *dump(json_t *content)
     return out;
 }
 
-char *matrix_reply_content(const char *text, const char *reply_to, const char *mention, const char *thread_root)
+/* The name a pill shows: the given name on one line, or the localpart. */
+static char *pill_name(const char *user_id, const char *name)
+{
+    if (name && *name) {
+        char *clean = matrix_clean_text(name, strlen(name));
+        for (char *p = clean; p && *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        return clean;
+    }
+    const char *colon = strchr(user_id, ':');
+    size_t n = colon && user_id[0] == '@' ? (size_t)(colon - user_id) - 1 : strlen(user_id);
+    return matrix_clean_text(user_id + (colon && user_id[0] == '@'), n);
+}
+
+/* "Name: " in front of the body and a pill in front of the HTML (inside its
+ * first paragraph when it starts with one). Takes and may replace *body and
+ * *html; returns 0 on OOM. */
+static int add_pill(char **body, char **html, const char *user_id, const char *name)
+{
+    char *shown = pill_name(user_id, name);
+    char *esc_name = shown ? matrix_html_escape(shown, strlen(shown)) : NULL;
+    char *esc_id = esc_name ? matrix_html_escape(user_id, strlen(user_id)) : NULL;
+    base_strbuf b = {0}, h = {0};
+    if (esc_id) {
+        base_strbuf_addf(&b, "%s: %s", shown, *body);
+        int para = strncmp(*html, "<p>", 3) == 0;
+        base_strbuf_addf(&h, "<p><a href=\"https://matrix.to/#/%s\">%s</a>:%s%s", esc_id, esc_name,
+                         para ? " " : "</p>", *html + (para ? 3 : 0));
+    }
+    free(shown);
+    free(esc_name);
+    free(esc_id);
+    char *nb = base_strbuf_take(&b), *nh = base_strbuf_take(&h);
+    if (!nb || !nh) {
+        free(nb);
+        free(nh);
+        return 0;
+    }
+    free(*body);
+    free(*html);
+    *body = nb;
+    *html = nh;
+    return 1;
+}
+
+char *matrix_reply_content(const char *text, const char *reply_to, const char *mention, const char *mention_name,
+                           const char *thread_root)
 {
     char *clean = matrix_clean_text(text, strlen(text));
     char *html = clean ? matrix_reply_html(clean) : NULL;
     json_t *content = NULL;
-    if (html)
+    if (html && (!mention || add_pill(&clean, &html, mention, mention_name)))
         content = json_pack("{s:s, s:s, s:s, s:s}", "msgtype", "m.notice", "body", clean, "format",
                             "org.matrix.custom.html", "formatted_body", html);
     free(clean);

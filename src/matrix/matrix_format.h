@@ -23,10 +23,13 @@ char *matrix_reply_html(const char *text);
 /* The content of an m.room.message for a reply, as compact JSON: msgtype
  * m.notice, body, format org.matrix.custom.html and formatted_body.
  * reply_to: the event answered (NULL: none, as in a direct chat); it goes in
- * m.relates_to.m.in_reply_to, and mention (NULL: nobody) in m.mentions.
+ * m.relates_to.m.in_reply_to. mention (NULL: nobody) is the user to ping: in
+ * m.mentions, and as a pill in front of the HTML ("Name: " in front of the
+ * body), with mention_name the name shown (NULL: the user id's localpart).
  * thread_root: the thread the question was in (NULL: none). Caller frees;
  * NULL on OOM. */
-char *matrix_reply_content(const char *text, const char *reply_to, const char *mention, const char *thread_root);
+char *matrix_reply_content(const char *text, const char *reply_to, const char *mention, const char *mention_name,
+                           const char *thread_root);
 
 /* A plain m.notice with only a body (no formatting, no relation). */
 char *matrix_notice_content(const char *text);

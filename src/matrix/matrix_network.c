@@ -30,6 +30,7 @@
 #define INITIAL_TIMELINE 1     /* the first sync answers nothing: one event per room is plenty */
 #define LIVE_TIMELINE 30       /* later ones: enough to cover a short absence */
 #define STOP_GRACE_MS 2000     /* replies in flight get this long to finish on stop */
+#define MEMBER_NAMES_MAX 5000  /* display names kept for replies; past this, they start over */
 
 enum phase {
     PHASE_IDLE,   /* not started */
@@ -51,11 +52,20 @@ struct matrix_network {
     char *display_name;           /* the account's display name, for "Name: question" */
     char *filter_id;
     matrix_strset listen_rooms;   /* room ids of cfg.listen, aliases once resolved */
+    matrix_strset unknown_rooms;  /* room ids of cfg.answer_unknown_commands, likewise */
+    matrix_strmap member_names;   /* "room\037user" -> display name: lazy-loaded members come once */
 
     int phase;
     uint64_t phase_req;           /* the phase's request in flight, 0 none: answers to others are stale */
-    int attempt;                  /* failures in a row in this phase */
+    matrix_retry_counter retry;   /* failures in a row, per kind, until a request of the phases succeeds */
     int sync_live;                /* the sync in flight had a since token: its messages are answered */
+    int sync_had_filter_id;       /* ... and named the stored filter (not an inline one) */
+    int inline_filter;            /* the server refused the stored filter twice: send it inline */
+    int filter_refusals;
+    int timeline_limit;           /* events per room a live sync asks for; less after a batch too large */
+    int blocked;                  /* refusals of the account in a row (locked, suspended...): 0 none */
+    int fresh_position;           /* next_batch comes from a first sync, no live sync since */
+    int flows_checked;            /* the server's login flows offer m.login.password */
     int profile_checked;          /* the display name was looked up in this run */
 
     uv_timer_t phase_timer;       /* retries of the phase's request; the failure report */
@@ -92,7 +102,11 @@ static uint64_t call(matrix_network *n, const char *method, const char *path, co
         return 0;
     }
     base_error err = {0};
-    matrix_call c = {method, path, body, timeout, done, n, NULL};
+    matrix_call c = {method, path, body, timeout, done, n, NULL, 0, 0};
+    if (strcmp(path, "/login") == 0 && body)
+        c.secret = 1; /* the password goes out, the token comes back */
+    if (strncmp(path, "/sync", 5) == 0)
+        c.max_body = MATRIX_SYNC_BODY_MAX;
     uint64_t id = matrix_client_request(n->client, &c, &err);
     if (id == 0)
         base_log(BASE_LOG_ERROR, n->who, "%s", err.text);
@@ -143,18 +157,49 @@ static void on_phase_timer(uv_timer_t *t)
 static void enter(matrix_network *n, int phase)
 {
     n->phase = phase;
-    n->attempt = 0;
     run_phase(n);
 }
 
-/* Waits before the next try of the phase's request. */
+static void wait_then_run(matrix_network *n, double delay)
+{
+    uv_timer_start(&n->phase_timer, on_phase_timer, (uint64_t)(delay * 1000), 0);
+}
+
+/* Waits before the next try of the phase's request: within half a second
+ * and five minutes, longer after each failure of the same kind. */
 static void retry_phase(matrix_network *n, const matrix_result *r, const char *what)
 {
-    double delay = matrix_retry_delay(r, n->attempt, jitter());
-    n->attempt++;
+    double delay = matrix_retry_next(&n->retry, r, jitter());
     base_log(r->kind == MATRIX_RATE_LIMITED ? BASE_LOG_INFO : BASE_LOG_WARN, n->who, "%s: %s%s%s; retrying in %.1f s",
              what, r->errcode, r->errcode[0] ? " " : "", r->error, delay);
-    uv_timer_start(&n->phase_timer, on_phase_timer, (uint64_t)(delay * 1000), 0);
+    wait_then_run(n, delay);
+}
+
+/* A request of the phases went through: failures start counting afresh. */
+static void phase_succeeded(matrix_network *n)
+{
+    matrix_retry_reset(&n->retry);
+    if (n->blocked)
+        base_log(BASE_LOG_INFO, n->who, "the homeserver accepts this account again");
+    n->blocked = 0;
+}
+
+/* The server refuses the account itself (locked, suspended, deactivated,
+ * forbidden): one clear line, then only long waits (a minute, doubling to
+ * an hour) until it lets the account in again; nothing is retried once a
+ * second. */
+static void account_refused(matrix_network *n, const matrix_result *r, const char *what)
+{
+    double delay = matrix_blocked_delay(n->blocked, jitter());
+    if (n->blocked == 0)
+        base_log(BASE_LOG_ERROR, n->who, "%s: the homeserver refuses this account (%s%s%s); it stops answering and "
+                 "asks again every few minutes, then hourly, until the account is usable (other networks keep "
+                 "running)", what, r->errcode, r->errcode[0] ? ": " : "", r->error);
+    else
+        base_log(BASE_LOG_DEBUG, n->who, "%s: still refused (%s); next try in %.0f s", what, r->errcode, delay);
+    if (n->blocked < 1000)
+        n->blocked++;
+    wait_then_run(n, delay);
 }
 
 /* The answer to the phase's request, unless it was abandoned meanwhile. */
@@ -213,12 +258,24 @@ static void remember_device(matrix_network *n, const char *device)
 
 static void after_authorized(matrix_network *n);
 
+/* Wipes the strings at obj[key] in place: jansson frees them unwiped. */
+static void wipe_member(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    if (json_is_string(v))
+        base_secret_wipe((char *)json_string_value(v), json_string_length(v));
+}
+
 static void on_login(void *ctx, const matrix_response *resp)
 {
     matrix_network *n = ctx;
     const matrix_result *r = &resp->result;
     if (!current(n, resp))
         return;
+    if (r->kind == MATRIX_FAILED && matrix_account_refused(r) && strcmp(r->errcode, "M_FORBIDDEN") != 0) {
+        account_refused(n, r, "login"); /* locked or suspended: a password will not change that */
+        return;
+    }
     if (r->kind == MATRIX_FAILED) {
         char why[400];
         snprintf(why, sizeof why, "login as %s failed: %s %s (check the password)", n->cfg.user_id, r->errcode,
@@ -250,7 +307,10 @@ static void on_login(void *ctx, const matrix_response *resp)
     }
     int rc = matrix_client_set_token(n->client, token, NULL);
     remember_device(n, device);
+    wipe_member(root, "access_token");
+    wipe_member(root, "refresh_token");
     json_decref(root);
+    phase_succeeded(n);
     if (rc != BASE_OK) {
         fail(n, "out of memory");
         return;
@@ -260,8 +320,52 @@ static void on_login(void *ctx, const matrix_response *resp)
     after_authorized(n);
 }
 
+/* Password login exists only where the server offers it: a homeserver that
+ * delegates login to OAuth 2.0 (Matrix Authentication Service) does not. */
+static int offers_password(const json_t *root)
+{
+    size_t i;
+    const json_t *flow;
+    json_array_foreach(json_object_get(root, "flows"), i, flow) {
+        const char *type = json_string_value(json_object_get(flow, "type"));
+        if (type && strcmp(type, "m.login.password") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void start_login(matrix_network *n);
+
+static void on_flows(void *ctx, const matrix_response *resp)
+{
+    matrix_network *n = ctx;
+    if (!current(n, resp))
+        return;
+    json_t *root = resp->result.kind == MATRIX_OK ? parse_object(resp->body, resp->len) : NULL;
+    int listed = json_is_array(json_object_get(root, "flows"));
+    int password = offers_password(root);
+    json_decref(root);
+    if (listed && !password) {
+        char why[600];
+        snprintf(why, sizeof why,
+                 "the homeserver does not offer password login (m.login.password): it delegates login to OAuth 2.0 "
+                 "(e.g. Matrix Authentication Service). Get a long-lived access token for %.200s from its "
+                 "administrator (a compatibility token, e.g. mas-cli manage issue-compatibility-token) and give it as "
+                 "access_token_file in [matrix.%.60s]; see the README", n->cfg.user_id, n->cfg.name);
+        fail(n, why);
+        return;
+    }
+    /* Listed with a password flow, or not listed at all (then just try). */
+    n->flows_checked = 1;
+    start_login(n);
+}
+
 static void start_login(matrix_network *n)
 {
+    if (!n->flows_checked) {
+        n->phase_req = call(n, "GET", "/login", NULL, REQUEST_TIMEOUT, on_flows);
+        return;
+    }
     const char *device = n->cfg.device_id ? n->cfg.device_id : matrix_sender_state(n->sender)->device_id;
     char *body = matrix_login_body(n->cfg.user_id, n->cfg.password, device, "careerbot");
     if (!body) {
@@ -278,6 +382,10 @@ static void on_whoami(void *ctx, const matrix_response *resp)
     const matrix_result *r = &resp->result;
     if (!current(n, resp))
         return;
+    if (r->kind == MATRIX_FAILED && matrix_account_refused(r)) {
+        account_refused(n, r, "whoami");
+        return;
+    }
     if (r->kind == MATRIX_FAILED) {
         char why[400];
         snprintf(why, sizeof why, "the homeserver rejected the access token check: %s %s", r->errcode, r->error);
@@ -286,6 +394,7 @@ static void on_whoami(void *ctx, const matrix_response *resp)
     }
     if (phase_error(n, resp, "whoami"))
         return;
+    phase_succeeded(n);
     json_t *root = parse_object(resp->body, resp->len);
     const char *user = json_string_value(json_object_get(root, "user_id"));
     const char *device = json_string_value(json_object_get(root, "device_id"));
@@ -333,7 +442,39 @@ static void on_filter(void *ctx, const matrix_response *resp)
     free(n->filter_id);
     n->filter_id = base_strdup(id);
     json_decref(root);
+    phase_succeeded(n);
     enter(n, PHASE_SYNC);
+}
+
+/* What the batch says about the rooms the bot is in, its name in each, and
+ * the names of the people there. */
+static void remember_rooms(matrix_network *n, const matrix_sync *s, int live)
+{
+    matrix_state *st = matrix_sender_state(n->sender);
+    int oom = 0;
+    for (size_t i = 0; i < s->n_members; i++) {
+        char key[600];
+        snprintf(key, sizeof key, "%s\037%s", s->members[i].room_id, s->members[i].user_id);
+        if (n->member_names.n >= MEMBER_NAMES_MAX && !matrix_strmap_get(&n->member_names, key))
+            matrix_strmap_free(&n->member_names); /* bounded: a pill then shows the localpart */
+        oom |= matrix_strmap_set(&n->member_names, key, s->members[i].name) < 0;
+    }
+    for (size_t i = 0; i < s->n_joined_rooms; i++)
+        oom |= matrix_strset_add(&st->rooms, s->joined_rooms[i]) < 0;
+    for (size_t i = 0; i < s->n_left_rooms; i++) {
+        matrix_strset_remove(&st->rooms, s->left_rooms[i]);
+        matrix_strmap_set(&st->room_names, s->left_rooms[i], NULL);
+    }
+    if (!live)
+        st->rooms_known = 1; /* a first sync names every room */
+    /* Kept only where it differs from the global name. */
+    for (size_t i = 0; i < s->n_own_names; i++) {
+        const char *name = s->own_names[i].text;
+        int same = !name || (n->display_name && strcmp(name, n->display_name) == 0);
+        oom |= matrix_strmap_set(&st->room_names, s->own_names[i].room_id, same ? NULL : name) < 0;
+    }
+    if (oom)
+        base_log(BASE_LOG_ERROR, n->who, "out of memory keeping the rooms");
 }
 
 /* Carries out what the batch decided, then saves the state with next_batch
@@ -348,6 +489,9 @@ static void apply_batch(matrix_network *n, const matrix_sync *s, int live)
         .allowed_inviters = n->cfg.allowed_inviters,
         .n_allowed_inviters = n->cfg.n_allowed_inviters,
         .listen = &n->listen_rooms,
+        .unknown_commands = &n->unknown_rooms,
+        .read_receipts = n->cfg.read_receipts,
+        .member_names = &n->member_names,
         .state = st,
         .queue_max = n->cfg.queue_max,
         .encrypted_notice = core_bot_kb(n->bot)->texts.encrypted, /* the knowledge base's words */
@@ -379,6 +523,23 @@ static void apply_batch(matrix_network *n, const matrix_sync *s, int live)
     }
     for (size_t i = 0; i < a.joins.n; i++)
         matrix_sender_join(n->sender, a.joins.items[i]);
+    for (size_t i = 0; i < a.leaves.n; i++)
+        matrix_sender_leave(n->sender, a.leaves.keys[i], a.leaves.values[i]);
+    for (size_t i = 0; i < a.direct_writes.n; i++)
+        matrix_sender_mark_direct(n->sender, a.direct_writes.keys[i], a.direct_writes.values[i]);
+    for (size_t i = 0; i < a.receipts.n; i++)
+        matrix_sender_receipt(n->sender, a.receipts.keys[i], a.receipts.values[i]);
+    /* An upgraded room keeps what the old one was: listened to, direct. */
+    for (size_t i = 0; i < a.upgrades.n; i++) {
+        const char *from = a.upgrades.keys[i], *to = a.upgrades.values[i];
+        if (matrix_strset_has(&n->listen_rooms, from))
+            matrix_strset_add(&n->listen_rooms, to);
+        if (matrix_strset_has(&n->unknown_rooms, from))
+            matrix_strset_add(&n->unknown_rooms, to);
+        if (matrix_strset_has(&st->direct_invites, from) || matrix_strset_has(&st->direct_account, from))
+            matrix_strset_add(&st->direct_invites, to);
+    }
+    remember_rooms(n, s, live);
     matrix_batch_actions_free(&a);
     char *next = base_strdup(s->next_batch);
     if (!next) {
@@ -391,6 +552,53 @@ static void apply_batch(matrix_network *n, const matrix_sync *s, int live)
     matrix_sender_pump(n->sender);
 }
 
+/* A /sync the server refuses for good (a 4xx other than 429 and 401), as
+ * the spec says to read it. */
+static void sync_refused(matrix_network *n, const matrix_result *r)
+{
+    matrix_state *st = matrix_sender_state(n->sender);
+    matrix_refusal why = matrix_sync_refusal(r, n->sync_live, n->sync_had_filter_id);
+    /* A position refused as soon as the server gave it: starting afresh
+     * again would only loop. */
+    if (why == MATRIX_REFUSAL_STALE_SINCE && n->fresh_position)
+        why = MATRIX_REFUSAL_BLOCKED;
+    switch (why) {
+    case MATRIX_REFUSAL_STALE_SINCE:
+        /* Start afresh: a first sync again, which answers nothing, so the
+         * history in between is never replayed. */
+        base_log(BASE_LOG_WARN, n->who, "sync: the homeserver no longer knows the sync position (%s %s); starting "
+                 "afresh (messages sent meanwhile are not answered)", r->errcode, r->error);
+        free(st->next_batch);
+        st->next_batch = NULL;
+        matrix_sender_save(n->sender);
+        wait_then_run(n, matrix_retry_next(&n->retry, r, jitter()));
+        return;
+    case MATRIX_REFUSAL_FILTER:
+        /* Made again once; refused again, it goes inline with every sync. */
+        free(n->filter_id);
+        n->filter_id = NULL;
+        if (++n->filter_refusals >= 2)
+            n->inline_filter = 1;
+        else
+            n->phase = PHASE_FILTER;
+        retry_phase(n, r, "sync (the filter was refused)");
+        return;
+    default:
+        account_refused(n, r, "sync");
+    }
+}
+
+/* A batch larger than the bot can take: ask for fewer events per room. */
+static void sync_too_large(matrix_network *n, const char *why)
+{
+    int before = n->timeline_limit;
+    n->timeline_limit = before > 1 ? before / 2 : 1;
+    matrix_result r = {.kind = MATRIX_TRANSIENT, .retry_after = -1};
+    snprintf(r.error, sizeof r.error, "%.120s; asking for %d event%s per room", why, n->timeline_limit,
+             n->timeline_limit == 1 ? "" : "s");
+    retry_phase(n, &r, "sync");
+}
+
 static void on_sync(void *ctx, const matrix_response *resp)
 {
     matrix_network *n = ctx;
@@ -398,12 +606,11 @@ static void on_sync(void *ctx, const matrix_response *resp)
     if (!current(n, resp))
         return;
     if (r->kind == MATRIX_FAILED) {
-        /* A filter the server forgot, or a since token it no longer knows:
-         * make a new filter and try again after a pause. */
-        free(n->filter_id);
-        n->filter_id = NULL;
-        n->phase = PHASE_FILTER;
-        retry_phase(n, r, "sync");
+        sync_refused(n, r);
+        return;
+    }
+    if (resp->too_large) {
+        sync_too_large(n, r->error);
         return;
     }
     if (phase_error(n, resp, "sync"))
@@ -411,6 +618,10 @@ static void on_sync(void *ctx, const matrix_response *resp)
     matrix_sync s;
     base_error err;
     if (matrix_sync_parse(resp->body, resp->len, n->cfg.user_id, &s, &err) != BASE_OK) {
+        if (s.too_large) {
+            sync_too_large(n, err.text);
+            return;
+        }
         matrix_result bad = {.kind = MATRIX_TRANSIENT, .retry_after = -1};
         snprintf(bad.error, sizeof bad.error, "response skipped: %.170s", err.text);
         retry_phase(n, &bad, "sync");
@@ -419,7 +630,9 @@ static void on_sync(void *ctx, const matrix_response *resp)
     if (s.skipped)
         base_log(BASE_LOG_WARN, n->who, "sync: left out %zu malformed part%s (first: %s)", s.skipped,
                  s.skipped == 1 ? "" : "s", s.first_skip);
-    n->attempt = 0;
+    phase_succeeded(n);
+    n->timeline_limit = LIVE_TIMELINE; /* the backlog is through: the usual size again */
+    n->fresh_position = !n->sync_live;
     if (!n->sync_live)
         base_log(BASE_LOG_INFO, n->who, "first sync: %zu room%s; answering new messages from now on",
                  s.n_joined_rooms, s.n_joined_rooms == 1 ? "" : "s");
@@ -434,8 +647,9 @@ static void start_sync(matrix_network *n)
     n->sync_live = next_batch != NULL;
     char *inline_filter = NULL;
     const char *filter = n->filter_id;
-    if (!n->sync_live || !filter)
-        filter = inline_filter = matrix_filter_json(n->sync_live ? LIVE_TIMELINE : INITIAL_TIMELINE);
+    if (!n->sync_live || !filter || n->inline_filter || n->timeline_limit != LIVE_TIMELINE)
+        filter = inline_filter = matrix_filter_json(n->sync_live ? n->timeline_limit : INITIAL_TIMELINE);
+    n->sync_had_filter_id = filter == n->filter_id;
     /* The first sync returns at once (timeout 0): it is only recorded. */
     char timeout_ms[32];
     snprintf(timeout_ms, sizeof timeout_ms, "%ld", n->sync_live ? (long)(n->cfg.sync_timeout * 1000) : 0L);
@@ -454,6 +668,10 @@ static void start_sync(matrix_network *n)
 
 static void start_filter(matrix_network *n)
 {
+    if (n->inline_filter) {
+        enter(n, PHASE_SYNC);
+        return;
+    }
     char *filter = matrix_filter_json(LIVE_TIMELINE);
     char *path = matrix_client_path("/user/%s/filter", n->cfg.user_id);
     if (filter && path)
@@ -564,12 +782,25 @@ static void on_unauthorized(void *ctx, const matrix_result *r)
 
 /* ---- the sender's reports --------------------------------------------------------- */
 
+static int listed(char *const *items, size_t n, const char *item)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(items[i], item) == 0)
+            return 1;
+    return 0;
+}
+
+/* An alias of listen or answer_unknown_commands (or both) is known now. */
 static void on_resolved(void *ctx, const char *alias, const char *room_id)
 {
     matrix_network *n = ctx;
-    (void)alias;
-    if (matrix_strset_add(&n->listen_rooms, room_id) < 0)
-        base_log(BASE_LOG_ERROR, n->who, "out of memory keeping the listen room %s", room_id);
+    int oom = 0;
+    if (listed(n->cfg.listen, n->cfg.n_listen, alias))
+        oom |= matrix_strset_add(&n->listen_rooms, room_id) < 0;
+    if (listed(n->cfg.answer_unknown_commands, n->cfg.n_answer_unknown_commands, alias))
+        oom |= matrix_strset_add(&n->unknown_rooms, room_id) < 0;
+    if (oom)
+        base_log(BASE_LOG_ERROR, n->who, "out of memory keeping the room %s", room_id);
 }
 
 static void close_client(matrix_network *n);
@@ -618,6 +849,7 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
     n->gate = chat_gate_new(bot, &gc);
     if (n->cfg.display_name)
         n->display_name = base_strdup(n->cfg.display_name);
+    n->timeline_limit = LIVE_TIMELINE;
     uv_timer_init(loop, &n->phase_timer);
     uv_timer_init(loop, &n->grace_timer);
     n->phase_timer.data = n->grace_timer.data = n;
@@ -628,10 +860,13 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
         base_log(BASE_LOG_ERROR, n->who, "cannot start HTTP: %s", err.text);
     else
         matrix_client_on_unauthorized(n->client, on_unauthorized, n);
+    if (n->client && matrix_client_set_proxy(n->client, n->cfg.proxy, &err) != BASE_OK)
+        base_log(BASE_LOG_ERROR, n->who, "%s", err.text);
     matrix_sender_hooks hooks = {n, on_resolved, on_drained, on_flushed};
     if (n->client)
         n->sender = matrix_sender_new(loop, n->client, n->cfg.state_dir, n->who, &hooks);
     if (!n->gate || !n->client || !n->sender ||
+        matrix_sender_set_account(n->sender, n->cfg.user_id, n->cfg.typing) != BASE_OK ||
         (n->cfg.access_token && matrix_client_set_token(n->client, n->cfg.access_token, NULL) != BASE_OK) ||
         (n->cfg.display_name && !n->display_name)) {
         matrix_network_free(n);
@@ -658,6 +893,13 @@ void matrix_network_start(matrix_network *n)
             matrix_strset_add(&n->listen_rooms, n->cfg.listen[i]);
         else
             matrix_sender_resolve(n->sender, n->cfg.listen[i]);
+    }
+    for (size_t i = 0; i < n->cfg.n_answer_unknown_commands; i++) {
+        const char *room = n->cfg.answer_unknown_commands[i];
+        if (room[0] == '!')
+            matrix_strset_add(&n->unknown_rooms, room);
+        else
+            matrix_sender_resolve(n->sender, room); /* once, if listen names it too */
     }
     const matrix_state *st = matrix_sender_state(n->sender);
     base_log(BASE_LOG_INFO, n->who, "starting as %s on %s%s", n->cfg.user_id, n->cfg.homeserver,
@@ -689,6 +931,8 @@ static void release(matrix_network *n)
     free(n->display_name);
     free(n->filter_id);
     matrix_strset_free(&n->listen_rooms);
+    matrix_strset_free(&n->unknown_rooms);
+    matrix_strmap_free(&n->member_names);
     chat_gate_free(n->gate);
     free(n);
 }

@@ -96,6 +96,8 @@ int matrix_mentions_user(const matrix_message *m, const char *user_id)
     for (size_t i = 0; i < m->n_mentions; i++)
         if (strcmp(m->mentions[i], user_id) == 0)
             return 1;
+    if (m->has_mentions)
+        return 0;
     if (m->formatted_body && pill_for(m->formatted_body, user_id))
         return 1;
     return m->body && strstr(m->body, user_id) != NULL;
@@ -110,4 +112,70 @@ const char *matrix_localpart(const char *user_id, char *buf, size_t cap)
     memcpy(buf, user_id + 1, n);
     buf[n] = '\0';
     return buf;
+}
+
+static const char *skip_space(const char *s)
+{
+    while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+        s++;
+    return s;
+}
+
+/* Decodes the few entities a client writes in a pill's text. */
+static size_t decode_entity(const char *s, char *out)
+{
+    static const struct {
+        const char *name;
+        char c;
+    } entities[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}, {"&#x27;", '\''}};
+    for (size_t i = 0; i < sizeof entities / sizeof *entities; i++) {
+        size_t n = strlen(entities[i].name);
+        if (strncmp(s, entities[i].name, n) == 0) {
+            *out = entities[i].c;
+            return n;
+        }
+    }
+    *out = *s;
+    return 1;
+}
+
+const char *matrix_leading_pill(const char *html, const char *user_id, char *buf, size_t cap)
+{
+    char target[300];
+    if (!html || !user_id || cap == 0)
+        return NULL;
+    const char *p = skip_space(html);
+    if (strncmp(p, "<p>", 3) == 0)
+        p = skip_space(p + 3);
+    if (strncmp(p, "<a ", 3) != 0)
+        return NULL;
+    const char *close = strchr(p, '>');
+    const char *href = strstr(p, "href=");
+    if (!close || !href || href > close)
+        return NULL;
+    href += 5;
+    if (*href == '"' || *href == '\'')
+        href++;
+    if (strncmp(href, "https://matrix.to/#/", 20) == 0) {
+        if (read_link(href + 20, target, sizeof target) <= 0 || strcmp(target, user_id) != 0)
+            return NULL;
+    } else if (strncmp(href, "matrix:u/", 9) == 0) {
+        target[0] = '@';
+        if (read_link(href + 9, target + 1, sizeof target - 1) <= 0 || strcmp(target, user_id) != 0)
+            return NULL;
+    } else {
+        return NULL;
+    }
+    /* The link's text, up to </a>, with no markup inside. */
+    size_t n = 0;
+    for (const char *t = close + 1; *t; ) {
+        if (strncmp(t, "</a>", 4) == 0) {
+            buf[n] = '\0';
+            return n ? buf : NULL;
+        }
+        if (*t == '<' || n + 1 >= cap)
+            return NULL;
+        t += decode_entity(t, &buf[n++]);
+    }
+    return NULL;
 }

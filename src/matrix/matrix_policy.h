@@ -13,9 +13,16 @@
  * of an account, whose messages are only recorded. */
 const char *matrix_ignore_reason(const matrix_message *m, const char *own_user_id, int live);
 
-/* True when m mentions user_id: in m.mentions, as a matrix.to or matrix: link
- * in formatted_body (a pill), or as the full user id in body. */
+/* True when m mentions user_id. When m.mentions is there it alone decides
+ * (an empty one mentions nobody); without it, a matrix.to or matrix: link to
+ * user_id in formatted_body (a pill) or the full user id in body does. */
 int matrix_mentions_user(const matrix_message *m, const char *user_id);
+
+/* When formatted_body starts with a pill to user_id (after white space and
+ * an opening <p>), the pill's text as people see it (entities decoded) in
+ * buf: what the body then starts with, however the client named the bot.
+ * NULL otherwise. */
+const char *matrix_leading_pill(const char *html, const char *user_id, char *buf, size_t cap);
 
 /* The body without a rich-reply fallback (leading "> " lines and the blank
  * line after them). */

@@ -19,15 +19,22 @@
 #define WRITE_RETRY 5.0          /* seconds between tries when the state cannot be written */
 #define READY_BATCH 64
 
-typedef enum task_kind { TASK_JOIN, TASK_RESOLVE } task_kind;
+typedef enum task_kind {
+    TASK_JOIN,    /* POST /join/{room} */
+    TASK_RESOLVE, /* GET /directory/room/{alias} */
+    TASK_LEAVE,   /* POST /rooms/{room}/leave with a reason: an invite rejected */
+    TASK_DIRECT,  /* GET, then PUT, the bot's m.direct with the room under its user */
+} task_kind;
 
-/* A join or an alias lookup that retries on its own. */
+/* A request that retries on its own. */
 typedef struct task {
     task_kind kind;
     char *target;      /* room id or alias; also the key of its request */
+    char *extra;       /* TASK_LEAVE: the reason; TASK_DIRECT: the other user */
     int attempts;
     double next_try;
     int in_flight;
+    char *direct;      /* TASK_DIRECT, once read: the new m.direct content to PUT */
 } task;
 
 struct matrix_sender {
@@ -36,6 +43,9 @@ struct matrix_sender {
     char *state_dir;
     char who[96];
     matrix_sender_hooks hooks;
+    char *user_id;                /* for the typing and account-data paths */
+    int typing;                   /* show typing while a reply waits behind a 429 */
+    matrix_strset typing_rooms;   /* rooms where the bot shows as typing */
 
     matrix_state state;
     int persist;                  /* the state file was read and is ours: it may be written */
@@ -118,9 +128,14 @@ static void release(matrix_sender *s)
     if (s->writing || !s->timer_closed)
         return;
     matrix_state_free(&s->state);
-    for (size_t i = 0; i < s->n_tasks; i++)
+    for (size_t i = 0; i < s->n_tasks; i++) {
         free(s->tasks[i].target);
+        free(s->tasks[i].extra);
+        free(s->tasks[i].direct);
+    }
     free(s->tasks);
+    free(s->user_id);
+    matrix_strset_free(&s->typing_rooms);
     free(s->write_data);
     free(s->state_dir);
     free(s);
@@ -253,6 +268,61 @@ int matrix_sender_flush(matrix_sender *s)
     return 1;
 }
 
+/* ---- typing and receipts: one try each, nothing waits for them ------------------ */
+
+int matrix_sender_set_account(matrix_sender *s, const char *user_id, int typing)
+{
+    char *copy = base_strdup(user_id);
+    if (!copy)
+        return BASE_ERR;
+    free(s->user_id);
+    s->user_id = copy;
+    s->typing = typing;
+    return BASE_OK;
+}
+
+static void on_best_effort(void *ctx, const matrix_response *resp)
+{
+    matrix_sender *s = ctx;
+    if (resp->result.kind != MATRIX_OK)
+        base_log(BASE_LOG_DEBUG, s->who, "%s: %s %s (not retried)", resp->key ? resp->key : "?",
+                 resp->result.errcode, resp->result.error);
+}
+
+/* A request that is not retried; key names it in the debug log. */
+static void best_effort(matrix_sender *s, const char *method, char *path, const char *body, const char *key)
+{
+    if (!path || !s->authorized || s->stopping || s->freeing) {
+        free(path);
+        return;
+    }
+    matrix_call call = {method, path, body, REQUEST_TIMEOUT, on_best_effort, s, key, 0, 0};
+    base_error err = {0};
+    if (!matrix_client_request(s->client, &call, &err))
+        base_log(BASE_LOG_DEBUG, s->who, "%s: %s", key, err.text);
+    free(path);
+}
+
+void matrix_sender_receipt(matrix_sender *s, const char *room_id, const char *event_id)
+{
+    best_effort(s, "POST", matrix_client_path("/rooms/%s/receipt/m.read/%s", room_id, event_id), "{}",
+                "read receipt");
+}
+
+static void set_typing(matrix_sender *s, const char *room_id, int on, double seconds)
+{
+    if (!s->typing || !s->user_id)
+        return;
+    if (on ? matrix_strset_add(&s->typing_rooms, room_id) < 0 : !matrix_strset_remove(&s->typing_rooms, room_id))
+        return;
+    char body[80];
+    if (on)
+        snprintf(body, sizeof body, "{\"typing\":true,\"timeout\":%ld}", (long)(seconds * 1000));
+    else
+        snprintf(body, sizeof body, "{\"typing\":false}");
+    best_effort(s, "PUT", matrix_client_path("/rooms/%s/typing/%s", room_id, s->user_id), body, "typing");
+}
+
 /* ---- replies ------------------------------------------------------------------- */
 
 int matrix_sender_queue(matrix_sender *s, const char *room_id, const char *txn_id, const char *content)
@@ -271,8 +341,12 @@ static void settle_send(matrix_sender *s, matrix_outbox_item *it, const matrix_r
         base_log(BASE_LOG_INFO, s->who, "sent to %s: %s (txn %s)", it->room_id, event_id ? event_id : "?",
                  it->txn_id);
         json_decref(root);
+        char *room = base_strdup(it->room_id);
         matrix_outbox_remove(&s->state.outbox, resp->key);
         matrix_sender_save(s);
+        if (room && matrix_outbox_count_room(&s->state.outbox, room) == 0)
+            set_typing(s, room, 0, 0);
+        free(room);
     } else if (r->kind == MATRIX_FAILED) {
         base_log(BASE_LOG_ERROR, s->who, "cannot send to %s: %s %s; this reply is dropped", it->room_id, r->errcode,
                  r->error);
@@ -287,6 +361,9 @@ static void settle_send(matrix_sender *s, matrix_outbox_item *it, const matrix_r
         base_log(r->kind == MATRIX_RATE_LIMITED ? BASE_LOG_INFO : BASE_LOG_WARN, s->who,
                  "sending to %s: %s%s%s; retrying in %.1f s (same txn %s)", it->room_id, r->errcode,
                  r->errcode[0] ? " " : "", r->error, delay, it->txn_id);
+        /* The reply is on its way, only held up: say so as a person would. */
+        if (r->kind == MATRIX_RATE_LIMITED)
+            set_typing(s, it->room_id, 1, delay + 5 < 30 ? delay + 5 : 30);
     }
 }
 
@@ -309,7 +386,7 @@ static void send_item(matrix_sender *s, matrix_outbox_item *it)
 {
     char *path = matrix_client_path("/rooms/%s/send/m.room.message/%s", it->room_id, it->txn_id);
     base_error err = {0};
-    matrix_call call = {"PUT", path, it->content, REQUEST_TIMEOUT, on_sent, s, it->txn_id};
+    matrix_call call = {"PUT", path, it->content, REQUEST_TIMEOUT, on_sent, s, it->txn_id, 0, 0};
     if (!path)
         base_error_set(&err, "out of memory");
     uint64_t id = path ? matrix_client_request(s->client, &call, &err) : 0;
@@ -325,32 +402,90 @@ static void send_item(matrix_sender *s, matrix_outbox_item *it)
 
 /* ---- joins and alias lookups --------------------------------------------------------- */
 
-static void add_task(matrix_sender *s, task_kind kind, const char *target)
+static void add_task(matrix_sender *s, task_kind kind, const char *target, const char *extra)
 {
     for (size_t i = 0; i < s->n_tasks; i++)
         if (s->tasks[i].kind == kind && strcmp(s->tasks[i].target, target) == 0)
             return;
     task *grown = realloc(s->tasks, (s->n_tasks + 1) * sizeof *grown);
-    char *copy = base_strdup(target);
-    if (!grown || !copy) {
+    char *copy = base_strdup(target), *more = extra ? base_strdup(extra) : NULL;
+    if (!grown || !copy || (extra && !more)) {
         free(copy);
+        free(more);
         if (grown)
             s->tasks = grown;
         base_log(BASE_LOG_ERROR, s->who, "out of memory queueing %s", target);
         return;
     }
     s->tasks = grown;
-    s->tasks[s->n_tasks++] = (task){kind, copy, 0, 0, 0};
+    s->tasks[s->n_tasks++] = (task){kind, copy, more, 0, 0, 0, NULL};
 }
 
 void matrix_sender_join(matrix_sender *s, const char *room_id)
 {
-    add_task(s, TASK_JOIN, room_id);
+    add_task(s, TASK_JOIN, room_id, NULL);
 }
 
 void matrix_sender_resolve(matrix_sender *s, const char *alias)
 {
-    add_task(s, TASK_RESOLVE, alias);
+    add_task(s, TASK_RESOLVE, alias, NULL);
+}
+
+void matrix_sender_leave(matrix_sender *s, const char *room_id, const char *reason)
+{
+    add_task(s, TASK_LEAVE, room_id, reason ? reason : "");
+}
+
+void matrix_sender_mark_direct(matrix_sender *s, const char *room_id, const char *user_id)
+{
+    add_task(s, TASK_DIRECT, room_id, user_id);
+}
+
+static const char *task_what(task_kind kind)
+{
+    switch (kind) {
+    case TASK_JOIN:
+        return "joining";
+    case TASK_RESOLVE:
+        return "looking up";
+    case TASK_LEAVE:
+        return "rejecting the invite to";
+    default:
+        return "recording as a direct chat";
+    }
+}
+
+/* m.direct as read (body; "" when the server has none) with room added
+ * under user, as JSON text to PUT; NULL when it is there already (done) or
+ * the content is not an object of lists (then *bad is set). */
+static char *direct_with(const char *body, size_t len, const char *user, const char *room, int *bad)
+{
+    json_t *content = len ? json_loadb(body, len, 0, NULL) : json_object();
+    *bad = 0;
+    if (!json_is_object(content)) {
+        json_decref(content);
+        *bad = 1;
+        return NULL;
+    }
+    json_t *rooms = json_object_get(content, user);
+    if (rooms && !json_is_array(rooms)) {
+        json_decref(content);
+        *bad = 1;
+        return NULL;
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach(rooms, i, r)
+        if (json_is_string(r) && strcmp(json_string_value(r), room) == 0) {
+            json_decref(content);
+            return NULL;
+        }
+    if (!rooms && json_object_set_new(content, user, rooms = json_array()) != 0)
+        rooms = NULL;
+    char *out = rooms && json_array_append_new(rooms, json_string(room)) == 0 ? json_dumps(content, JSON_COMPACT)
+                                                                                : NULL;
+    json_decref(content);
+    return out;
 }
 
 static task *find_task(matrix_sender *s, task_kind kind, const char *target)
@@ -365,17 +500,42 @@ static void remove_task(matrix_sender *s, task *t)
 {
     size_t i = (size_t)(t - s->tasks);
     free(t->target);
+    free(t->extra);
+    free(t->direct);
     memmove(&s->tasks[i], &s->tasks[i + 1], (s->n_tasks - i - 1) * sizeof *t);
     s->n_tasks--;
 }
 
-/* A successful join or lookup; body is the homeserver's answer. */
+/* A successful request of a task; body is the homeserver's answer. Returns
+ * 0 when the task is done, 1 when it goes on (m.direct: read, then write). */
+static int task_step(matrix_sender *s, task *t, const char *body, size_t len, long status)
+{
+    if (t->kind == TASK_DIRECT && !t->direct) {
+        int bad;
+        t->direct = direct_with(status == 404 ? "" : body, status == 404 ? 0 : len, t->extra, t->target, &bad);
+        if (bad)
+            base_log(BASE_LOG_WARN, s->who, "the account's m.direct is not what the spec describes; %s is not "
+                     "added to it", t->target);
+        return t->direct != NULL;
+    }
+    if (t->kind == TASK_DIRECT)
+        base_log(BASE_LOG_INFO, s->who, "%s is recorded as a direct chat with %s", t->target, t->extra);
+    return 0;
+}
+
+/* A finished task; body is the homeserver's last answer. */
 static void task_succeeded(matrix_sender *s, const task *t, const char *body, size_t len)
 {
     if (t->kind == TASK_JOIN) {
         base_log(BASE_LOG_INFO, s->who, "joined %s", t->target);
         return;
     }
+    if (t->kind == TASK_LEAVE) {
+        base_log(BASE_LOG_INFO, s->who, "rejected the invite to %s", t->target);
+        return;
+    }
+    if (t->kind == TASK_DIRECT)
+        return;
     json_t *root = json_loadb(body, len, 0, NULL);
     const char *room_id = json_string_value(json_object_get(root, "room_id"));
     if (room_id && room_id[0] == '!') {
@@ -395,8 +555,13 @@ static void task_done(matrix_sender *s, task_kind kind, const matrix_response *r
         return;
     t->in_flight = 0;
     const matrix_result *r = &resp->result;
-    const char *what = t->kind == TASK_JOIN ? "joining" : "looking up";
-    if (r->kind == MATRIX_OK) {
+    const char *what = task_what(t->kind);
+    /* No m.direct yet is an empty one. */
+    int none_yet = t->kind == TASK_DIRECT && !t->direct && r->status == 404 && strcmp(r->errcode, "M_NOT_FOUND") == 0;
+    if ((r->kind == MATRIX_OK || none_yet) && task_step(s, t, resp->body, resp->len, r->status)) {
+        t->attempts = 0; /* on to the next request, at once */
+        t->next_try = 0;
+    } else if (r->kind == MATRIX_OK || none_yet) {
         /* Off the list first: the resolved hook may add tasks. */
         task done = *t;
         t->target = NULL;
@@ -428,17 +593,49 @@ static void on_resolved(void *ctx, const matrix_response *resp)
     task_done(ctx, TASK_RESOLVE, resp);
 }
 
+static void on_left(void *ctx, const matrix_response *resp)
+{
+    task_done(ctx, TASK_LEAVE, resp);
+}
+
+static void on_direct(void *ctx, const matrix_response *resp)
+{
+    task_done(ctx, TASK_DIRECT, resp);
+}
+
 static void start_task(matrix_sender *s, task *t)
 {
-    char *path = matrix_client_path(t->kind == TASK_JOIN ? "/join/%s" : "/directory/room/%s", t->target);
-    matrix_call call = {"POST", path, "{}", REQUEST_TIMEOUT, on_joined, s, t->target};
-    if (t->kind == TASK_RESOLVE)
-        call = (matrix_call){"GET", path, NULL, REQUEST_TIMEOUT, on_resolved, s, t->target};
+    char *path = NULL, *body = NULL;
+    matrix_call call = {0};
+    switch (t->kind) {
+    case TASK_JOIN:
+        path = matrix_client_path("/join/%s", t->target);
+        call = (matrix_call){"POST", path, "{}", REQUEST_TIMEOUT, on_joined, s, t->target, 0, 0};
+        break;
+    case TASK_RESOLVE:
+        path = matrix_client_path("/directory/room/%s", t->target);
+        call = (matrix_call){"GET", path, NULL, REQUEST_TIMEOUT, on_resolved, s, t->target, 0, 0};
+        break;
+    case TASK_LEAVE: {
+        json_t *j = json_pack("{s:s}", "reason", t->extra);
+        body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        path = body ? matrix_client_path("/rooms/%s/leave", t->target) : NULL;
+        call = (matrix_call){"POST", path, body, REQUEST_TIMEOUT, on_left, s, t->target, 0, 0};
+        break;
+    }
+    case TASK_DIRECT:
+        path = s->user_id ? matrix_client_path("/user/%s/account_data/m.direct", s->user_id) : NULL;
+        call = (matrix_call){t->direct ? "PUT" : "GET", path, t->direct, REQUEST_TIMEOUT, on_direct, s,
+                             t->target, 0, 0};
+        break;
+    }
     base_error err = {0};
     if (!path)
         base_error_set(&err, "out of memory");
     uint64_t id = path ? matrix_client_request(s->client, &call, &err) : 0;
     free(path);
+    free(body);
     if (id) {
         t->in_flight = 1;
     } else {
@@ -481,10 +678,18 @@ void matrix_sender_pump(matrix_sender *s)
         double next = matrix_outbox_next_wake(&s->state.outbox, s->durable_gen);
         if (next >= 0 && (wake < 0 || next < wake))
             wake = next;
+        /* One m.direct change at a time: each reads, then writes, the whole. */
+        int direct_busy = 0;
+        for (size_t i = 0; i < s->n_tasks; i++)
+            direct_busy |= s->tasks[i].kind == TASK_DIRECT && s->tasks[i].in_flight;
         for (size_t i = 0; i < s->n_tasks; i++) {
             task *t = &s->tasks[i];
-            if (!t->in_flight && t->next_try <= t_now)
+            if (t->kind == TASK_DIRECT && !t->in_flight && direct_busy)
+                continue;
+            if (!t->in_flight && t->next_try <= t_now) {
                 start_task(s, t);
+                direct_busy |= t->kind == TASK_DIRECT && t->in_flight;
+            }
             if (!t->in_flight && (wake < 0 || t->next_try < wake))
                 wake = t->next_try;
         }

@@ -55,6 +55,17 @@ int matrix_sender_queue(matrix_sender *s, const char *room_id, const char *txn_i
  * the same one is already waiting. */
 void matrix_sender_join(matrix_sender *s, const char *room_id);
 void matrix_sender_resolve(matrix_sender *s, const char *alias);
+/* Rejects the invite to room_id (leaves it, with the reason), retrying on
+ * its own. */
+void matrix_sender_leave(matrix_sender *s, const char *room_id, const char *reason);
+/* Adds room_id to the account's m.direct under user_id (reads it, then
+ * writes it back with the room added; one such change at a time). */
+void matrix_sender_mark_direct(matrix_sender *s, const char *room_id, const char *user_id);
+/* Marks event_id read in room_id (one try: nothing waits for it). */
+void matrix_sender_receipt(matrix_sender *s, const char *room_id, const char *event_id);
+/* The account's user id (copied; for m.direct and typing) and whether the
+ * bot shows as typing while a reply waits behind a rate limit. */
+int matrix_sender_set_account(matrix_sender *s, const char *user_id, int typing);
 
 /* Whether the token is known good: sends, joins and lookups go only then.
  * Becoming authorized starts what waits. */

@@ -57,6 +57,62 @@ void matrix_strset_free(matrix_strset *s)
     memset(s, 0, sizeof *s);
 }
 
+const char *matrix_strmap_get(const matrix_strmap *m, const char *key)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->keys[i], key) == 0)
+            return m->values[i];
+    return NULL;
+}
+
+int matrix_strmap_set(matrix_strmap *m, const char *key, const char *value)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (strcmp(m->keys[i], key) != 0)
+            continue;
+        if (!value) {
+            free(m->keys[i]);
+            free(m->values[i]);
+            m->keys[i] = m->keys[--m->n];
+            m->values[i] = m->values[m->n];
+            return 0;
+        }
+        char *copy = base_strdup(value);
+        if (!copy)
+            return -1;
+        free(m->values[i]);
+        m->values[i] = copy;
+        return 0;
+    }
+    if (!value)
+        return 0;
+    char **keys = realloc(m->keys, (m->n + 1) * sizeof *keys);
+    if (keys)
+        m->keys = keys;
+    char **values = keys ? realloc(m->values, (m->n + 1) * sizeof *values) : NULL;
+    if (values)
+        m->values = values;
+    char *k = values ? base_strdup(key) : NULL, *v = k ? base_strdup(value) : NULL;
+    if (!v) {
+        free(k);
+        return -1;
+    }
+    m->keys[m->n] = k;
+    m->values[m->n++] = v;
+    return 0;
+}
+
+void matrix_strmap_free(matrix_strmap *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->keys[i]);
+        free(m->values[i]);
+    }
+    free(m->keys);
+    free(m->values);
+    memset(m, 0, sizeof *m);
+}
+
 void matrix_state_free(matrix_state *s)
 {
     free(s->user_id);
@@ -66,6 +122,8 @@ void matrix_state_free(matrix_state *s)
     matrix_strset_free(&s->told_encrypted);
     matrix_strset_free(&s->direct_invites);
     matrix_strset_free(&s->direct_account);
+    matrix_strset_free(&s->rooms);
+    matrix_strmap_free(&s->room_names);
     matrix_outbox_free(&s->outbox);
     memset(s, 0, sizeof *s);
 }
@@ -106,6 +164,12 @@ char *matrix_state_to_json(const matrix_state *s)
     failed |= set_list(root, "told_encrypted", &s->told_encrypted) != 0;
     failed |= set_list(root, "direct_invites", &s->direct_invites) != 0;
     failed |= set_list(root, "direct_account", &s->direct_account) != 0;
+    if (s->rooms_known)
+        failed |= set_list(root, "rooms", &s->rooms) != 0;
+    json_t *names = json_object();
+    failed |= !names || json_object_set_new(root, "room_names", names) != 0;
+    for (size_t i = 0; !failed && i < s->room_names.n; i++)
+        failed |= json_object_set_new(names, s->room_names.keys[i], json_string(s->room_names.values[i])) != 0;
     for (size_t i = 0; !failed && i < s->outbox.n; i++) {
         const matrix_outbox_item *it = &s->outbox.items[i];
         json_t *content = json_loads(it->content, 0, NULL);
@@ -197,6 +261,19 @@ int matrix_state_from_json(const char *text, size_t len, matrix_state *s, base_e
     if (rc == BASE_OK)
         rc = read_list(root, "direct_account", &s->direct_account, err);
     if (rc == BASE_OK)
+        rc = read_list(root, "rooms", &s->rooms, err);
+    s->rooms_known = json_is_array(json_object_get(root, "rooms"));
+    const json_t *names = json_object_get(root, "room_names");
+    if (rc == BASE_OK && names && !json_is_object(names))
+        rc = base_error_set(err, "room_names is not an object");
+    const char *room;
+    const json_t *name;
+    json_object_foreach((json_t *)names, room, name) {
+        if (rc == BASE_OK && json_is_string(name) &&
+            matrix_strmap_set(&s->room_names, room, json_string_value(name)) < 0)
+            rc = base_error_set(err, "out of memory");
+    }
+    if (rc == BASE_OK)
         rc = read_outbox(root, &s->outbox, err);
     json_decref(root);
     if (rc != BASE_OK)
@@ -232,6 +309,10 @@ int matrix_state_dir_create(const char *dir, base_error *err)
         return base_error_set(err, "the state directory %s is not a directory", dir);
     if (access(dir, W_OK | X_OK) != 0)
         return base_error_set(err, "cannot write in the state directory %s: %s", dir, strerror(errno));
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return base_error_set(err, "the state directory %s may be written by %s (mode %04o): whoever can write "
+                              "there can make the bot post anything; run: chmod go-w %s", dir,
+                              st.st_mode & S_IWOTH ? "anyone" : "its group", (unsigned)(st.st_mode & 07777), dir);
     return BASE_OK;
 }
 
@@ -244,6 +325,13 @@ int matrix_state_load(const char *dir, matrix_state *s, base_error *err)
     FILE *f = fopen(path, "rb");
     if (!f)
         return errno == ENOENT ? BASE_OK : base_error_set(err, "cannot read %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        fclose(f);
+        return base_error_set(err, "%s may be written by %s (mode %04o): whoever can write it can make the bot "
+                              "post anything; run: chmod go-w %s", path, st.st_mode & S_IWOTH ? "anyone" : "its group",
+                              (unsigned)(st.st_mode & 07777), path);
+    }
     char *text = NULL;
     size_t len = 0, cap = 0;
     int rc = BASE_OK;

@@ -37,6 +37,17 @@ int matrix_strset_has(const matrix_strset *s, const char *item);
 int matrix_strset_remove(matrix_strset *s, const char *item);
 void matrix_strset_free(matrix_strset *s);
 
+/* Pairs of strings (room id -> a name), linear too. */
+typedef struct matrix_strmap {
+    char **keys, **values;
+    size_t n;
+} matrix_strmap;
+
+/* value NULL removes key. Returns 0, or -1 when out of memory. */
+int matrix_strmap_set(matrix_strmap *m, const char *key, const char *value);
+const char *matrix_strmap_get(const matrix_strmap *m, const char *key);
+void matrix_strmap_free(matrix_strmap *m);
+
 typedef struct matrix_state {
     char *user_id;             /* whose state this is: a state dir serves one account */
     char *device_id;           /* kept so a password login reuses the device */
@@ -45,6 +56,10 @@ typedef struct matrix_state {
     matrix_strset told_encrypted; /* rooms already told that the bot cannot read them */
     matrix_strset direct_invites; /* direct chats from is_direct invites */
     matrix_strset direct_account; /* the rooms of the latest m.direct account data */
+    matrix_strset rooms;       /* the rooms the bot is in, as the syncs so far have told */
+    int rooms_known;           /* rooms holds them all (a first sync filled it): a room not in it
+                                  has just been joined, and what it brings is old history */
+    matrix_strmap room_names;  /* the bot's display name in rooms where it differs per room */
     matrix_outbox outbox;
 } matrix_state;
 
@@ -54,9 +69,12 @@ char *matrix_state_to_json(const matrix_state *s);
 int matrix_state_from_json(const char *text, size_t len, matrix_state *s, base_error *err);
 void matrix_state_free(matrix_state *s);
 
-/* Creates dir and its parents (mode 0700) when missing. */
+/* Creates dir and its parents (mode 0700) when missing. A directory that
+ * group or others may write is refused, with the chmod that fixes it:
+ * whoever can write the outbox there can make the bot post anything. */
 int matrix_state_dir_create(const char *dir, base_error *err);
-/* Reads dir/state.json into an empty s; a missing file is an empty state. */
+/* Reads dir/state.json into an empty s; a missing file is an empty state.
+ * A state file that group or others may write is refused, as its folder. */
 int matrix_state_load(const char *dir, matrix_state *s, base_error *err);
 /* Replaces dir/name with data atomically and durably. Blocking; uses only
  * its arguments, so it may run on a worker thread. */

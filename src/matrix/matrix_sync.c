@@ -15,6 +15,15 @@
 #define MAX_INVITES 500
 #define MAX_ROOMS 20000
 #define MAX_MENTIONS 100
+#define MAX_NAME 256          /* a display name longer than this is not used */
+
+/* What jansson spends on each kind of value (measured on 64-bit glibc,
+ * rounded up), for matrix_json_cost. */
+#define COST_OBJECT 240
+#define COST_ARRAY 140
+#define COST_STRING 64        /* plus its length */
+#define COST_NUMBER 40
+#define COST_MEMBER 48        /* each key in an object, plus its length */
 
 typedef struct parser {
     matrix_sync *out;
@@ -108,6 +117,7 @@ static void message_free(matrix_message *m)
         free(m->mentions[i]);
     free(m->mentions);
     free(m->thread_root);
+    free(m->sender_name);
 }
 
 static void read_relation(const json_t *content, matrix_message *m, parser *p)
@@ -129,6 +139,7 @@ static void read_mentions(const json_t *content, matrix_message *m, parser *p)
 {
     const json_t *mentions = json_object_get(content, "m.mentions");
     const json_t *users = json_object_get(mentions, "user_ids");
+    m->has_mentions = json_is_object(mentions);
     if (!json_is_array(users))
         return;
     size_t i;
@@ -199,6 +210,86 @@ static int is_own_join(parser *p, const json_t *ev)
     return !str_is(prev, "membership", "join");
 }
 
+/* The display name in user's latest m.room.member event among state, then
+ * timeline (later events win). found says whether there was one at all. */
+static const char *member_name(const json_t *state, const json_t *timeline, const char *user, int *found)
+{
+    const json_t *lists[2] = {state, timeline};
+    const char *name = NULL;
+    *found = 0;
+    for (int l = 0; l < 2; l++) {
+        size_t i;
+        const json_t *ev;
+        json_array_foreach(lists[l], i, ev) {
+            if (!str_is(ev, "type", "m.room.member") || !str_is(ev, "state_key", user))
+                continue;
+            const json_t *content = json_object_get(ev, "content");
+            if (!str_is(content, "membership", "join"))
+                continue;
+            *found = 1;
+            name = str_at(content, "displayname", MAX_NAME);
+            if (name && !*name)
+                name = NULL;
+        }
+    }
+    return name;
+}
+
+#define MAX_MEMBERS 5000 /* per batch: lazy loading sends only the senders' */
+
+/* Every other member's display name in events (joins only). */
+static void read_members(parser *p, const char *room_id, const json_t *events)
+{
+    matrix_sync *out = p->out;
+    size_t i;
+    const json_t *ev;
+    json_array_foreach(events, i, ev) {
+        const char *user = str_at(ev, "state_key", MAX_ID);
+        const json_t *content = json_object_get(ev, "content");
+        if (!str_is(ev, "type", "m.room.member") || !id_ok(user, '@') || strcmp(user, p->own) == 0 ||
+            !str_is(content, "membership", "join") || out->n_members >= MAX_MEMBERS)
+            continue;
+        matrix_member *grown = realloc(out->members, (out->n_members + 1) * sizeof *grown);
+        if (!grown) {
+            p->oom = 1;
+            return;
+        }
+        out->members = grown;
+        const char *name = str_at(content, "displayname", MAX_NAME);
+        matrix_member *m = &grown[out->n_members++];
+        m->room_id = dup_str(p, room_id);
+        m->user_id = dup_str(p, user);
+        m->name = name && *name ? dup_str(p, name) : NULL;
+    }
+}
+
+static void push_room_text(parser *p, matrix_room_text **list, size_t *n, const char *room_id, const char *text)
+{
+    matrix_room_text *grown = realloc(*list, (*n + 1) * sizeof *grown);
+    if (!grown) {
+        p->oom = 1;
+        return;
+    }
+    *list = grown;
+    matrix_room_text *rt = &grown[(*n)++];
+    rt->room_id = dup_str(p, room_id);
+    rt->text = text ? dup_str(p, text) : NULL;
+}
+
+/* m.room.tombstone: the room has been upgraded; where to. */
+static void read_tombstone(parser *p, const char *room_id, const json_t *ev)
+{
+    if (!str_is(ev, "type", "m.room.tombstone") || !str_is(ev, "state_key", ""))
+        return;
+    const char *to = str_at(json_object_get(ev, "content"), "replacement_room", MAX_ID);
+    if (!id_ok(to, '!')) {
+        skip(p, room_id, "a tombstone without a valid replacement_room");
+        return;
+    }
+    if (p->out->n_tombstones < MAX_INVITES)
+        push_room_text(p, &p->out->tombstones, &p->out->n_tombstones, room_id, to);
+}
+
 static void read_joined_room(parser *p, const char *room_id, const json_t *room)
 {
     matrix_sync *out = p->out;
@@ -215,9 +306,11 @@ static void read_joined_room(parser *p, const char *room_id, const json_t *room)
     size_t i;
     const json_t *ev;
     json_t *state = events_at(p, room, "state", room_id);
-    json_array_foreach(state, i, ev)
+    json_array_foreach(state, i, ev) {
         if (str_is(ev, "type", "m.room.encryption"))
             encrypted = 1;
+        read_tombstone(p, room_id, ev);
+    }
     const json_t *timeline = json_object_get(room, "timeline");
     json_t *events = events_at(p, room, "timeline", room_id);
     if (json_is_true(json_object_get(timeline, "limited")))
@@ -235,14 +328,30 @@ static void read_joined_room(parser *p, const char *room_id, const json_t *room)
             encrypted = 1;
         else if (strcmp(type, "m.room.message") == 0)
             read_message(p, room_id, ev);
-        else if (is_own_join(p, ev))
+        else if (strcmp(type, "m.room.tombstone") == 0)
+            read_tombstone(p, room_id, ev);
+        else if (is_own_join(p, ev)) {
             for (size_t k = first; k < out->n_messages; k++)
                 out->messages[k].before_own_join = 1;
+            if (!out->n_own_join_rooms || strcmp(out->own_join_rooms[out->n_own_join_rooms - 1], room_id) != 0)
+                push_str(p, &out->own_join_rooms, &out->n_own_join_rooms, room_id);
+        }
         if (p->oom)
             return;
     }
     if (encrypted)
         push_str(p, &out->encrypted_rooms, &out->n_encrypted_rooms, room_id);
+    read_members(p, room_id, state);
+    read_members(p, room_id, events);
+    int found;
+    const char *own_name = member_name(state, events, p->own, &found);
+    if (found)
+        push_room_text(p, &out->own_names, &out->n_own_names, room_id, own_name);
+    for (size_t k = first; k < out->n_messages && !p->oom; k++) {
+        const char *name = member_name(state, events, out->messages[k].sender, &found);
+        if (name)
+            out->messages[k].sender_name = dup_str(p, name);
+    }
 }
 
 static void read_invite(parser *p, const char *room_id, const json_t *room)
@@ -343,9 +452,86 @@ static void read_rooms(parser *p, const json_t *rooms)
     }
 }
 
+/* A string's length in bytes, from its opening quote at s[0]; the index past
+ * its closing quote goes in *end (len when unterminated). */
+static size_t string_span(const char *s, size_t len, size_t *end)
+{
+    size_t i = 1;
+    while (i < len && s[i] != '"')
+        i += s[i] == '\\' ? 2 : 1;
+    *end = i < len ? i + 1 : len;
+    return i - 1;
+}
+
+size_t matrix_json_cost(const char *json, size_t len, size_t limit)
+{
+    size_t cost = 0, i = 0;
+    /* Whether the string that comes next is an object's key: after '{' or
+     * after a ',' inside an object. A small stack of the open containers
+     * says which; past its depth jansson refuses the text anyway. */
+    char open[64];
+    size_t depth = 0;
+    int want_key = 0;
+    while (i < len && cost <= limit) {
+        char c = json[i];
+        size_t end;
+        switch (c) {
+        case '{':
+        case '[':
+            cost += c == '{' ? COST_OBJECT : COST_ARRAY;
+            if (depth < sizeof open)
+                open[depth] = c;
+            depth++;
+            want_key = c == '{';
+            i++;
+            break;
+        case '}':
+        case ']':
+            if (depth)
+                depth--;
+            want_key = 0;
+            i++;
+            break;
+        case ',':
+            want_key = depth && depth <= sizeof open && open[depth - 1] == '{';
+            i++;
+            break;
+        case '"': {
+            size_t n = string_span(json + i, len - i, &end);
+            cost += (want_key ? COST_MEMBER : COST_STRING) + n;
+            want_key = 0;
+            i += end;
+            break;
+        }
+        case ':':
+        case ' ':
+        case '\t':
+        case '\r':
+        case '\n':
+            i++;
+            break;
+        default:
+            /* a number or a literal: one value, whatever its length */
+            if (c != 't' && c != 'f' && c != 'n')
+                cost += COST_NUMBER;
+            /* At least one byte, whatever it is (a NUL too: strchr would
+             * find the terminator and never move on). */
+            do
+                i++;
+            while (i < len && json[i] && !strchr(",:]} \t\r\n", json[i]));
+        }
+    }
+    return cost;
+}
+
 int matrix_sync_parse(const char *json, size_t len, const char *own_user_id, matrix_sync *out, base_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (len > MATRIX_SYNC_BODY_MAX || matrix_json_cost(json, len, MATRIX_SYNC_COST_MAX) > MATRIX_SYNC_COST_MAX) {
+        out->too_large = 1;
+        return base_error_set(err, "the response is larger than any batch this filter asks for (%zu KiB of JSON, "
+                              "over %zu MiB once parsed)", len / 1024, MATRIX_SYNC_COST_MAX / (1024 * 1024));
+    }
     json_error_t jerr;
     /* Integers as reals: a huge number is then a value, not a parse error
      * that would sink the whole batch. NUL inside strings is allowed for the
@@ -398,5 +584,22 @@ void matrix_sync_free(matrix_sync *s)
     free_list(s->left_rooms, s->n_left_rooms);
     free_list(s->limited_rooms, s->n_limited_rooms);
     free_list(s->direct_rooms, s->n_direct_rooms);
+    free_list(s->own_join_rooms, s->n_own_join_rooms);
+    for (size_t i = 0; i < s->n_own_names; i++) {
+        free(s->own_names[i].room_id);
+        free(s->own_names[i].text);
+    }
+    free(s->own_names);
+    for (size_t i = 0; i < s->n_tombstones; i++) {
+        free(s->tombstones[i].room_id);
+        free(s->tombstones[i].text);
+    }
+    free(s->tombstones);
+    for (size_t i = 0; i < s->n_members; i++) {
+        free(s->members[i].room_id);
+        free(s->members[i].user_id);
+        free(s->members[i].name);
+    }
+    free(s->members);
     memset(s, 0, sizeof *s);
 }

@@ -19,10 +19,15 @@
 #include "base/str.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CAREERBOT_VERSION
@@ -30,9 +35,13 @@
 #endif
 
 /* A response larger than this fails rather than growing without bound (a
- * Matrix /sync after a long absence can be big, but not this big). */
+ * Matrix /sync after a long absence can be big, but not this big); a request
+ * may ask for a smaller cap. */
 #define BODY_CAP ((size_t)32 * 1024 * 1024)
-#define BODY_CAP_TEXT "response body larger than 32 MiB"
+/* After a body this large is freed, the allocator gives the memory back to
+ * the system (glibc keeps freed memory in its arenas otherwise). */
+#define TRIM_AFTER ((size_t)1024 * 1024)
+#define RETRY_AFTER_MAX 1e9 /* seconds: a silly value stays large but finite */
 #define DEFAULT_TIMEOUT_S 60.0
 #define MAX_TIMEOUT_S (24.0 * 86400.0) /* keeps the milliseconds inside an int */
 #define MAX_METHOD_LEN 16
@@ -55,6 +64,12 @@ typedef struct transfer {
     void *ctx;
     char *body;                   /* NUL-terminated when not NULL */
     size_t body_len, body_cap;
+    size_t max_body;              /* the cap for this request */
+    char *req_body;               /* our copy of the request body (libcurl reads it in place) */
+    size_t req_body_len;
+    int secret;                   /* wipe req_body, body and the headers before freeing them */
+    int retried;                  /* already sent again on a fresh connection */
+    int hit_cap;                  /* failed on the body cap */
     int too_large, no_memory;     /* why on_body refused data */
     long status;
     double retry_after;
@@ -82,6 +97,7 @@ struct net_http {
     uv_timer_t timer;           /* libcurl's timeout */
     uv_timer_t kick;            /* delivers cancellations on the next loop turn */
     char *ca_file;
+    char *proxy;                /* NULL: no proxy, whatever the environment says */
     uint64_t next_id;
     tlist active, queue;
     sock_ctx *socks;
@@ -274,13 +290,35 @@ static const char *result_error(transfer *t, CURLcode rc)
 {
     if (rc == CURLE_OK)
         return NULL;
-    if (t->too_large || rc == CURLE_FILESIZE_EXCEEDED)
-        return BODY_CAP_TEXT;
+    if (t->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+        t->hit_cap = 1;
+        snprintf(t->errbuf, sizeof t->errbuf, "response body larger than %zu %s",
+                 t->max_body >= 1024 * 1024 ? t->max_body / (1024 * 1024) : t->max_body / 1024,
+                 t->max_body >= 1024 * 1024 ? "MiB" : "KiB");
+        return t->errbuf;
+    }
     if (t->no_memory)
         return "out of memory for the response body";
     if (t->errbuf[0])
         return t->errbuf;
     return curl_easy_strerror(rc);
+}
+
+/* Frees a header list, wiping each line first: one may hold the token. */
+static void headers_free(struct curl_slist *l)
+{
+    for (struct curl_slist *i = l; i; i = i->next)
+        if (i->data)
+            base_secret_wipe(i->data, strlen(i->data));
+    curl_slist_free_all(l);
+}
+
+static void free_buffer(char **p, size_t len, int secret)
+{
+    if (*p && secret)
+        base_secret_wipe(*p, len);
+    free(*p);
+    *p = NULL;
 }
 
 /* Takes t out of libcurl and queues it for delivery. */
@@ -289,8 +327,9 @@ static void retire(net_http *h, transfer *t)
     curl_multi_remove_handle(h->multi, t->easy);
     curl_easy_cleanup(t->easy);
     t->easy = NULL;
-    curl_slist_free_all(t->headers);
+    headers_free(t->headers);
     t->headers = NULL;
+    free_buffer(&t->req_body, t->req_body_len, t->secret);
     tlist_remove(&h->active, t);
     tlist_push(&h->queue, t);
     t->state = T_QUEUED;
@@ -300,8 +339,7 @@ static void retire(net_http *h, transfer *t)
  * truncated JSON by mistake. */
 static void drop_body(transfer *t)
 {
-    free(t->body);
-    t->body = NULL;
+    free_buffer(&t->body, t->body_cap, t->secret);
     t->body_len = t->body_cap = 0;
 }
 
@@ -313,10 +351,39 @@ static void mark_cancelled(transfer *t)
     drop_body(t);
 }
 
+/* Nothing came back on a connection kept alive from an earlier request:
+ * the server closed it (a FIN or a reset) just as this request went out,
+ * so the request most likely never reached it. Worth one more try on a
+ * fresh connection rather than a failure and a backoff. libcurl retries
+ * some of these itself; a reset while reading is not among them. */
+static int worth_resending(transfer *t, CURLcode rc, long status)
+{
+    long connects = -1;
+    if (t->retried || status != 0 || t->body_len > 0)
+        return 0;
+    if (rc != CURLE_GOT_NOTHING && rc != CURLE_RECV_ERROR && rc != CURLE_SEND_ERROR)
+        return 0;
+    return curl_easy_getinfo(t->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects == 0;
+}
+
+static int resend(net_http *h, transfer *t)
+{
+    curl_multi_remove_handle(h->multi, t->easy);
+    t->retried = 1;
+    t->errbuf[0] = '\0';
+    t->retry_after = -1;
+    drop_body(t);
+    if (curl_easy_setopt(t->easy, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK)
+        return 0;
+    return curl_multi_add_handle(h->multi, t->easy) == CURLM_OK;
+}
+
 static void complete(net_http *h, transfer *t, CURLcode rc)
 {
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (worth_resending(t, rc, status) && resend(h, t))
+        return;
     t->status = status;
     t->error = result_error(t, rc);
     if (t->error)
@@ -361,10 +428,16 @@ static void deliver(net_http *h)
             .body_len = t->body ? t->body_len : 0,
             .retry_after = t->retry_after,
             .error = t->error,
+            .too_large = t->error && (t->too_large || t->hit_cap),
         };
         t->done(t->ctx, &r);
-        free(t->body);
+        size_t cap = t->body_cap;
+        free_buffer(&t->body, t->body_cap, t->secret);
         free(t);
+#ifdef __GLIBC__
+        if (cap >= TRIM_AFTER)
+            malloc_trim(0);
+#endif
     }
     h->delivering = 0;
 }
@@ -431,6 +504,7 @@ static void release_if_done(net_http *h)
     void (*closed)(void *) = h->closed;
     void *ctx = h->closed_ctx;
     free(h->ca_file);
+    free(h->proxy);
     free(h);
     if (closed)
         closed(ctx);
@@ -449,14 +523,22 @@ static int body_reserve(transfer *t, size_t need)
 {
     if (need <= t->body_cap)
         return 1;
-    if (need > BODY_CAP + 1)
+    if (need > t->max_body + 1)
         return 0; /* on_body checks first; this keeps the loop below finite regardless */
     size_t cap = t->body_cap ? t->body_cap : 16384;
     while (cap < need)
-        cap = cap > BODY_CAP / 2 ? BODY_CAP + 1 : cap * 2;
-    char *p = realloc(t->body, cap);
-    if (!p)
+        cap = cap > t->max_body / 2 ? t->max_body + 1 : cap * 2;
+    char *p;
+    if (t->secret) {
+        /* realloc would leave the old copy behind unwiped */
+        if (!(p = malloc(cap)))
+            return 0;
+        if (t->body)
+            memcpy(p, t->body, t->body_len + 1);
+        free_buffer(&t->body, t->body_cap, 1);
+    } else if (!(p = realloc(t->body, cap))) {
         return 0;
+    }
     t->body = p;
     t->body_cap = cap;
     return 1;
@@ -468,7 +550,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
     transfer *t = userp;
     size_t n = size * nmemb; /* size is always 1 */
-    if (n > BODY_CAP - t->body_len) {
+    if (n > t->max_body - t->body_len) {
         t->too_large = 1;
         return 0;
     }
@@ -487,9 +569,23 @@ static int ascii_lower(int c)
     return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-/* "Retry-After: 120" gives 120; the HTTP-date form and anything malformed
- * give -1 (absent). line is not NUL-terminated. */
-static double parse_retry_after(const char *line, size_t len)
+/* The HTTP-date form ("Wed, 21 Oct 2015 07:28:00 GMT"): seconds from now
+ * until then, 0 when it has passed, -1 when it is not a date. */
+static double retry_date(const char *value, size_t len)
+{
+    char buf[64];
+    if (len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, value, len);
+    buf[len] = '\0';
+    time_t when = curl_getdate(buf, NULL);
+    if (when == (time_t)-1)
+        return -1;
+    double d = difftime(when, time(NULL));
+    return d < 0 ? 0 : d > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : d;
+}
+
+double net_http_parse_retry_after(const char *line, size_t len)
 {
     static const char name[] = "retry-after:";
     size_t nlen = sizeof name - 1, i;
@@ -500,15 +596,17 @@ static double parse_retry_after(const char *line, size_t len)
             return -1;
     while (i < len && (line[i] == ' ' || line[i] == '\t'))
         i++;
+    size_t end = len;
+    while (end > i && strchr(" \t\r\n", line[end - 1]))
+        end--;
     double v = 0;
-    size_t digits = 0;
-    for (; i < len && line[i] >= '0' && line[i] <= '9'; i++, digits++)
-        if (v < 1e9) /* a silly value stays large but finite */
-            v = v * 10 + (line[i] - '0');
-    for (; i < len; i++)
-        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n')
-            return -1;
-    return digits > 0 ? v : -1;
+    size_t digits = 0, j = i;
+    for (; j < end && line[j] >= '0' && line[j] <= '9'; j++, digits++)
+        if (v < RETRY_AFTER_MAX)
+            v = v * 10 + (line[j] - '0');
+    if (digits > 0 && j == end)
+        return v > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : v;
+    return digits == 0 ? retry_date(line + i, end - i) : -1;
 }
 
 /* CURLOPT_HEADERFUNCTION: one header line at a time. */
@@ -519,7 +617,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
     if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
         t->retry_after = -1; /* a new response (after 100 Continue): start over */
     } else {
-        double v = parse_retry_after(line, n);
+        double v = net_http_parse_retry_after(line, n);
         if (v >= 0)
             t->retry_after = v;
     }
@@ -565,7 +663,7 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
         return 0;
     snprintf(line, n, "%s: %s", name, value);
     struct curl_slist *l = curl_slist_append(*list, line);
-    memset(line, 0, n); /* it may hold the access token */
+    base_secret_wipe(line, n); /* it may hold the access token */
     free(line);
     if (!l)
         return 0;
@@ -590,7 +688,7 @@ static int build_headers(transfer *t, const net_http_request *req, int has_body)
             goto fail;
         snprintf(value, n, "Bearer %s", req->bearer_token);
         int ok = add_header(&l, "Authorization", value);
-        memset(value, 0, n);
+        base_secret_wipe(value, n);
         free(value);
         if (!ok)
             goto fail;
@@ -608,7 +706,7 @@ static int build_headers(transfer *t, const net_http_request *req, int has_body)
     t->headers = l;
     return 1;
 fail:
-    curl_slist_free_all(l);
+    headers_free(l);
     return 0;
 }
 
@@ -620,16 +718,24 @@ fail:
             return 0;                                                          \
     } while (0)
 
-static int set_method(CURL *e, const char *method, const net_http_request *req, size_t body_len)
+static int set_method(CURL *e, transfer *t, const char *method, const net_http_request *req, size_t body_len)
 {
     if (strcmp(method, "GET") == 0) {
         SETOPT(e, CURLOPT_HTTPGET, 1L);
         return 1;
     }
     /* Every other method sends a body (maybe empty, so Content-Length: 0):
-     * POSTFIELDS makes libcurl send it, CUSTOMREQUEST renames the method. */
+     * POSTFIELDS makes libcurl send it, CUSTOMREQUEST renames the method.
+     * The body is our copy, which libcurl reads in place (COPYPOSTFIELDS
+     * would make a copy of its own that nobody wipes: a login's password). */
+    if (!(t->req_body = malloc(body_len + 1)))
+        return 0;
+    if (body_len)
+        memcpy(t->req_body, req->body, body_len);
+    t->req_body[body_len] = '\0';
+    t->req_body_len = body_len;
     SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-    SETOPT(e, CURLOPT_COPYPOSTFIELDS, req->body ? req->body : "");
+    SETOPT(e, CURLOPT_POSTFIELDS, t->req_body);
     if (strcmp(method, "POST") != 0)
         SETOPT(e, CURLOPT_CUSTOMREQUEST, method);
     return 1;
@@ -651,16 +757,19 @@ static int setup_easy(net_http *h, transfer *t, const net_http_request *req, con
     SETOPT(e, CURLOPT_WRITEDATA, (void *)t);
     SETOPT(e, CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(e, CURLOPT_HEADERDATA, (void *)t);
-    SETOPT(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)BODY_CAP); /* fails early on a large Content-Length */
+    SETOPT(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body); /* fails early on a large Content-Length */
     SETOPT(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
     SETOPT(e, CURLOPT_CLOSESOCKETDATA, (void *)h);
     SETOPT(e, CURLOPT_USERAGENT, "careerbot/" CAREERBOT_VERSION);
     SETOPT(e, CURLOPT_HTTPHEADER, t->headers);
     if (h->ca_file)
         SETOPT(e, CURLOPT_CAINFO, h->ca_file);
+    /* "" disables proxies, the environment's included: a proxy only when
+     * configured. */
+    SETOPT(e, CURLOPT_PROXY, h->proxy ? h->proxy : "");
     /* Compressed responses if the server offers them (a big /sync shrinks a lot). */
     (void)curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* optional: fine without zlib */
-    return set_method(e, method, req, body_len);
+    return set_method(e, t, method, req, body_len);
 }
 
 static int request_ok(const net_http_request *req, const char *method)
@@ -680,7 +789,8 @@ static void transfer_discard(transfer *t)
 {
     if (t->easy)
         curl_easy_cleanup(t->easy);
-    curl_slist_free_all(t->headers);
+    headers_free(t->headers);
+    free_buffer(&t->req_body, t->req_body_len, t->secret);
     free(t);
 }
 
@@ -728,6 +838,16 @@ net_http *net_http_new(uv_loop_t *loop, const char *ca_file, base_error *err)
     return h;
 }
 
+int net_http_set_proxy(net_http *h, const char *proxy, base_error *err)
+{
+    char *copy = NULL;
+    if (proxy && *proxy && !(copy = base_strdup(proxy)))
+        return base_error_set(err, "http: out of memory");
+    free(h->proxy);
+    h->proxy = copy;
+    return BASE_OK;
+}
+
 uint64_t net_http_send(net_http *h, const net_http_request *req, net_http_done_cb done, void *ctx)
 {
     if (!h || h->freeing || !req || !done)
@@ -743,6 +863,8 @@ uint64_t net_http_send(net_http *h, const net_http_request *req, net_http_done_c
     t->done = done;
     t->ctx = ctx;
     t->retry_after = -1;
+    t->secret = req->secret;
+    t->max_body = req->max_body && req->max_body < BODY_CAP ? req->max_body : BODY_CAP;
     if (!(t->easy = curl_easy_init()) || !build_headers(t, req, req->body != NULL) ||
         !setup_easy(h, t, req, method, body_len)) {
         transfer_discard(t);

@@ -86,6 +86,9 @@ static void test_good_file(void **state)
     (void)state;
     expect_output("[irc.a]\nhost = irc.example.org\n", 0, "F: 1 IRC network, 0 Matrix accounts: ok\n");
     tu_write(dir, "token", "syt_x\n");
+    char token[1200];
+    snprintf(token, sizeof token, "%s/token", dir);
+    chmod(token, 0600); /* a token file others may read is refused */
     expect_output("[bot]\nstate_dir = state\n[irc.a]\nhost = a\n[irc.b]\nhost = b\n[matrix.m]\n"
                   "homeserver = https://m.org\nuser_id = @bot:m.org\naccess_token_file = token\n",
                   0, "F: 2 IRC networks, 1 Matrix account: ok\n");

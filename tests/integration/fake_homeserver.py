@@ -22,6 +22,7 @@ its URL, a user and a token.
 import json
 import secrets
 import socket
+import struct
 import threading
 import time
 import urllib.parse
@@ -67,6 +68,12 @@ class FakeHomeserver:
         self.token_in_url = []         # paths that carried a token: must stay empty
         self.logins = []               # request bodies of /login (without the password)
         self.sync_count = 0
+        self.login_flows = ["m.login.password"]
+        self.receipts = []             # (room_id, event_id)
+        self.typing = []               # (room_id, typing)
+        self.leaves = []               # (room_id, reason)
+        self.reset_after_response = 0  # drop this many kept-alive connections as the next request comes
+        self.forget_before = 0         # sync positions below this are unknown (M_UNKNOWN_POS)
         self.closing = False
         self.httpd = None
         self.thread = None
@@ -341,6 +348,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, str(v))
         self.end_headers()
         self.wfile.write(data)
+        with self.hs.lock:
+            reset = self.hs.reset_after_response > 0
+            if reset:
+                self.hs.reset_after_response -= 1
+        if reset:
+            # The server closes this kept-alive connection just as the client
+            # sends its next request on it (the race a real server's idle
+            # timeout makes): that request is read and gets a reset, no answer.
+            self.drop_next = True
 
     def _error(self, status, errcode, error, **extra):
         body = {"errcode": errcode, "error": error}
@@ -395,6 +411,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self):
         self._read_body()
+        if getattr(self, "drop_next", False):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
         parsed = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
         if not parsed.path.startswith(self.PREFIX + "/"):
@@ -404,6 +425,8 @@ class _Handler(BaseHTTPRequestHandler):
         method = self.command
         if method == "POST" and parts == ["login"]:
             return self._login()
+        if method == "GET" and parts == ["login"]:
+            return self._reply(200, {"flows": [{"type": t} for t in self.hs.login_flows]})
         who = self._auth("/" + "/".join(parts), query)
         if who is None:
             return
@@ -420,6 +443,30 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(user, device, parts[1], parts[3], parts[4])
         if len(parts) == 3 and parts[0] == "profile" and parts[2] == "displayname":
             return self._displayname(user, parts[1])
+        if len(parts) == 4 and parts[0] == "user" and parts[2] == "account_data":
+            with self.hs.lock:
+                if method == "PUT":
+                    self.hs.account_data[(user, parts[3])] = self._body()
+                    return self._reply(200, {})
+                content = self.hs.account_data.get((user, parts[3]))
+            if content is None:
+                return self._error(404, "M_NOT_FOUND", "Account data not found")
+            return self._reply(200, content)
+        if method == "POST" and len(parts) == 5 and parts[0] == "rooms" and parts[2] == "receipt":
+            with self.hs.lock:
+                self.hs.receipts.append((parts[1], parts[4]))
+            return self._reply(200, {})
+        if method == "PUT" and len(parts) == 4 and parts[0] == "rooms" and parts[2] == "typing":
+            with self.hs.lock:
+                self.hs.typing.append((parts[1], bool((self._body() or {}).get("typing"))))
+            return self._reply(200, {})
+        if method == "POST" and len(parts) == 3 and parts[0] == "rooms" and parts[2] == "leave":
+            with self.hs.lock:
+                self.hs.leaves.append((parts[1], (self._body() or {}).get("reason")))
+                room = self.hs.rooms.get(parts[1])
+                if room:
+                    room.members.discard(user)
+            return self._reply(200, {})
         if method == "GET" and len(parts) == 3 and parts[:2] == ["directory", "room"]:
             room_id = self.hs.aliases.get(parts[2])
             if not room_id:
@@ -486,6 +533,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(400, "M_INVALID_PARAM", "timeout must be an integer")
         if since is not None and not (since.startswith("s") and since[1:].isdigit()):
             return self._error(400, "M_UNKNOWN", "Unknown since token")
+        if since is not None and int(since[1:]) < hs.forget_before:
+            return self._error(400, "M_UNKNOWN_POS", "Unknown position")
         if self._fail_if_asked("sync"):
             return
         with hs.lock:

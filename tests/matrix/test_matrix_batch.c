@@ -258,8 +258,174 @@ static void test_invites_from_allowed_inviters_are_joined(void **state)
     assert_int_equal(a->encrypted.n, 1);
     assert_true(matrix_strset_has(&a->encrypted, "!enc:example.org"));
     assert_int_equal(logged(a, BASE_LOG_INFO, ALICE " invites me to !dm:example.org (direct chat); joining"), 1);
-    assert_int_equal(logged(a, BASE_LOG_INFO, "ignoring the invite to !spam:evil.org from @eve:evil.org"), 1);
+    assert_int_equal(logged(a, BASE_LOG_INFO, "rejecting the invite to !spam:evil.org from @eve:evil.org"), 1);
+    /* The unwanted invite is rejected (left with a reason), not left pending. */
+    assert_int_equal(a->leaves.n, 1);
+    assert_non_null(matrix_strmap_get(&a->leaves, "!spam:evil.org"));
+    /* The direct chat joined goes into the bot's m.direct, under its inviter. */
+    assert_int_equal(a->direct_writes.n, 1);
+    assert_string_equal(matrix_strmap_get(&a->direct_writes, "!dm:example.org"), ALICE);
     assert_int_equal(a->n_sends, 0);
+}
+
+/* ---- mentions as current clients write them ---------------------------------------- */
+
+#define MSG_CONTENT(id, sender, content)                                                                  \
+    "{\"type\":\"m.room.message\",\"event_id\":\"" id "\",\"sender\":\"" sender "\",\"content\":" content "}"
+#define MEMBER(user, name)                                                                                 \
+    "{\"type\":\"m.room.member\",\"state_key\":\"" user "\",\"sender\":\"" user "\","                     \
+    "\"content\":{\"membership\":\"join\",\"displayname\":\"" name "\"}}"
+
+/* m.mentions decides when it is there: an empty one mentions nobody, even
+ * when the body starts with the bot's name; without it the name counts. */
+static void test_m_mentions_decides_when_present(void **state)
+{
+    fixture *f = *state;
+    const matrix_batch_actions *a = decide(
+        f, SYNC(ROOM("!g:example.org",
+                     MSG_CONTENT("$1", ALICE, "{\"msgtype\":\"m.text\",\"body\":\"careerbot: what is the salary\","
+                                              "\"m.mentions\":{}}") ","
+                     MSG_CONTENT("$2", ALICE, "{\"msgtype\":\"m.text\",\"body\":\"careerbot: what is the salary\","
+                                              "\"m.mentions\":{\"user_ids\":[\"" BOB "\"]}}") ","
+                     MSG("$3", BOB, "careerbot: what is the salary") ","
+                     MSG_CONTENT("$4", BOB, "{\"msgtype\":\"m.text\",\"body\":\"!salary\",\"m.mentions\":{}}"))));
+    assert_int_equal(a->n_sends, 2);
+    assert_txn(&a->sends[0], "!g:example.org", "$3"); /* no m.mentions: an old client, the name counts */
+    assert_txn(&a->sends[1], "!g:example.org", "$4"); /* commands need no mention */
+}
+
+/* Element writes "Display Name: question" with a pill: the bot's name in
+ * that room (its member event) is understood and stripped, and so is a
+ * pill's text the bot has never heard of. */
+static void test_mention_as_element_writes_it(void **state)
+{
+    fixture *f = *state;
+    f->account.display_name = NULL; /* nothing configured */
+    const matrix_batch_actions *a = decide(
+        f, "{\"next_batch\":\"s2\",\"rooms\":{\"join\":{\"!g:example.org\":{\"state\":{\"events\":["
+           MEMBER(ME, "Coder Helper") "," MEMBER(ALICE, "Alice Smith") "]},\"timeline\":{\"events\":["
+           MSG_CONTENT("$1", ALICE, "{\"msgtype\":\"m.text\",\"body\":\"Coder Helper: what is the salary?\","
+                                    "\"format\":\"org.matrix.custom.html\",\"formatted_body\":"
+                                    "\"<a href=\\\"https://matrix.to/#/" ME "\\\">Coder Helper</a>: what is the salary?\","
+                                    "\"m.mentions\":{\"user_ids\":[\"" ME "\"]}}") ","
+           MSG_CONTENT("$2", BOB, "{\"msgtype\":\"m.text\",\"body\":\"Whoever &amp; Co: what is the salary?\","
+                                  "\"format\":\"org.matrix.custom.html\",\"formatted_body\":"
+                                  "\"<p><a href=\\\"https://matrix.to/#/" ME "\\\">Whoever &amp;amp; Co</a>: what is the salary?"
+                                  "</p>\",\"m.mentions\":{\"user_ids\":[\"" ME "\"]}}") ","
+           MSG("$3", BOB, "Coder Helper, what is the salary") "]}}}}}");
+    assert_int_equal(a->n_sends, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_non_null(strstr(a->sends[i].content, PAY)); /* the name was stripped: a clean match */
+    /* The answer pings the asker by name, with a pill. */
+    assert_non_null(strstr(a->sends[0].content, "Alice Smith: "));
+    assert_non_null(strstr(a->sends[0].content, "https://matrix.to/#/" ALICE));
+    assert_non_null(strstr(a->sends[1].content, "\"user_ids\":[\"" BOB "\"]"));
+}
+
+/* Lazy-loaded members come once per room: the asker's name from an earlier
+ * batch still names them in the reply. */
+static void test_asker_named_from_an_earlier_batch(void **state)
+{
+    fixture *f = *state;
+    matrix_strmap names = {0};
+    assert_int_equal(matrix_strmap_set(&names, "!g:example.org\037" ALICE, "Alice From Before"), 0);
+    f->account.member_names = &names;
+    const matrix_batch_actions *a = decide(f, SYNC(ROOM("!g:example.org", MSG("$1", ALICE, "!salary"))));
+    assert_int_equal(a->n_sends, 1);
+    assert_non_null(strstr(a->sends[0].content, "Alice From Before: "));
+    f->account.member_names = NULL;
+    matrix_strmap_free(&names);
+}
+
+/* The name kept from an earlier batch still counts. */
+static void test_room_name_from_the_state(void **state)
+{
+    fixture *f = *state;
+    f->account.display_name = NULL;
+    assert_int_equal(matrix_strmap_set(&f->state.room_names, "!g:example.org", "Nick Here"), 0);
+    const matrix_batch_actions *a = decide(f, SYNC(ROOM("!g:example.org", MSG("$1", ALICE, "Nick Here: what is the salary"))
+                                                   "," ROOM("!h:example.org", MSG("$2", ALICE, "Nick Here: what is the salary"))));
+    assert_int_equal(a->n_sends, 1);
+    assert_txn(&a->sends[0], "!g:example.org", "$1");
+}
+
+static void test_unknown_commands_where_asked(void **state)
+{
+    fixture *f = *state;
+    matrix_strset rooms = {0};
+    assert_int_equal(matrix_strset_add(&rooms, "!yes:example.org"), 1);
+    f->account.unknown_commands = &rooms;
+    const matrix_batch_actions *a = decide(f, SYNC(ROOM("!yes:example.org", MSG("$1", ALICE, "!frobnicate")) ","
+                                                   ROOM("!no:example.org", MSG("$2", ALICE, "!frobnicate"))));
+    assert_int_equal(a->n_sends, 1);
+    assert_txn(&a->sends[0], "!yes:example.org", "$1");
+    f->account.unknown_commands = NULL;
+    matrix_strset_free(&rooms);
+}
+
+/* ---- receipts, upgrades, notices, rooms just joined -------------------------------- */
+
+static void test_answered_messages_are_marked_read(void **state)
+{
+    fixture *f = *state;
+    f->account.read_receipts = 1;
+    const matrix_batch_actions *a = decide(f, SYNC(ROOM("!g:example.org", MSG("$1", ALICE, "!salary") ","
+                                                        MSG("$2", BOB, "chatter") "," MSG("$3", BOB, "!salary"))));
+    assert_int_equal(a->n_sends, 2);
+    assert_string_equal(matrix_strmap_get(&a->receipts, "!g:example.org"), "$3");
+    f->account.read_receipts = 0;
+    a = decide(f, SYNC(ROOM("!g:example.org", MSG("$4", ALICE, "!steps"))));
+    assert_int_equal(a->receipts.n, 0);
+}
+
+static void test_tombstone_is_followed_once(void **state)
+{
+    fixture *f = *state;
+    static const char batch[] =
+        SYNC(ROOM("!old:example.org", "{\"type\":\"m.room.tombstone\",\"state_key\":\"\",\"event_id\":\"$t\","
+                                      "\"sender\":\"" ALICE "\",\"content\":{\"body\":\"moved\","
+                                      "\"replacement_room\":\"!new:example.org\"}}"));
+    const matrix_batch_actions *a = decide(f, batch);
+    assert_true(matrix_strset_has(&a->joins, "!new:example.org"));
+    assert_string_equal(matrix_strmap_get(&a->upgrades, "!old:example.org"), "!new:example.org");
+    assert_int_equal(logged(a, BASE_LOG_INFO, "!old:example.org was upgraded to !new:example.org"), 1);
+    /* Once in the new room, the old tombstone is nothing more to do. */
+    assert_int_equal(matrix_strset_add(&f->state.rooms, "!new:example.org"), 1);
+    a = decide(f, batch);
+    assert_int_equal(a->joins.n, 0);
+}
+
+static void test_server_notices_are_logged(void **state)
+{
+    fixture *f = *state;
+    const matrix_batch_actions *a = decide(
+        f, SYNC(ROOM("!notices:example.org",
+                     MSG_CONTENT("$n", "@notices:example.org",
+                                 "{\"msgtype\":\"m.server_notice\",\"body\":\"Limit reached\\nupgrade soon\","
+                                 "\"server_notice_type\":\"m.server_notice.usage_limit_reached\"}"))));
+    assert_int_equal(a->n_sends, 0);
+    assert_int_equal(logged(a, BASE_LOG_WARN, "server notice from @notices:example.org: Limit reached upgrade soon"), 1);
+}
+
+/* A room the bot has just joined brings its history (limited): none of it
+ * is answered, and its being limited is no warning. */
+static void test_room_just_joined_brings_old_history(void **state)
+{
+    fixture *f = *state;
+    f->state.rooms_known = 1;
+    assert_int_equal(matrix_strset_add(&f->state.rooms, "!known:example.org"), 1);
+    const matrix_batch_actions *a = decide(
+        f, "{\"next_batch\":\"s2\",\"rooms\":{\"join\":{"
+           "\"!new:example.org\":{\"timeline\":{\"limited\":true,\"events\":[" MSG("$old", ALICE, "!salary") "]}},"
+           "\"!joined:example.org\":{\"timeline\":{\"limited\":true,\"events\":["
+           MSG("$older", ALICE, "!salary") "," OWN_JOIN "," MSG("$new", ALICE, "!salary") "]}},"
+           "\"!known:example.org\":{\"timeline\":{\"limited\":true,\"events\":[" MSG("$k", ALICE, "!salary") "]}}"
+           "}}}");
+    assert_int_equal(a->n_sends, 2);
+    assert_non_null(send_to(a, "!joined:example.org", 'r'));
+    assert_txn(send_to(a, "!joined:example.org", 'r'), "!joined:example.org", "$new");
+    assert_non_null(send_to(a, "!known:example.org", 'r'));
+    assert_int_equal(logged(a, BASE_LOG_WARN, "more messages arrived"), 1); /* the known room only */
 }
 
 /* ---- encrypted rooms ---------------------------------------------------------------- */
@@ -440,6 +606,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mention_in_a_group_room_quotes_and_pings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_room_answers_confident_questions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invites_from_allowed_inviters_are_joined, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_m_mentions_decides_when_present, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mention_as_element_writes_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_room_name_from_the_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_asker_named_from_an_earlier_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_commands_where_asked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answered_messages_are_marked_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tombstone_is_followed_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_notices_are_logged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_room_just_joined_brings_old_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_encrypted_room_is_told_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_encrypted_room_in_the_first_sync_is_only_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_queue_drops_and_says_so_once, setup, teardown),

@@ -260,7 +260,7 @@ static int teardown(void **state)
 
 static uint64_t get(env *e, const char *path, const char *key)
 {
-    matrix_call c = {"GET", path, NULL, 10, on_done, e, key};
+    matrix_call c = {"GET", path, NULL, 10, on_done, e, key, 0, 0};
     base_error err = {0};
     uint64_t id = matrix_client_request(e->client, &c, &err);
     if (!id)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "matrix/matrix_config.h"
 #include "test_files.h"
@@ -130,6 +131,14 @@ static void test_token_file_and_env(void **state)
     (void)state;
     matrix_network_config c;
     tu_write(dir, "token", "syt_from_file  \n# ignored\n");
+    char token_path[1200];
+    snprintf(token_path, sizeof token_path, "%s/token", dir);
+    /* A token others may read is refused, with the fix. */
+    chmod(token_path, 0644);
+    expect_error(BOT HS "access_token_file = token\n", 6, "access_token_file", "run: chmod 600");
+    chmod(token_path, 0640);
+    expect_error(BOT HS "access_token_file = token\n", 6, "access_token_file", "its group");
+    chmod(token_path, 0600);
     expect_ok(BOT HS "access_token_file = token\n", &c);
     assert_string_equal(c.access_token, "syt_from_file");
     matrix_network_config_free(&c);
@@ -141,12 +150,37 @@ static void test_token_file_and_env(void **state)
 
     expect_error(BOT HS "access_token_file = missing\n", 6, "access_token_file", "cannot open");
     tu_write(dir, "empty", "\n");
+    snprintf(token_path, sizeof token_path, "%s/empty", dir);
+    chmod(token_path, 0600);
     expect_error(BOT HS "access_token_file = empty\n", 6, "access_token_file", "no token");
     unsetenv("CAREERBOT_TEST_UNSET");
     expect_error(BOT HS "access_token_env = CAREERBOT_TEST_UNSET\n", 6, "access_token_env", "not set");
     expect_error(BOT HS "access_token = syt_a\naccess_token_env = CAREERBOT_TEST_TOKEN\n", 7, "access_token_env",
                  "only one of");
     expect_error(BOT HS "access_token = two words\n", 6, "access_token", "printable");
+}
+
+static void test_receipts_typing_proxy_unknown_commands(void **state)
+{
+    (void)state;
+    matrix_network_config c;
+    expect_ok(BOT HS "access_token = syt_a\n", &c);
+    assert_true(c.read_receipts);
+    assert_true(c.typing);
+    assert_null(c.proxy); /* none: the environment's are not used either */
+    assert_int_equal(c.n_answer_unknown_commands, 0);
+    matrix_network_config_free(&c);
+    expect_ok(BOT HS "access_token = syt_a\nread_receipts = no\ntyping_notifications = no\n"
+              "proxy = socks5h://127.0.0.1:1080\nanswer_unknown_commands = #a:example.org, !b:example.org\n", &c);
+    assert_false(c.read_receipts);
+    assert_false(c.typing);
+    assert_string_equal(c.proxy, "socks5h://127.0.0.1:1080");
+    assert_int_equal(c.n_answer_unknown_commands, 2);
+    assert_string_equal(c.answer_unknown_commands[1], "!b:example.org");
+    matrix_network_config_free(&c);
+    expect_error(BOT HS "access_token = syt_a\nproxy = ftp://x\n", 7, "proxy", "must start with");
+    expect_error(BOT HS "access_token = syt_a\nanswer_unknown_commands = #general\n", 7, "answer_unknown_commands",
+                 "room id");
 }
 
 static void test_loopback_http_only(void **state)
@@ -225,6 +259,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_file_and_env, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receipts_typing_proxy_unknown_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loopback_http_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_required_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),

@@ -61,14 +61,17 @@ static void test_reply_content_in_a_room(void **state)
 {
     (void)state;
     char *text = matrix_reply_content("The median salary was $34,970 <in 2013>.", "$question", "@alice:example.org",
-                                      NULL);
+                                      "Alice <A>", NULL);
     assert_non_null(text);
     json_t *c = parse(text);
     assert_string_equal(json_string_value(json_object_get(c, "msgtype")), "m.notice");
-    assert_string_equal(json_string_value(json_object_get(c, "body")), "The median salary was $34,970 <in 2013>.");
+    /* The asker is pinged as Element does: a pill in the HTML, the name in the body. */
+    assert_string_equal(json_string_value(json_object_get(c, "body")),
+                        "Alice <A>: The median salary was $34,970 <in 2013>.");
     assert_string_equal(json_string_value(json_object_get(c, "format")), "org.matrix.custom.html");
     assert_string_equal(json_string_value(json_object_get(c, "formatted_body")),
-                        "<p>The median salary was $34,970 &lt;in 2013&gt;.</p>");
+                        "<p><a href=\"https://matrix.to/#/@alice:example.org\">Alice &lt;A&gt;</a>: "
+                        "The median salary was $34,970 &lt;in 2013&gt;.</p>");
     json_t *rel = json_object_get(c, "m.relates_to");
     assert_string_equal(json_string_value(json_object_get(json_object_get(rel, "m.in_reply_to"), "event_id")),
                         "$question");
@@ -83,20 +86,34 @@ static void test_reply_content_in_a_room(void **state)
 static void test_reply_content_direct_and_thread(void **state)
 {
     (void)state;
-    char *text = matrix_reply_content("hi", NULL, NULL, NULL);
+    char *text = matrix_reply_content("hi", NULL, NULL, NULL, NULL);
     json_t *c = parse(text);
     assert_null(json_object_get(c, "m.relates_to"));
     assert_int_equal(json_array_size(json_object_get(json_object_get(c, "m.mentions"), "user_ids")), 0);
     json_decref(c);
     free(text);
 
-    text = matrix_reply_content("hi", "$q", "@a:b", "$root");
+    text = matrix_reply_content("hi", "$q", "@a:b", NULL, "$root");
     c = parse(text);
+    assert_string_equal(json_string_value(json_object_get(c, "body")), "a: hi"); /* no name known: the localpart */
+    assert_string_equal(json_string_value(json_object_get(c, "formatted_body")),
+                        "<p><a href=\"https://matrix.to/#/@a:b\">a</a>: hi</p>");
     json_t *rel = json_object_get(c, "m.relates_to");
     assert_string_equal(json_string_value(json_object_get(rel, "rel_type")), "m.thread");
     assert_string_equal(json_string_value(json_object_get(rel, "event_id")), "$root");
     assert_true(json_is_true(json_object_get(rel, "is_falling_back")));
     assert_string_equal(json_string_value(json_object_get(json_object_get(rel, "m.in_reply_to"), "event_id")), "$q");
+    json_decref(c);
+    free(text);
+}
+
+static void test_reply_pill_before_a_list(void **state)
+{
+    (void)state;
+    char *text = matrix_reply_content("1. one\n2. two", "$q", "@bob:x", "Bob\nB", NULL);
+    json_t *c = parse(text);
+    assert_string_equal(json_string_value(json_object_get(c, "formatted_body")),
+                        "<p><a href=\"https://matrix.to/#/@bob:x\">Bob B</a>:</p><ol><li>one</li><li>two</li></ol>");
     json_decref(c);
     free(text);
 }
@@ -125,7 +142,7 @@ static void test_clean_text(void **state)
                              " z q\nnext \xF0\x9F\x98\x80");
     free(out);
     /* So a reply cut in the middle of a character still makes valid JSON. */
-    char *content = matrix_reply_content("caf\xC3", "$q", NULL, NULL);
+    char *content = matrix_reply_content("caf\xC3", "$q", NULL, NULL, NULL);
     assert_non_null(content);
     free(content);
 }
@@ -158,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_reply_content_in_a_room),
         cmocka_unit_test(test_reply_content_direct_and_thread),
         cmocka_unit_test(test_notice_content),
+        cmocka_unit_test(test_reply_pill_before_a_list),
         cmocka_unit_test(test_clean_text),
         cmocka_unit_test(test_txn_ids),
     };

@@ -83,6 +83,36 @@ static void test_mentions(void **state)
     assert_true(matrix_mentions_user(&m, ME));
 }
 
+static void test_m_mentions_alone_decides(void **state)
+{
+    (void)state;
+    char *bob[] = {"@bob:x"};
+    matrix_message m = msg("@careerbot:x: hi", "<a href=\"https://matrix.to/#/@careerbot:x\">bot</a>", bob, 1);
+    assert_true(matrix_mentions_user(&m, "@careerbot:x")); /* no m.mentions: the pill counts */
+    m.has_mentions = 1;
+    assert_false(matrix_mentions_user(&m, "@careerbot:x")); /* m.mentions names bob only */
+    m.n_mentions = 0;
+    assert_false(matrix_mentions_user(&m, "@careerbot:x")); /* an empty one: nobody */
+}
+
+static void test_leading_pill(void **state)
+{
+    (void)state;
+    char buf[64];
+    const char *me = "@careerbot:x";
+    assert_string_equal(matrix_leading_pill("<a href=\"https://matrix.to/#/@careerbot:x\">Career Bot</a>: hi", me, buf,
+                                            sizeof buf), "Career Bot");
+    assert_string_equal(matrix_leading_pill(" <p><a href='https://matrix.to/#/%40careerbot%3Ax'>A &amp; B</a> hi", me,
+                                            buf, sizeof buf), "A & B");
+    assert_string_equal(matrix_leading_pill("<a href=\"matrix:u/careerbot:x\">cb</a>", me, buf, sizeof buf), "cb");
+    assert_null(matrix_leading_pill("hi <a href=\"https://matrix.to/#/@careerbot:x\">cb</a>", me, buf, sizeof buf));
+    assert_null(matrix_leading_pill("<a href=\"https://matrix.to/#/@other:x\">cb</a>", me, buf, sizeof buf));
+    assert_null(matrix_leading_pill("<a href=\"https://matrix.to/#/@careerbot:x\"><b>cb</b></a>", me, buf, sizeof buf));
+    assert_null(matrix_leading_pill("<a href=\"https://matrix.to/#/@careerbot:x\">unterminated", me, buf, sizeof buf));
+    assert_null(matrix_leading_pill("<a href=\"https://matrix.to/#/@careerbot:x\">far too long a name</a>", me, buf, 8));
+    assert_null(matrix_leading_pill(NULL, me, buf, sizeof buf));
+}
+
 static void test_reply_fallback(void **state)
 {
     (void)state;
@@ -121,6 +151,8 @@ int main(void)
         cmocka_unit_test(test_ignored),
         cmocka_unit_test(test_mentions),
         cmocka_unit_test(test_reply_fallback),
+        cmocka_unit_test(test_m_mentions_alone_decides),
+        cmocka_unit_test(test_leading_pill),
         cmocka_unit_test(test_localpart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

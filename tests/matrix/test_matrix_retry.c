@@ -30,7 +30,10 @@ static void test_rate_limited(void **state)
                                7, NULL);
     assert_int_equal(r.kind, MATRIX_RATE_LIMITED);
     assert_string_equal(r.errcode, "M_LIMIT_EXCEEDED");
-    assert_true(r.retry_after == 2.5); /* the body wins over the header */
+    assert_true(r.retry_after == 7); /* the header wins over the deprecated body field */
+    assert_true(matrix_retry_delay(&r, 5, 0.3) == 7);
+    r = classify(429, "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":2500}", -1, NULL);
+    assert_true(r.retry_after == 2.5); /* the body alone */
     assert_true(matrix_retry_delay(&r, 5, 0.3) == 2.5);
 
     r = classify(429, "{\"errcode\":\"M_LIMIT_EXCEEDED\"}", 3, NULL);
@@ -40,8 +43,69 @@ static void test_rate_limited(void **state)
     assert_true(r.retry_after < 0);
     double d = matrix_retry_delay(&r, 0, 1.0); /* no hint: back off */
     assert_true(d >= 0.5 && d <= 1.0);
+    /* Whatever the server asks, the wait stays within half a second and
+     * five minutes: an hour would stop the account, 0 would flood. */
     r = classify(429, "{\"retry_after_ms\":1e12}", -1, NULL);
-    assert_true(r.retry_after <= 3600); /* capped */
+    assert_true(matrix_retry_delay(&r, 0, 0.5) == MATRIX_BACKOFF_MAX);
+    r = classify(429, "{\"retry_after_ms\":3600000}", -1, NULL);
+    assert_true(matrix_retry_delay(&r, 0, 0.5) == 300.0);
+    r = classify(429, "{\"retry_after_ms\":0}", -1, NULL);
+    assert_true(matrix_retry_delay(&r, 0, 0.5) == MATRIX_RETRY_MIN);
+    r = classify(429, "{}", 0, NULL);
+    assert_true(matrix_retry_delay(&r, 0, 0.5) == 0.5);
+    r = classify(429, "{}", 1e9, NULL);
+    assert_true(matrix_retry_delay(&r, 0, 0.5) == 300.0);
+    /* 100 answers of "retry now" take at least 50 seconds, not 5. */
+    double total = 0;
+    r = classify(429, "{\"retry_after_ms\":0}", -1, NULL);
+    for (int i = 0; i < 100; i++)
+        total += matrix_retry_delay(&r, i, 0.0);
+    assert_true(total >= 50);
+}
+
+static void test_counter_per_kind(void **state)
+{
+    (void)state;
+    matrix_retry_counter c = {0};
+    matrix_result t = classify(502, NULL, -1, NULL), rl = classify(429, "{}", -1, NULL);
+    for (int i = 0; i < 6; i++)
+        matrix_retry_next(&c, &t, 1.0);
+    assert_true(matrix_retry_next(&c, &t, 1.0) == 64.0);
+    /* A first 429 after six 5xx waits as a first one does. */
+    assert_true(matrix_retry_next(&c, &rl, 1.0) == 1.0);
+    assert_true(matrix_retry_next(&c, &rl, 1.0) == 2.0);
+    assert_true(matrix_retry_next(&c, &t, 1.0) == 128.0);
+    matrix_retry_reset(&c);
+    assert_true(matrix_retry_next(&c, &t, 1.0) == 1.0);
+}
+
+static void test_sync_refusals(void **state)
+{
+    (void)state;
+    matrix_result r = classify(401, "{\"errcode\":\"M_USER_LOCKED\",\"error\":\"locked\",\"soft_logout\":true}", -1,
+                               NULL);
+    assert_int_equal(r.kind, MATRIX_FAILED); /* not a token problem: logging in again will not help */
+    assert_true(matrix_account_refused(&r));
+    assert_int_equal(matrix_sync_refusal(&r, 1, 1), MATRIX_REFUSAL_BLOCKED);
+    r = classify(403, "{\"errcode\":\"M_FORBIDDEN\"}", -1, NULL);
+    assert_int_equal(matrix_sync_refusal(&r, 1, 1), MATRIX_REFUSAL_BLOCKED);
+    r = classify(403, "{\"errcode\":\"M_USER_SUSPENDED\"}", -1, NULL);
+    assert_int_equal(matrix_sync_refusal(&r, 0, 0), MATRIX_REFUSAL_BLOCKED);
+    r = classify(400, "{\"errcode\":\"M_UNKNOWN_POS\",\"error\":\"Unknown position\"}", -1, NULL);
+    assert_int_equal(matrix_sync_refusal(&r, 1, 1), MATRIX_REFUSAL_STALE_SINCE);
+    r = classify(400, "{\"errcode\":\"M_INVALID_PARAM\",\"error\":\"Invalid stream token\"}", -1, NULL);
+    assert_int_equal(matrix_sync_refusal(&r, 1, 1), MATRIX_REFUSAL_STALE_SINCE);
+    r = classify(400, "{\"errcode\":\"M_INVALID_PARAM\",\"error\":\"Invalid filter ID\"}", -1, NULL);
+    assert_int_equal(matrix_sync_refusal(&r, 1, 1), MATRIX_REFUSAL_FILTER);
+    r = classify(404, "{\"errcode\":\"M_NOT_FOUND\",\"error\":\"No such filter\"}", -1, NULL);
+    assert_int_equal(matrix_sync_refusal(&r, 0, 1), MATRIX_REFUSAL_FILTER);
+    r = classify(400, "{\"errcode\":\"M_UNKNOWN\"}", -1, NULL);
+    assert_int_equal(matrix_sync_refusal(&r, 0, 0), MATRIX_REFUSAL_BLOCKED); /* nothing left to drop */
+    r = classify(502, NULL, -1, NULL);
+    assert_int_equal(matrix_sync_refusal(&r, 1, 1), MATRIX_REFUSAL_NONE);
+    /* Long waits for a refused account: a minute first, an hour at most. */
+    assert_true(matrix_blocked_delay(0, 1.0) == 60.0);
+    assert_true(matrix_blocked_delay(50, 1.0) == 3600.0);
 }
 
 static void test_unauthorized(void **state)
@@ -96,6 +160,8 @@ int main(void)
         cmocka_unit_test(test_unauthorized),
         cmocka_unit_test(test_transient_and_failed),
         cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_counter_per_kind),
+        cmocka_unit_test(test_sync_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

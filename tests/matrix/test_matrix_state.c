@@ -24,6 +24,9 @@ static void fill(matrix_state *s)
     matrix_strset_add(&s->told_encrypted, "!secret:x");
     matrix_strset_add(&s->direct_invites, "!dm:x");
     matrix_strset_add(&s->direct_account, "!dm2:x");
+    matrix_strset_add(&s->rooms, "!r:x");
+    s->rooms_known = 1;
+    assert_int_equal(matrix_strmap_set(&s->room_names, "!r:x", "Room Bot"), 0);
     assert_int_equal(matrix_outbox_add(&s->outbox, "!r:x", "cbr-1", "{\"msgtype\":\"m.notice\",\"body\":\"a\"}", 3), 1);
     assert_int_equal(matrix_outbox_add(&s->outbox, "!r:x", "cbr-2", "{\"body\":\"b\"}", 3), 1);
 }
@@ -44,6 +47,9 @@ static void test_round_trip(void **state)
     assert_true(matrix_strset_has(&back.told_encrypted, "!secret:x"));
     assert_true(matrix_strset_has(&back.direct_invites, "!dm:x"));
     assert_true(matrix_strset_has(&back.direct_account, "!dm2:x"));
+    assert_true(back.rooms_known);
+    assert_true(matrix_strset_has(&back.rooms, "!r:x"));
+    assert_string_equal(matrix_strmap_get(&back.room_names, "!r:x"), "Room Bot");
     assert_int_equal(back.outbox.n, 2);
     assert_string_equal(back.outbox.items[0].txn_id, "cbr-1"); /* order kept */
     assert_string_equal(back.outbox.items[1].txn_id, "cbr-2");
@@ -146,6 +152,62 @@ static void test_write_file_is_atomic(void **state)
     free(dir);
 }
 
+/* A state file from before rooms were kept: nothing is known about them. */
+static void test_older_state_file(void **state)
+{
+    (void)state;
+    const char *text = "{\"version\":1,\"next_batch\":\"s1\",\"outbox\":[]}";
+    matrix_state s;
+    base_error err;
+    assert_int_equal(matrix_state_from_json(text, strlen(text), &s, &err), BASE_OK);
+    assert_false(s.rooms_known);
+    assert_int_equal(s.rooms.n, 0);
+    matrix_state_free(&s);
+}
+
+/* Whoever can write the state can make the bot post anything: a state
+ * directory or file others may write is refused, with the fix. */
+static void test_writable_by_others_refused(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    base_error err;
+    chmod(dir, 0770);
+    assert_int_equal(matrix_state_dir_create(dir, &err), BASE_ERR);
+    assert_non_null(strstr(err.text, "chmod go-w"));
+    assert_non_null(strstr(err.text, dir));
+    chmod(dir, 0755);
+    assert_int_equal(matrix_state_dir_create(dir, &err), BASE_OK); /* readable is fine: nothing secret there */
+    tu_write(dir, "state.json", "{\"version\":1}");
+    char path[1200];
+    snprintf(path, sizeof path, "%s/state.json", dir);
+    chmod(path, 0666);
+    matrix_state s;
+    assert_int_equal(matrix_state_load(dir, &s, &err), BASE_ERR);
+    assert_non_null(strstr(err.text, "chmod go-w"));
+    chmod(path, 0600);
+    assert_int_equal(matrix_state_load(dir, &s, &err), BASE_OK);
+    matrix_state_free(&s);
+    tu_remove_dir(dir);
+    free(dir);
+}
+
+static void test_strmap(void **state)
+{
+    (void)state;
+    matrix_strmap m = {0};
+    assert_int_equal(matrix_strmap_set(&m, "a", "1"), 0);
+    assert_int_equal(matrix_strmap_set(&m, "b", "2"), 0);
+    assert_int_equal(matrix_strmap_set(&m, "a", "3"), 0);
+    assert_string_equal(matrix_strmap_get(&m, "a"), "3");
+    assert_int_equal(m.n, 2);
+    assert_int_equal(matrix_strmap_set(&m, "a", NULL), 0);
+    assert_null(matrix_strmap_get(&m, "a"));
+    assert_string_equal(matrix_strmap_get(&m, "b"), "2");
+    assert_int_equal(matrix_strmap_set(&m, "zz", NULL), 0);
+    matrix_strmap_free(&m);
+}
+
 static void test_strset(void **state)
 {
     (void)state;
@@ -208,6 +270,9 @@ int main(void)
         cmocka_unit_test(test_save_and_load),
         cmocka_unit_test(test_write_file_is_atomic),
         cmocka_unit_test(test_strset),
+        cmocka_unit_test(test_strmap),
+        cmocka_unit_test(test_older_state_file),
+        cmocka_unit_test(test_writable_by_others_refused),
         cmocka_unit_test(test_outbox_order_per_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -314,6 +314,97 @@ static void test_many_messages_are_capped(void **state)
     free(doc);
 }
 
+/* The bot's display name per room, the senders' names, its own join, m.mentions
+ * present or not, and tombstones. */
+static void test_names_mentions_tombstones(void **state)
+{
+    (void)state;
+    matrix_sync s;
+    parse_ok("{\"next_batch\":\"n\",\"rooms\":{\"join\":{\"!r:x\":{"
+             "\"state\":{\"events\":["
+             "{\"type\":\"m.room.member\",\"state_key\":\"@a:x\",\"sender\":\"@a:x\","
+             "\"content\":{\"membership\":\"join\",\"displayname\":\"Alice A.\"}},"
+             "{\"type\":\"m.room.member\",\"state_key\":\"" ME "\",\"sender\":\"" ME "\","
+             "\"content\":{\"membership\":\"join\",\"displayname\":\"Old Name\"}}]},"
+             "\"timeline\":{\"events\":["
+             "{\"type\":\"m.room.member\",\"state_key\":\"" ME "\",\"sender\":\"" ME "\",\"event_id\":\"$n\","
+             "\"content\":{\"membership\":\"join\",\"displayname\":\"Room Bot\"},"
+             "\"unsigned\":{\"prev_content\":{\"membership\":\"join\"}}},"
+             "{\"type\":\"m.room.message\",\"event_id\":\"$1\",\"sender\":\"@a:x\","
+             "\"content\":{\"msgtype\":\"m.text\",\"body\":\"Room Bot: hi\",\"m.mentions\":{}}},"
+             "{\"type\":\"m.room.message\",\"event_id\":\"$2\",\"sender\":\"@b:x\","
+             "\"content\":{\"msgtype\":\"m.text\",\"body\":\"hi\"}},"
+             "{\"type\":\"m.room.tombstone\",\"state_key\":\"\",\"event_id\":\"$t\",\"sender\":\"@a:x\","
+             "\"content\":{\"body\":\"upgraded\",\"replacement_room\":\"!new:x\"}}]}},"
+             "\"!j:x\":{\"timeline\":{\"limited\":true,\"events\":["
+             "{\"type\":\"m.room.member\",\"state_key\":\"" ME "\",\"sender\":\"" ME "\",\"event_id\":\"$j\","
+             "\"content\":{\"membership\":\"join\"}},"
+             "{\"type\":\"m.room.tombstone\",\"state_key\":\"\",\"event_id\":\"$bad\",\"sender\":\"@a:x\","
+             "\"content\":{\"replacement_room\":\"not a room\"}}]}}}}}",
+             &s);
+    assert_int_equal(s.n_messages, 2);
+    assert_true(s.messages[0].has_mentions);
+    assert_int_equal(s.messages[0].n_mentions, 0);
+    assert_string_equal(s.messages[0].sender_name, "Alice A.");
+    assert_false(s.messages[1].has_mentions);
+    assert_null(s.messages[1].sender_name); /* no member event for @b:x in this batch */
+    assert_int_equal(s.n_own_names, 2);
+    assert_string_equal(s.own_names[0].room_id, "!r:x");
+    assert_string_equal(s.own_names[0].text, "Room Bot"); /* the timeline's later event wins */
+    assert_string_equal(s.own_names[1].room_id, "!j:x");
+    assert_null(s.own_names[1].text);
+    assert_int_equal(s.n_own_join_rooms, 1);
+    assert_string_equal(s.own_join_rooms[0], "!j:x");
+    assert_int_equal(s.n_tombstones, 1);
+    assert_string_equal(s.tombstones[0].room_id, "!r:x");
+    assert_string_equal(s.tombstones[0].text, "!new:x");
+    assert_int_equal(s.skipped, 1); /* the tombstone without a room */
+    matrix_sync_free(&s);
+}
+
+/* A body of empty objects (31 MB of them reached 2.5 GB once parsed) is
+ * refused from its size and from what it would cost, before parsing. */
+static void test_memory_budget(void **state)
+{
+    (void)state;
+    assert_true(matrix_json_cost("{}", 2, 1000) >= 200);
+    assert_true(matrix_json_cost("[1,2,3]", 7, 1000) >= 3 * 40);
+    assert_true(matrix_json_cost("{\"key\":\"value\"}", 15, 1000) >= 240 + 48 + 64);
+    assert_true(matrix_json_cost("\"a\\\"b\"", 6, 1000) < 100); /* an escaped quote stays inside */
+    /* Bytes that are no JSON cost one value each, never more (a NUL too). */
+    static const char junk[] = "1\0\0\0\0\0\0\0\0x";
+    assert_true(matrix_json_cost(junk, sizeof junk - 1, 1000000) <= 10 * 40);
+
+    size_t n = 8 * 1024 * 1024, len = 0;
+    char *doc = malloc(n + 64);
+    assert_non_null(doc);
+    len += (size_t)snprintf(doc, 64, "{\"next_batch\":\"n\",\"x\":[");
+    while (len + 4 < n) {
+        memcpy(doc + len, "{},", 3);
+        len += 3;
+    }
+    memcpy(doc + len, "{}]}", 5);
+    len += 4;
+    matrix_sync s;
+    base_error err;
+    assert_int_equal(matrix_sync_parse(doc, len, ME, &s, &err), BASE_ERR);
+    assert_true(s.too_large);
+    assert_non_null(strstr(err.text, "larger than any batch"));
+    /* Over the body cap, whatever it holds. */
+    char *big = malloc(MATRIX_SYNC_BODY_MAX + 2);
+    assert_non_null(big);
+    memset(big, ' ', MATRIX_SYNC_BODY_MAX + 1);
+    memcpy(big, "{\"next_batch\":\"n\"}", 18);
+    assert_int_equal(matrix_sync_parse(big, MATRIX_SYNC_BODY_MAX + 1, ME, &s, &err), BASE_ERR);
+    assert_true(s.too_large);
+    /* Just under, and plain: parsed. */
+    assert_int_equal(matrix_sync_parse(big, MATRIX_SYNC_BODY_MAX, ME, &s, &err), BASE_OK);
+    assert_false(s.too_large);
+    matrix_sync_free(&s);
+    free(big);
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +416,8 @@ int main(void)
         cmocka_unit_test(test_huge_values),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_many_messages_are_capped),
+        cmocka_unit_test(test_names_mentions_tombstones),
+        cmocka_unit_test(test_memory_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,10 +17,17 @@ certificate), and serves on both:
   /huge            200 with a Content-Length of 40 MiB (over the client's cap)
   /huge-stream     200 with 40 MiB and no Content-Length (ends with the connection)
   /drop            promises 1000 bytes, sends 10, closes the connection
+  /reset-next      200, and the next request on the same connection is read and
+                   answered with a reset (a keep-alive connection the server dropped)
+  /retry-future    429 with Retry-After as an HTTP-date two minutes ahead
+  http://...       (an absolute URL, as a client sends to a proxy) 200 "proxied URL"
 It exits when its parent (the test) goes away, and after 300 s in any case.
 """
+import email.utils
 import os
+import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -52,10 +59,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self):
         body = self.read_body()
+        if getattr(self, "reset_next", False):
+            # What a server closing an idle keep-alive connection looks like
+            # to a client that has just sent a request on it.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
         url = urlsplit(self.path)
         query = parse_qs(url.query)
         path = url.path
-        if path == "/json":
+        if self.path.startswith("http://"):  # an absolute URL: we are being used as a proxy
+            self.send(200, ("proxied %s" % self.path).encode(), "text/plain")
+        elif path == "/json":
             self.send(200, b'{"ok": true}')
         elif path.startswith("/echo"):
             delay = int(query.get("delay", ["0"])[0])
@@ -77,6 +93,12 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nRetry-After: 5\r\n"
                              b"Link: </a.css>; rel=preload\r\n\r\n")
             self.send(200, b'{"ok": true}')
+        elif path == "/reset-next":
+            self.reset_next = True
+            self.send(200, b'{"ok": true}')
+        elif path == "/retry-future":
+            when = email.utils.formatdate(time.time() + 120, usegmt=True)
+            self.send(429, b'{"errcode": "M_LIMIT_EXCEEDED"}', extra=[("Retry-After", when)])
         elif path == "/500":
             self.send(500, b'{"errcode": "M_UNKNOWN", "error": "boom"}')
         elif path == "/slow":

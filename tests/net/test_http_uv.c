@@ -438,7 +438,7 @@ static void test_status_and_retry_after(void **state)
 
     fetch(&e, &dated, "GET", "/retry-date", NULL, NULL, 5);
     assert_int_equal(dated.status, 503);
-    assert_true(dated.retry_after == -1); /* the HTTP-date form counts as absent */
+    assert_true(dated.retry_after == 0); /* an HTTP-date in the past: retry now */
 
     fetch(&e, &failed, "POST", "/500", "{}", NULL, 5);
     assert_null(failed.error);
@@ -460,6 +460,101 @@ static void test_status_and_retry_after(void **state)
     call_reset(&dated);
     call_reset(&failed);
     call_reset(&missing);
+}
+
+static void test_retry_after_forms(void **state)
+{
+    (void)state;
+    env e;
+    call future = {0};
+    env_init(&e, NULL);
+    fetch(&e, &future, "GET", "/retry-future", NULL, NULL, 5);
+    assert_int_equal(future.status, 429);
+    assert_true(future.retry_after > 100 && future.retry_after <= 121);
+    env_finish(&e);
+    call_reset(&future);
+
+    static const struct {
+        const char *line;
+        double want;
+    } cases[] = {
+        {"Retry-After: 7\r\n", 7},
+        {"retry-after:\t0 \r\n", 0},
+        {"Retry-After: 99999999999999999999\r\n", 1e9},
+        {"Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n", 0},
+        {"Retry-After: 12abc\r\n", -1},
+        {"Retry-After: soon\r\n", -1},
+        {"Retry-After: \r\n", -1},
+        {"Retry-Later: 5\r\n", -1},
+        {"Retry", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        assert_true(net_http_parse_retry_after(cases[i].line, strlen(cases[i].line)) == cases[i].want);
+}
+
+/* A server that drops a kept-alive connection just as the next request goes
+ * out: that request is sent again on a fresh connection, and succeeds. */
+static void test_keepalive_closed_by_the_server(void **state)
+{
+    (void)state;
+    env e;
+    call first = {0}, second = {0}, third = {0};
+    env_init(&e, NULL);
+    fetch(&e, &first, "GET", "/reset-next", NULL, TOKEN, 5);
+    assert_int_equal(first.status, 200);
+    fetch(&e, &second, "POST", "/echo", "{\"n\":2}", TOKEN, 5);
+    assert_null(second.error);
+    assert_int_equal(second.status, 200);
+    assert_non_null(strstr(second.body, "body: {\"n\":2}"));
+    /* Once only: a connection that fails on a fresh connect is an error. */
+    fetch(&e, &third, "GET", "/json", NULL, NULL, 5);
+    assert_int_equal(third.status, 200);
+    env_finish(&e);
+    call_reset(&first);
+    call_reset(&second);
+    call_reset(&third);
+}
+
+/* http_proxy in the environment is not used: a token must not go to a
+ * proxy nobody configured. A configured proxy is. */
+static void test_proxy_only_when_configured(void **state)
+{
+    (void)state;
+    env e;
+    call direct = {0}, proxied = {0}, secret = {0};
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", srv.port);
+    setenv("http_proxy", "http://127.0.0.1:1", 1); /* nothing listens there */
+    setenv("ALL_PROXY", "http://127.0.0.1:1", 1);
+    env_init(&e, NULL);
+    fetch(&e, &direct, "GET", "/echo", NULL, TOKEN, 5);
+    assert_null(direct.error);
+    assert_int_equal(direct.status, 200);
+    assert_non_null(strstr(direct.body, "path: /echo"));
+
+    base_error err;
+    assert_int_equal(net_http_set_proxy(e.http, proxy, &err), BASE_OK);
+    assert_true(send_url(&e, &proxied, "GET", "http://proxied.invalid/where", NULL, NULL, 5) > 0);
+    assert_true(wait_for(&e, &proxied.calls, 1, WAIT_MS));
+    assert_null(proxied.error);
+    assert_non_null(strstr(proxied.body, "proxied http://proxied.invalid/where"));
+    assert_int_equal(net_http_set_proxy(e.http, NULL, &err), BASE_OK);
+
+    /* A request marked secret works the same way (its buffers are wiped). */
+    net_http_request req = {.method = "POST", .url = NULL, .body = "{\"password\":\"pw\"}", .secret = 1};
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/echo", srv.port);
+    req.url = url;
+    secret.e = &e;
+    assert_true(net_http_send(e.http, &req, on_done, &secret) > 0);
+    assert_true(wait_for(&e, &secret.calls, 1, WAIT_MS));
+    assert_non_null(strstr(secret.body, "body: {\"password\":\"pw\"}"));
+    env_finish(&e);
+    unsetenv("http_proxy");
+    unsetenv("ALL_PROXY");
+    call_reset(&direct);
+    call_reset(&proxied);
+    call_reset(&secret);
 }
 
 static void test_large_and_capped_bodies(void **state)
@@ -490,6 +585,19 @@ static void test_large_and_capped_bodies(void **state)
     assert_non_null(strstr(stream.error, "32 MiB"));
     assert_int_equal(stream.body_len, 0); /* no partial body with an error */
     assert_string_equal(stream.body, "");
+
+    /* A request may ask for a smaller cap (a Matrix /sync does). */
+    call capped = {0};
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/large", srv.port);
+    net_http_request req = {.url = url, .max_body = 1024 * 1024};
+    capped.e = &e;
+    assert_true(net_http_send(e.http, &req, on_done, &capped) > 0);
+    assert_true(wait_for(&e, &capped.calls, 1, WAIT_MS));
+    assert_non_null(capped.error);
+    assert_non_null(strstr(capped.error, "larger than 1 MiB"));
+    assert_int_equal(capped.body_len, 0);
+    call_reset(&capped);
     env_finish(&e);
     call_reset(&large);
     call_reset(&huge);
@@ -993,6 +1101,9 @@ int main(void)
         cmocka_unit_test(test_put_and_empty_bodies),
         cmocka_unit_test(test_status_and_retry_after),
         cmocka_unit_test(test_large_and_capped_bodies),
+        cmocka_unit_test(test_retry_after_forms),
+        cmocka_unit_test(test_keepalive_closed_by_the_server),
+        cmocka_unit_test(test_proxy_only_when_configured),
         cmocka_unit_test(test_many_concurrent),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_connection_refused),
