@@ -505,6 +505,7 @@ static void sasl_failed(irc_session *s, const char *why, double now)
           s->sasl_required ? "; sasl_required is set, giving up this connection" : "; going on without it");
     sasl_reset(s);
     if (s->sasl_required) {
+        set_phase(s, PH_REGISTER, now); /* no more SASL on this connection */
         send1(s, "QUIT", "SASL login failed");
         s->hooks.reconnect(s->hooks.ctx, "SASL failed");
         return;
@@ -625,16 +626,16 @@ static void on_authenticate(irc_session *s, const irc_message *m, double now)
 }
 
 /* 904 (and 905, 906, 907, 902): the mechanism was refused. When the server
- * has just told us (908) that it does not offer it, the next one we have is
- * tried; otherwise the credentials were wrong, which another mechanism will
- * not change. */
+ * has just told us (908) that it does not offer it, or never said which it
+ * offers, the next one we have is tried; when it offers it, the credentials
+ * were wrong, which another mechanism will not change. */
 static void on_sasl_error(irc_session *s, const irc_message *m, const char *v, double now)
 {
     if (s->phase != PH_SASL)
         return;
     const char *why = m->n_params ? m->params[m->n_params - 1] : v;
-    if (!strcmp(v, "904") && s->mechs_known && s->sasl_mech != IRC_SASL_NONE &&
-        !(s->mechs_offered & IRC_SASL_BIT(s->sasl_mech)) && next_mech(s) != IRC_SASL_NONE) {
+    int not_offered = !s->mechs_known || !(s->mechs_offered & IRC_SASL_BIT(s->sasl_mech));
+    if (!strcmp(v, "904") && s->sasl_mech != IRC_SASL_NONE && not_offered && next_mech(s) != IRC_SASL_NONE) {
         logf_(s, BASE_LOG_INFO, "SASL %s is not offered here; trying the next mechanism",
               irc_sasl_mech_name(s->sasl_mech));
         sasl_start(s, now);
@@ -839,6 +840,12 @@ static void regain_now(irc_session *s, double now)
 
 /* ---- who is who: services accounts ---------------------------------------- */
 
+static int verb_is(const irc_message *m, const char *v)
+{
+    return strcmp(m->verb, v) == 0;
+}
+
+
 static account_entry *find_account(const irc_session *s, const char *nick)
 {
     for (size_t i = 0; i < s->n_accounts; i++)
@@ -921,7 +928,10 @@ static void note_account_tag(irc_session *s, const irc_message *m, const char *f
     if (!(s->caps_acked & CAP_ACCOUNT_TAG) || !from[0] || !m->source || !strchr(m->source, '!'))
         return;
     const char *acct = irc_message_tag(m, "account");
-    set_account(s, from, acct); /* no tag from a user: logged out */
+    /* Without the tag a user's message says "not logged in"; other lines
+     * (JOIN, NICK, ACCOUNT) carry what they carry in their parameters. */
+    if (acct || verb_is(m, "PRIVMSG") || verb_is(m, "NOTICE"))
+        set_account(s, from, acct);
 }
 
 static void on_nick(irc_session *s, const irc_message *m, const char *from, double now)
@@ -938,11 +948,11 @@ static void on_nick(irc_session *s, const irc_message *m, const char *from, doub
     }
 }
 
-static void schedule_rejoin(irc_session *s, channel *c, double now, double delay)
+static void schedule_rejoin(irc_session *s, channel *c, double now, double delay, int loud)
 {
     c->joined = 0;
     c->retry_at = now + delay;
-    logf_(s, BASE_LOG_INFO, "will try to join %s again in %.0f s", c->name, delay);
+    logf_(s, loud ? BASE_LOG_INFO : BASE_LOG_DEBUG, "will try to join %s again in %.0f s", c->name, delay);
 }
 
 static void on_join(irc_session *s, const irc_message *m, const char *from, double now)
@@ -968,7 +978,8 @@ static void on_kick(irc_session *s, const irc_message *m, const char *from, doub
     if (m->n_params < 2 || !is_me(s, m->params[1]))
         return;
     channel *c = find_channel(s, m->params[0]);
-    if (base_bucket_take(&s->kick_log, 1.0, now) == 0) {
+    int logged = base_bucket_take(&s->kick_log, 1.0, now) == 0;
+    if (logged) {
         char more[80] = "";
         if (s->kicks_not_logged)
             snprintf(more, sizeof more, " (and %zu more kicks not logged)", s->kicks_not_logged);
@@ -981,7 +992,7 @@ static void on_kick(irc_session *s, const irc_message *m, const char *from, doub
     if (!c)
         return;
     /* Each kick doubles the wait, so a channel that keeps kicking is not stormed. */
-    schedule_rejoin(s, c, now, c->backoff);
+    schedule_rejoin(s, c, now, c->backoff, logged);
     c->backoff = c->backoff * 2 > REJOIN_MAX ? REJOIN_MAX : c->backoff * 2;
 }
 
@@ -993,7 +1004,7 @@ static void on_join_error(irc_session *s, const irc_message *m, double now)
     logf_(s, BASE_LOG_WARN, "cannot join %s: %s", m->params[1], m->params[m->n_params - 1]);
     if (!c)
         return;
-    schedule_rejoin(s, c, now, c->backoff * 6 > REJOIN_MAX ? REJOIN_MAX : c->backoff * 6);
+    schedule_rejoin(s, c, now, c->backoff * 6 > REJOIN_MAX ? REJOIN_MAX : c->backoff * 6, 1);
     c->backoff = c->backoff * 2 > REJOIN_MAX ? REJOIN_MAX : c->backoff * 2;
 }
 
@@ -1083,11 +1094,6 @@ static void on_privmsg(irc_session *s, const irc_message *m, const char *from, d
 }
 
 /* ---- dispatch ---------------------------------------------------------------- */
-
-static int verb_is(const irc_message *m, const char *v)
-{
-    return strcmp(m->verb, v) == 0;
-}
 
 static void dispatch(irc_session *s, const irc_message *m, double now)
 {
