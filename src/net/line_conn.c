@@ -24,7 +24,7 @@ struct net_line_conn {
     char port[8];
     net_tls_options tls_opts;
     int use_tls;
-    char *ca_file, *pin;
+    char *ca_file, *pin, *cert_file, *key_file;
     net_tls *tls;
     double connect_timeout;
     uv_getaddrinfo_t resolver;
@@ -34,6 +34,7 @@ struct net_line_conn {
     int timer_ready;
     char *reason;      /* why we are closing, for the closed hook */
     size_t write_pending;
+    size_t write_limit; /* bytes waiting to be written at most; past it the peer is not reading */
     char *inbuf;       /* partial line */
     size_t in_len, max_line;
     int discarding;    /* inside an overlong line: drop until its end */
@@ -67,6 +68,8 @@ static void release_if_done(net_line_conn *c)
     free(c->host);
     free(c->ca_file);
     free(c->pin);
+    free(c->cert_file);
+    free(c->key_file);
     free(c->reason);
     free(c->inbuf);
     free(c);
@@ -80,6 +83,7 @@ net_line_conn *net_line_conn_new(uv_loop_t *loop, const net_line_conn_hooks *hoo
     c->loop = loop;
     c->hooks = *hooks;
     c->max_line = max_line ? max_line : 8192;
+    c->write_limit = NET_LINE_CONN_WRITE_LIMIT;
     c->inbuf = malloc(c->max_line + 1);
     if (!c->inbuf || uv_timer_init(loop, &c->timer) != 0) {
         free(c->inbuf);
@@ -182,6 +186,18 @@ static int write_raw(net_line_conn *c, const void *data, size_t len)
 {
     if (!c->tcp || len == 0)
         return c->tcp ? 0 : -1;
+    /* What the kernel would not take waits in libuv's queue: a peer that does
+     * not read (or a link that stalls) would make it grow without end. */
+    size_t queued = uv_stream_get_write_queue_size((uv_stream_t *)c->tcp);
+    if (queued + len > c->write_limit) {
+        char why[200];
+        snprintf(why, sizeof why,
+                 "the server is not reading: %zu bytes are waiting to be written (the limit is %zu); "
+                 "dropping the connection",
+                 queued + len, c->write_limit);
+        fail(c, why);
+        return -1;
+    }
     write_req *w = malloc(sizeof *w + len);
     if (!w)
         return -1;
@@ -238,7 +254,12 @@ int net_line_conn_send(net_line_conn *c, const char *line, size_t len)
 
 size_t net_line_conn_pending(const net_line_conn *c)
 {
-    return c->write_pending;
+    return c->tcp ? uv_stream_get_write_queue_size((uv_stream_t *)c->tcp) : 0;
+}
+
+void net_line_conn_set_write_limit(net_line_conn *c, size_t bytes)
+{
+    c->write_limit = bytes ? bytes : NET_LINE_CONN_WRITE_LIMIT;
 }
 
 /* ---- reading ----------------------------------------------------------------- */
@@ -448,15 +469,21 @@ int net_line_conn_open(net_line_conn *c, const char *host, int port, const net_t
     free(c->host);
     free(c->ca_file);
     free(c->pin);
+    free(c->cert_file);
+    free(c->key_file);
     c->host = base_strdup(host);
     c->ca_file = tls ? base_strdup(tls->ca_file) : NULL;
     c->pin = tls ? base_strdup(tls->pin_sha256) : NULL;
+    c->cert_file = tls ? base_strdup(tls->cert_file) : NULL;
+    c->key_file = tls ? base_strdup(tls->key_file) : NULL;
     c->use_tls = tls != NULL;
     if (tls) {
         c->tls_opts = *tls;
         c->tls_opts.server_name = c->host;
         c->tls_opts.ca_file = c->ca_file;
         c->tls_opts.pin_sha256 = c->pin;
+        c->tls_opts.cert_file = c->cert_file;
+        c->tls_opts.key_file = c->key_file;
     }
     snprintf(c->port, sizeof c->port, "%d", port);
     c->connect_timeout = connect_timeout > 0 ? connect_timeout : 15;
