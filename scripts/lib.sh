@@ -7,8 +7,9 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # The Debian packages needed to build and run careerbot.
 RUN_PACKAGES=(build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libjansson-dev
               libssl-dev libstemmer-dev)
-# Also needed by the tests: cmocka, clang for the fuzzers, the IRC server, python, openssl.
-TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev ngircd python3 openssl)
+# Also needed by the tests: cmocka, clang for the fuzzers, the IRC servers (ngircd, the
+# classic one; InspIRCd with Atheme services for SASL, STS and accounts), python, openssl.
+TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev ngircd inspircd atheme-services python3 openssl)
 
 # ensure_packages PKG...: installs what is missing (as root), or says how to.
 ensure_packages() {

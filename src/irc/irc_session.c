@@ -1069,7 +1069,9 @@ static void on_privmsg(irc_session *s, const irc_message *m, const char *from, d
     if (m->n_params < 2 || !from[0] || is_me(s, from))
         return;
     const char *text = m->params[1];
-    int from_bot = irc_message_tag(m, "bot") != NULL || irc_message_tag(m, "draft/bot") != NULL;
+    /* The IRCv3 bot tag, its draft name, and InspIRCd 3's name for it. */
+    int from_bot = irc_message_tag(m, "bot") != NULL || irc_message_tag(m, "draft/bot") != NULL ||
+                   irc_message_tag(m, "inspircd.org/bot") != NULL;
     irc_ctcp ctcp;
     if (irc_ctcp_split(text, &ctcp)) {
         if (!from_bot && !ignored(s, from)) /* bots never talk to bots, not even in CTCP */

@@ -246,8 +246,10 @@ class Bot:
     _count = 0
 
     def __init__(self, workdir, port, nick="careerbot", channels="#careers", tls=False,
-                 knowledge=None, irc=None, bot=None, host="127.0.0.1"):
+                 knowledge=None, irc=None, bot=None, host="127.0.0.1", debug=False, env=None):
         Bot._count += 1
+        self.debug = debug
+        self.env = env or {}
         self.dir = os.path.join(workdir, "bot-%d" % Bot._count)
         os.makedirs(self.dir, exist_ok=True)
         self.nick = nick
@@ -274,6 +276,9 @@ class Bot:
         self._log = open(self.log_path, "ab")
         env = dict(os.environ)
         env.pop("CAREERBOT_DEBUG", None)
+        if self.debug:
+            env["CAREERBOT_DEBUG"] = "1"
+        env.update(self.env)
         self.proc = subprocess.Popen([binary, "--config", self.config], stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT, env=env)
         return self
@@ -309,6 +314,14 @@ class Bot:
 
     def log_size(self):
         return len(self.log())
+
+    def rss_kb(self):
+        """The process's resident memory now (VmRSS), in KiB."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

@@ -972,18 +972,21 @@ static void test_privmsg_hook(void **state)
     assert_true(f->pms[2].from_bot);
     assert_true(f->pms[3].from_bot);
     assert_true(f->pms[3].direct);
+    feed(f, "@inspircd.org/bot :otherbot!o@h PRIVMSG careerbot :hi"); /* InspIRCd 3 */
+    assert_int_equal(f->n_pms, 5);
+    assert_true(f->pms[4].from_bot);
 
     /* Our own messages (echoes) and messages without a sender are dropped. */
     feed(f, ":careerbot!cb@host PRIVMSG #careers :my own answer");
     feed(f, ":CAREERBOT!cb@host PRIVMSG careerbot :talking to myself");
     feed(f, "PRIVMSG #careers :no source");
-    assert_int_equal(f->n_pms, 4);
+    assert_int_equal(f->n_pms, 5);
 
     /* NOTICEs are never passed on or answered. */
     feed(f, ":alice!a@h NOTICE careerbot :what is the pay?");
     feed(f, ":alice!a@h NOTICE #careers :careerbot: what is the pay?");
     feed(f, ":alice!a@h NOTICE careerbot :\001VERSION\001");
-    assert_int_equal(f->n_pms, 4);
+    assert_int_equal(f->n_pms, 5);
     assert_int_equal(f->n_sent, 0);
     fake_free(f);
 }
