@@ -751,3 +751,107 @@ class Atheme:
         if self._log:
             self._log.close()
             self._log = None
+
+
+# ---- a scripted server for hostile-peer tests -------------------------------
+
+
+class ScriptedServer:
+    """One client connection on a free loopback port, driven by the test: it
+    records the lines it reads (while reading=True) and sends what it is told.
+    With reading=False it stops reading altogether, as a server (or anything
+    in the middle of a link) that never reads would; its receive buffer is
+    kept small so that the bot's unread output backs up quickly."""
+
+    def __init__(self, small_buffer=True):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if small_buffer:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.conn = None
+        self.lines = []
+        self.reading = True
+        self.closed = False
+        self.cond = threading.Condition()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        self.sock.settimeout(30)
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with self.cond:
+            self.conn = conn
+            self.cond.notify_all()
+        buf = b""
+        conn.settimeout(0.2)
+        while not self.closed:
+            if not self.reading:
+                time.sleep(0.05)
+                continue
+            try:
+                data = conn.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            buf += data
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                with self.cond:
+                    self.lines.append(raw.rstrip(b"\r").decode("utf-8", "replace"))
+                    self.cond.notify_all()
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def wait_connected(self, timeout=15):
+        with self.cond:
+            if not self.cond.wait_for(lambda: self.conn is not None, timeout):
+                raise AssertionError("the bot did not connect")
+        return self
+
+    def wait_line(self, pattern, timeout=10):
+        rx = re.compile(pattern)
+        with self.cond:
+            ok = self.cond.wait_for(lambda: any(rx.search(l) for l in self.lines), timeout)
+        if not ok:
+            raise AssertionError("no line /%s/ from the bot; got %s" % (pattern, self.lines[-20:]))
+
+    def count(self, pattern):
+        rx = re.compile(pattern)
+        with self.cond:
+            return sum(1 for l in self.lines if rx.search(l))
+
+    def send(self, data):
+        """Sends bytes (or lines); returns False once the bot has closed the connection."""
+        if isinstance(data, str):
+            data = data.encode()
+        try:
+            self.conn.sendall(data)
+            return True
+        except OSError:
+            return False
+
+    def welcome(self, nick="careerbot"):
+        """Answers registration: CAP LS with nothing, then 001."""
+        self.wait_line(r"^USER ")
+        self.send(":fake.test CAP * LS :\r\n:fake.test 001 %s :Welcome\r\n"
+                  ":fake.test 005 %s CASEMAPPING=rfc1459 :are supported\r\n" % (nick, nick))
+
+    def close(self):
+        self.closed = True
+        for s in (self.conn, self.sock):
+            try:
+                if s:
+                    s.close()
+            except OSError:
+                pass
+        self.thread.join(5)

@@ -19,7 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ircharness import (REPO, Bot, IrcClient, Ngircd, careerbot_bin,  # noqa: E402
+from ircharness import (REPO, Bot, IrcClient, Ngircd, ScriptedServer, careerbot_bin,  # noqa: E402
                         make_certs, wait_until)
 
 BOT = "careerbot"
@@ -648,6 +648,115 @@ class ConnectionTests(IrcTestCase):
 
 
 # ---------------------------------------------------------------------------
+
+
+class HostileServerTests(IrcTestCase):
+    """Servers that misbehave, scripted on loopback with bounded loops: memory
+    stays bounded and the bot sends no storms."""
+
+    def scripted(self, **kw):
+        srv = ScriptedServer(**kw)
+        self.addCleanup(srv.close)
+        return srv
+
+    def test_pings_to_a_server_that_never_reads(self):
+        # Before registration the PONGs go straight out; nobody reads them, so
+        # the bytes waiting to be written reach the limit and the bot drops the
+        # connection with a clear line instead of growing.
+        srv = self.scripted()
+        b = self.bot(srv.port)
+        srv.wait_connected()
+        srv.wait_line(r"^USER ")
+        srv.reading = False
+        start_rss = b.rss_kb()
+        peak = start_rss
+        flood = b"PING :are-you-there\r\n" * 4000
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "the server is not reading" not in b.log():
+            if not srv.send(flood):
+                break
+            peak = max(peak, b.rss_kb())
+        b.wait_log(r"disconnected: the server is not reading: \d+ bytes are waiting to be written "
+                   r"\(the limit is 262144\); dropping the connection", timeout=10)
+        self.assertTrue(b.alive())
+        self.assertLess(peak - start_rss, 20 * 1024, "resident memory grew by %d KiB" % (peak - start_rss))
+
+    def test_pings_after_registration_are_answered_within_the_bucket(self):
+        # Registered, the bot answers PINGs through its flood bucket and keeps
+        # only the newest PONG: a PING flood from a server that does not read
+        # neither grows the bot nor makes it flood.
+        srv = self.scripted()
+        b = self.bot(srv.port, channels="#careers")
+        srv.wait_connected()
+        srv.welcome()
+        srv.wait_line(r"^JOIN #careers")
+        start_rss = b.rss_kb()
+        peak = start_rss
+        srv.reading = False
+        flood = b"PING :are-you-there\r\n" * 2000
+        end = time.monotonic() + 6
+        sent = 0
+        while time.monotonic() < end and srv.send(flood):
+            sent += 2000
+            peak = max(peak, b.rss_kb())
+        self.assertGreater(sent, 10000)
+        self.assertTrue(b.alive())
+        self.assertLess(peak - start_rss, 20 * 1024, "resident memory grew by %d KiB" % (peak - start_rss))
+        srv.reading = True
+        time.sleep(1.5)
+        pongs = srv.count(r"^PONG ")
+        self.assertGreaterEqual(pongs, 1)
+        self.assertLessEqual(pongs, 15, "%d PONGs for a flood of PINGs" % pongs)
+
+    def test_invites_after_a_kick_give_one_join(self):
+        srv = self.scripted(small_buffer=False)
+        b = self.bot(srv.port, channels="#careers")
+        srv.wait_connected()
+        srv.welcome()
+        srv.wait_line(r"^JOIN #careers")
+        srv.send(":careerbot!cb@h JOIN #careers\r\n")
+        b.wait_log(r"joined #careers")
+        storm = ":op!o@h KICK #careers careerbot :out\r\n" + ":op!o@h INVITE careerbot :#careers\r\n" * 1000
+        srv.send(storm)
+        time.sleep(3)
+        self.assertEqual(srv.count(r"^JOIN #careers"), 2, "JOINs: %d" % srv.count(r"^JOIN #careers"))
+        # Repeated kicks are warned about a few times, not a thousand.
+        srv.send((":careerbot!cb@h JOIN #careers\r\n:op!o@h KICK #careers careerbot :again\r\n") * 300)
+        srv.send(":op!o@h PING :probe\r\n")
+        srv.wait_line(r"^PONG", timeout=10)
+        time.sleep(0.5)
+        self.assertLessEqual(b.log().count("kicked from #careers"), 4)
+        self.assertLessEqual(srv.count(r"^JOIN #careers"), 3)
+
+    def test_nick_storm_gives_few_nick_commands(self):
+        srv = self.scripted(small_buffer=False)
+        b = self.bot(srv.port, irc={"alt_nicks": "careerbot_"})
+        srv.wait_connected()
+        srv.wait_line(r"^USER ")
+        srv.send(":fake.test CAP * LS :\r\n:fake.test 433 * careerbot :Nickname is already in use\r\n")
+        srv.wait_line(r"^NICK careerbot_")
+        srv.send(":fake.test 001 careerbot_ :Welcome\r\n")
+        b.wait_log(r"registered as careerbot_")
+        before = srv.count(r"^NICK careerbot$")
+        srv.send((":careerbot!x@h QUIT :bye\r\n:fake.test 433 careerbot_ careerbot :in use\r\n") * 1000)
+        time.sleep(3)
+        self.assertLessEqual(srv.count(r"^NICK careerbot$") - before, 4)
+
+    def test_control_bytes_from_the_server_do_not_reach_the_log(self):
+        srv = self.scripted(small_buffer=False)
+        b = self.bot(srv.port, channels="#careers")
+        srv.wait_connected()
+        srv.welcome()
+        srv.wait_line(r"^JOIN #careers")
+        srv.send(":careerbot!cb@h JOIN #careers\r\n"
+                 ":op\x1b[2J!o@h KICK #careers careerbot :\x1b]0;owned\x07\x1b[31mred\r\n"
+                 "ERROR :bye \x1b[0m\x03\x034colour\r\n")
+        b.wait_log(r"server says: bye", timeout=10)
+        log = b.log()
+        self.assertIn("kicked from #careers by op?[2J", log)
+        self.assertNotIn("\x1b", log)
+        self.assertNotIn("\x07", log)
+        self.assertNotIn("\x03", log)
 
 
 class SignalTests(IrcTestCase):
