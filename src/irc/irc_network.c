@@ -24,12 +24,17 @@
 #define BACKOFF_FIRST 2.0
 #define STABLE_AFTER 60.0   /* a connection that lasted this long resets the backoff */
 #define CONTROL_MAX 64      /* the session's own lines waiting for the bucket, at most */
+/* The second and later lines of an answer leave this many tokens in the
+ * bucket: the burst is kept for the first lines of people who are asking at
+ * the same moment, so that each of them hears something at once. */
+#define CONTINUATION_RESERVE 3.0
 #define MAX_KEY_FILE (64 * 1024)
 #define STS_FILE "irc-sts"
 
 typedef struct out_line {
     struct out_line *next;
     size_t len;
+    int first;        /* the first line of an answer */
     char text[];
 } out_line;
 
@@ -109,6 +114,7 @@ static out_line *line_new(const char *text, size_t len)
         return NULL;
     l->next = NULL;
     l->len = len;
+    l->first = 0;
     memcpy(l->text, text, len);
     l->text[len] = '\0';
     return l;
@@ -154,10 +160,13 @@ static void send_now(void *ctx, const char *line)
     drain(n);
 }
 
-/* Long lines cost more: servers count bytes as well as lines. */
+/* Every line costs one token, whatever its length (at most 512 bytes): servers
+ * pace clients by lines, and ten people asking at once then each get their
+ * first line within the burst plus six seconds. */
 static double line_cost(size_t len)
 {
-    return 1.0 + (len > 200 ? (double)(len - 200) / 300.0 : 0.0);
+    (void)len;
+    return 1.0;
 }
 
 static void free_lines(out_line *l)
@@ -187,29 +196,30 @@ static void clear_queue(irc_network *n)
 }
 
 /* The next line to send, without taking it: the PONG, the session's lines,
- * then the chat stream whose turn it is. */
-static const char *peek_line(const irc_network *n, size_t *len)
+ * then the first line of the earliest answer in turn that has not begun, and
+ * otherwise the stream whose turn it is. *pick is the chat stream (NULL for
+ * the PONG and the session's lines), *prev the one before it in turn. */
+static const out_line *peek_line(const irc_network *n, stream **pick, stream **prev)
 {
-    if (n->pong[0]) {
-        *len = strlen(n->pong);
-        return n->pong;
-    }
-    const out_line *l = n->ctl_head ? n->ctl_head : n->turn_head ? n->turn_head->head : NULL;
-    if (!l)
-        return NULL;
-    *len = l->len;
-    return l->text;
+    *pick = *prev = NULL;
+    if (n->ctl_head)
+        return n->ctl_head;
+    stream *before = NULL;
+    for (stream *st = n->turn_head; st; before = st, st = st->next)
+        if (st->head->first) {
+            *pick = st;
+            *prev = before;
+            return st->head;
+        }
+    *pick = n->turn_head;
+    return n->turn_head ? n->turn_head->head : NULL;
 }
 
-/* Takes the line peek_line showed; a chat stream with more lines goes to the
- * back of the turn. The caller frees the line (NULL for the PONG). */
-static out_line *take_line(irc_network *n)
+/* Takes the line peek_line chose; a chat stream with more lines goes to the
+ * back of the turn. The caller frees the line. */
+static out_line *take_line(irc_network *n, stream *st, stream *prev)
 {
-    if (n->pong[0]) {
-        n->pong[0] = '\0';
-        return NULL;
-    }
-    if (n->ctl_head) {
+    if (!st) {
         out_line *l = n->ctl_head;
         n->ctl_head = l->next;
         if (!n->ctl_head)
@@ -218,13 +228,19 @@ static out_line *take_line(irc_network *n)
         n->ctl_dropping = 0;
         return l;
     }
-    stream *st = n->turn_head;
     out_line *l = st->head;
     st->head = l->next;
-    n->turn_head = st->next;
-    if (!n->turn_head)
-        n->turn_tail = NULL;
+    if (!st->head)
+        st->tail = NULL;
+    /* out of the turn ... */
+    if (prev)
+        prev->next = st->next;
+    else
+        n->turn_head = st->next;
+    if (n->turn_tail == st)
+        n->turn_tail = prev;
     n->queued--;
+    /* ... and to its back while it has lines */
     if (st->head) {
         st->next = NULL;
         if (n->turn_tail)
@@ -240,24 +256,47 @@ static out_line *take_line(irc_network *n)
 
 static void on_drain(uv_timer_t *t);
 
-/* Sends the queued lines the bucket allows, all in one write. */
+/* Takes a line's cost from the bucket, or returns the seconds to wait. A
+ * later line of an answer must leave CONTINUATION_RESERVE tokens behind. */
+static double take_tokens(irc_network *n, const char *text, size_t len, int continuation)
+{
+    double reserve = continuation ? CONTINUATION_RESERVE : 0;
+    if (reserve > n->cfg.flood_burst - 1)
+        reserve = n->cfg.flood_burst - 1;
+    double wait = base_bucket_take(&n->bucket, line_cost(len) + reserve, now_s(n));
+    if (wait == 0)
+        n->bucket.tokens += reserve; /* only the line's own cost is spent */
+    (void)text;
+    return wait;
+}
+
+/* Sends the queued lines the bucket allows, all in one write: the newest
+ * PONG first, then the session's own lines, then the answers in turn. */
 static void drain(irc_network *n)
 {
     base_strbuf batch = {0};
-    size_t len;
-    const char *next;
-    while ((next = peek_line(n, &len)) && net_line_conn_is_open(n->conn)) {
+    if (n->pong[0] && net_line_conn_is_open(n->conn) &&
+        (!n->cfg.flood_control || take_tokens(n, n->pong, strlen(n->pong), 0) == 0)) {
+        base_strbuf_add(&batch, n->pong);
+        base_strbuf_add(&batch, "\r\n");
+        n->pong[0] = '\0';
+    }
+    const out_line *next;
+    stream *st, *prev;
+    while (!n->pong[0] && (next = peek_line(n, &st, &prev)) && net_line_conn_is_open(n->conn)) {
         if (n->cfg.flood_control) {
-            double wait = base_bucket_take(&n->bucket, line_cost(len), now_s(n));
+            double wait = take_tokens(n, next->text, next->len, st && !next->first);
             if (wait > 0) {
                 uv_timer_start(&n->drain, on_drain, (uint64_t)(wait * 1000) + 1, 0);
                 break;
             }
         }
-        base_strbuf_addn(&batch, next, len);
+        base_strbuf_addn(&batch, next->text, next->len);
         base_strbuf_add(&batch, "\r\n");
-        free(take_line(n));
+        free(take_line(n, st, prev));
     }
+    if (n->pong[0] && n->cfg.flood_control) /* waiting for a token */
+        uv_timer_start(&n->drain, on_drain, 1000 / (n->cfg.flood_rate > 0 ? n->cfg.flood_rate : 1) + 1, 0);
     if (batch.len > 0 && net_line_conn_write(n->conn, batch.data, batch.len) != 0)
         base_log(BASE_LOG_WARN, n->who, "could not send %zu bytes", batch.len);
     if (batch.failed)
@@ -271,7 +310,7 @@ static void on_drain(uv_timer_t *t)
 }
 
 /* Adds a chat line to the stream of key (made when there is none). */
-static int enqueue(irc_network *n, const char *key, const char *line, size_t len)
+static int enqueue(irc_network *n, const char *key, const char *line, size_t len, int first)
 {
     if (n->queued >= n->cfg.queue_max) {
         if (chat_gate_dropped(n->gate))
@@ -288,6 +327,7 @@ static int enqueue(irc_network *n, const char *key, const char *line, size_t len
     out_line *l = line_new(line, len);
     if (!l)
         return -1;
+    l->first = first;
     if (!st) {
         size_t klen = strlen(key);
         if (!(st = calloc(1, sizeof *st + klen + 1))) {
@@ -316,6 +356,7 @@ typedef struct reply_ctx {
     const char *target;
     const char *prefix; /* "nick: " for answers in a channel */
     char key[160];      /* the stream: target and asker */
+    int lines;          /* queued so far */
     int failed;
 } reply_ctx;
 
@@ -325,7 +366,7 @@ static int queue_line(void *ctx, const char *text, size_t len)
     char body[1024], line[IRC_FORMAT_MAX];
     snprintf(body, sizeof body, "%s%.*s", r->prefix, (int)len, text);
     int rc = irc_format_command(line, sizeof line, r->verb, (const char *[]){r->target, body}, 2);
-    if (rc < 0 || enqueue(r->n, r->key, line, (size_t)rc) != 0) {
+    if (rc < 0 || enqueue(r->n, r->key, line, (size_t)rc, r->lines++ == 0) != 0) {
         r->failed = 1;
         return 1;
     }
@@ -339,7 +380,7 @@ static int send_reply(irc_network *n, const char *verb, const char *target, cons
 {
     size_t overhead = irc_session_relay_overhead(n->session, target, verb) + strlen(prefix);
     size_t max = overhead < 512 - 64 ? 512 - overhead : 64;
-    reply_ctx r = {n, verb, target, prefix, "", 0};
+    reply_ctx r = {n, verb, target, prefix, "", 0, 0};
     snprintf(r.key, sizeof r.key, "%s %s", target, asker);
     chat_split_lines(text, strlen(text), max, queue_line, &r);
     drain(n);
