@@ -258,7 +258,7 @@ static void on_drain(uv_timer_t *t);
 
 /* Takes a line's cost from the bucket, or returns the seconds to wait. A
  * later line of an answer must leave CONTINUATION_RESERVE tokens behind. */
-static double take_tokens(irc_network *n, const char *text, size_t len, int continuation)
+static double take_tokens(irc_network *n, size_t len, int continuation)
 {
     double reserve = continuation ? CONTINUATION_RESERVE : 0;
     if (reserve > n->cfg.flood_burst - 1)
@@ -266,7 +266,6 @@ static double take_tokens(irc_network *n, const char *text, size_t len, int cont
     double wait = base_bucket_take(&n->bucket, line_cost(len) + reserve, now_s(n));
     if (wait == 0)
         n->bucket.tokens += reserve; /* only the line's own cost is spent */
-    (void)text;
     return wait;
 }
 
@@ -276,7 +275,7 @@ static void drain(irc_network *n)
 {
     base_strbuf batch = {0};
     if (n->pong[0] && net_line_conn_is_open(n->conn) &&
-        (!n->cfg.flood_control || take_tokens(n, n->pong, strlen(n->pong), 0) == 0)) {
+        (!n->cfg.flood_control || take_tokens(n, strlen(n->pong), 0) == 0)) {
         base_strbuf_add(&batch, n->pong);
         base_strbuf_add(&batch, "\r\n");
         n->pong[0] = '\0';
@@ -285,7 +284,7 @@ static void drain(irc_network *n)
     stream *st, *prev;
     while (!n->pong[0] && (next = peek_line(n, &st, &prev)) && net_line_conn_is_open(n->conn)) {
         if (n->cfg.flood_control) {
-            double wait = take_tokens(n, next->text, next->len, st && !next->first);
+            double wait = take_tokens(n, next->len, st && !next->first);
             if (wait > 0) {
                 uv_timer_start(&n->drain, on_drain, (uint64_t)(wait * 1000) + 1, 0);
                 break;

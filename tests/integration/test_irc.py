@@ -440,6 +440,44 @@ class FloodTests(IrcTestCase):
         print("\n  burst: %d lines to the channel in %.1fs, %.2f lines/s after the first 5, %d wait notices"
               % (len(lines), lines[-1].time - t0, rate, len(notices)), file=sys.stderr)
 
+    def test_ten_askers_at_once_each_hear_a_first_line_within_seven_seconds(self):
+        # Default flood control (a burst of 4, then one line a second) on a server
+        # with its own flood penalties: answers take turns, first lines first.
+        srv = self.server()
+        b = self.bot(srv.port, channels="#careers")
+        b.wait_log(r"joined #careers", 15)
+        questions = ["how much do medical coders make?", "what does a medical coder do?",
+                     "do I need a degree to become a coder?", "how fast is the field growing?",
+                     "what certification do I need?", "where do coders work?",
+                     "what are the steps to become a coder?", "how long does the training take?",
+                     "can I work from home as a coder?", "what is step 2?"]
+        people = [self.client(srv.port, "asker%d" % i) for i in range(len(questions))]
+        for p in people:
+            p.join("#careers")
+        time.sleep(2)  # the server's penalties for the joins
+        watcher = people[0]
+        watcher.sync()
+        mark = watcher.mark()
+        sent = {}
+        for i, (p, q) in enumerate(zip(people, questions)):
+            p.privmsg("#careers", "careerbot: " + q)
+            sent[i] = time.monotonic()
+
+        def firsts():
+            got = {}
+            for m in watcher.since(mark):
+                if m.nick == BOT and m.verb == "PRIVMSG":
+                    who = m.text.split(":", 1)[0]
+                    if who.startswith("asker") and int(who[5:]) not in got:
+                        got[int(who[5:])] = m.time - sent[int(who[5:])]
+            return got if len(got) == len(people) else None
+        got = wait_until(firsts, 30, 0.1)
+        self.assertTrue(got, "not everyone was answered: %r" % watcher.since(mark))
+        print("\n  ten askers: first lines after %s s" % ", ".join("%.1f" % got[i] for i in sorted(got)),
+              file=sys.stderr)
+        self.assertLessEqual(max(got.values()), 7.0, got)
+        self.assertNotIn("disconnected", b.log())
+
     def test_listen_channel_chatter_is_never_told_to_wait(self):
         srv = self.server(penalties=False)
         b = self.bot(srv.port, channels="#listen", irc={"listen": "#listen"})  # default user limits
