@@ -7,9 +7,10 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # The Debian packages needed to build and run careerbot.
 RUN_PACKAGES=(build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libjansson-dev
               libssl-dev libstemmer-dev)
-# Also needed by the tests: cmocka, clang for the fuzzers, the IRC server, python (and venv, for
-# Synapse), openssl.
-TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev ngircd python3 python3-venv openssl)
+# Also needed by the tests: cmocka, clang for the fuzzers, the IRC servers (ngircd, the
+# classic one; InspIRCd with Atheme services for SASL, STS and accounts), python (and venv,
+# for Synapse), openssl.
+TEST_PACKAGES=(libcmocka-dev clang libclang-rt-14-dev ngircd inspircd atheme-services python3 python3-venv openssl)
 
 # ensure_packages PKG...: installs what is missing (as root), or says how to.
 ensure_packages() {

@@ -9,6 +9,7 @@
 #include "careerbot/bot.h"
 #include "conf/conf.h"
 #include "console/console.h"
+#include "net/tls.h"
 #include "app/config_check.h"
 #include "app/kb_check.h"
 #include "app/paths.h"
@@ -61,10 +62,24 @@ static void usage(FILE *out)
             "  --report-unanswered FILE  group the questions of an unanswered log ([bot] unanswered_log)\n"
             "                       by the words they share, biggest group first\n"
             "  --check-config       with --config: report every problem of the file and what it names, then exit\n"
+            "  --print-certfp FILE  print the SHA-256 and SHA-512 fingerprints of a PEM certificate (tls_cert),\n"
+            "                       as services ask for them (NickServ CERT ADD), then exit\n"
             "  --help               show this help\n"
             "  --version            show the version\n",
             knowledge ? knowledge : "?", app_paths_origin_name(origin));
     free(knowledge);
+}
+
+/* The fingerprints a network's services take for CertFP (SASL EXTERNAL). */
+static int print_certfp(const char *file)
+{
+    char sha256[65], sha512[129];
+    if (net_tls_cert_fingerprints(file, sha256, sha512) != NET_TLS_OK) {
+        fprintf(stderr, "careerbot: %s holds no PEM certificate that can be read\n", file);
+        return 1;
+    }
+    printf("SHA-256: %s\nSHA-512: %s\n", sha256, sha512);
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, options *o)
@@ -78,6 +93,12 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
             printf("careerbot %s\n", CAREERBOT_VERSION);
             exit(0);
+        } else if (!strcmp(a, "--print-certfp")) {
+            if (!next) {
+                fprintf(stderr, "careerbot: --print-certfp needs a certificate file\n");
+                return -1;
+            }
+            exit(print_certfp(next));
         } else if (!strcmp(a, "--check-config")) {
             o->check_config = 1;
         } else if (!strcmp(a, "--console")) {

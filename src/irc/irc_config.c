@@ -6,12 +6,20 @@
 #include <string.h>
 
 #include "base/str.h"
+#include "irc/irc_sasl.h"
 
 /* "#name": a channel name of at most 64 bytes, no spaces, commas or colons. */
 static const char *check_channel(const char *v)
 {
     if (!strchr("#&+!", v[0]) || !v[1] || conf_check_word(v + 1) || strlen(v) > 64)
         return "must be a channel name such as #careers";
+    return NULL;
+}
+
+static const char *check_mechanism(const char *v)
+{
+    if (irc_sasl_mech_from_name(v, strlen(v)) == IRC_SASL_NONE)
+        return "each must be EXTERNAL, ECDSA-NIST256P-CHALLENGE, SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN";
     return NULL;
 }
 
@@ -107,6 +115,9 @@ static const conf_key irc_keys[] = {
     /* Its form (hex digits, colons or spaces, "sha256=") is net/tls.c's to check: --check-config asks it. */
     {"tls_fingerprint", &conf_string, NULL, 0, 0, NULL, F(tls_fingerprint), 0,
      "the server certificate's SHA-256 fingerprint to accept, whatever signed it"},
+    {"tls_cert", &conf_file, NULL, 0, 0, NULL, F(tls_cert), 0,
+     "a client certificate (PEM) for CertFP and SASL EXTERNAL; careerbot --print-certfp FILE shows its fingerprint"},
+    {"tls_key", &conf_file, NULL, 0, 0, NULL, F(tls_key), 0, "the client certificate's key (PEM); default: in tls_cert"},
     {"nick", &conf_string, NULL, 0, 0, conf_check_nick, F(nick), 0, "the nick; default [bot] nick"},
     {"alt_nicks", &conf_list, NULL, 0, 0, conf_check_nick, L(alt_nicks), 0,
      "nicks to try in turn when the nick is taken"},
@@ -114,11 +125,23 @@ static const conf_key irc_keys[] = {
     {"realname", &conf_string, NULL, 0, 0, conf_check_line, F(realname), 0,
      "the real name; default from the knowledge base"},
     {"password", &conf_string, NULL, 0, 0, NULL, F(password), CONF_SECRET, "the server password (PASS)"},
-    {"sasl_user", &conf_string, NULL, 0, 0, NULL, F(sasl_user), 0, "the account for SASL PLAIN"},
+    {"sasl_user", &conf_string, NULL, 0, 0, NULL, F(sasl_user), 0,
+     "the account for SASL (SCRAM, PLAIN, ECDSA-NIST256P-CHALLENGE)"},
     {"sasl_password", &conf_string, NULL, 0, 0, NULL, F(sasl_password), CONF_SECRET,
-     "the password for SASL PLAIN"},
+     "the password for SASL SCRAM and PLAIN"},
+    {"sasl_ecdsa_key", &conf_file, NULL, 0, 0, NULL, F(sasl_ecdsa_key), 0,
+     "a P-256 private key (PEM) for SASL ECDSA-NIST256P-CHALLENGE"},
+    {"sasl_mechanisms", &conf_words, NULL, 0, 0, check_mechanism, L(sasl_mechanisms), 0,
+     "SASL mechanisms in order of preference; default EXTERNAL (with tls_cert), ECDSA-NIST256P-CHALLENGE, "
+     "SCRAM-SHA-512, SCRAM-SHA-256, PLAIN"},
     {"sasl_required", &conf_bool, "yes", 0, 0, NULL, F(sasl_required), 0,
      "leave a server where the SASL login failed"},
+    {"allow_plaintext_credentials", &conf_bool, "no", 0, 0, NULL, F(allow_plaintext_credentials), 0,
+     "allow passwords with tls = no (test servers only)"},
+    {"ignore_sts", &conf_bool, "no", 0, 0, NULL, F(ignore_sts), 0,
+     "ignore the servers' STS policies (test servers only)"},
+    {"state_dir", &conf_dir, NULL, 0, 0, NULL, F(state_dir), 0,
+     "where this network's STS policies are kept (irc-sts); default [bot] state_dir"},
     {"nickserv_password", &conf_string, NULL, 0, 0, NULL, F(nickserv_password), CONF_SECRET,
      "IDENTIFY to NickServ with it when SASL did not log in"},
     {"channels", &irc_channel_list, NULL, 0, 0, NULL, L(channels), 0,
@@ -161,7 +184,8 @@ static int begin(const conf_config *cfg, const conf_section *s, void *obj)
 {
     irc_network_config *o = obj;
     o->nick = base_strdup(cfg->nick);
-    return o->nick ? BASE_OK : BASE_ERR;
+    o->state_dir = cfg->state_dir ? base_strdup(cfg->state_dir) : NULL;
+    return o->nick && (!cfg->state_dir || o->state_dir) ? BASE_OK : BASE_ERR;
 }
 
 /* Checks across keys, by what the section says (a key given with a bad value
@@ -171,13 +195,27 @@ static int finish(const conf_config *cfg, const conf_section *s, void *obj, conf
     irc_network_config *o = obj;
     int rc = BASE_OK;
     int user = conf_find(s, "sasl_user") != NULL, pass = conf_find(s, "sasl_password") != NULL;
-    if (user != pass)
+    int key = conf_find(s, "sasl_ecdsa_key") != NULL;
+    if (user ? !pass && !key : pass)
         rc = conf_key_problem(p, cfg, s, user ? "sasl_user" : "sasl_password",
-                              "sasl_user and sasl_password go together");
-    if (!o->tls && conf_find(s, "tls_ca_file"))
-        rc = conf_key_problem(p, cfg, s, "tls_ca_file", "needs tls = yes");
-    if (!o->tls && conf_find(s, "tls_fingerprint"))
-        rc = conf_key_problem(p, cfg, s, "tls_fingerprint", "needs tls = yes");
+                              "sasl_user and sasl_password go together (or sasl_user and sasl_ecdsa_key)");
+    if (key && !user)
+        rc = conf_key_problem(p, cfg, s, "sasl_ecdsa_key", "needs sasl_user, the account it logs in to");
+    static const char *const tls_only[] = {"tls_ca_file", "tls_fingerprint", "tls_cert", "tls_key"};
+    for (size_t i = 0; i < sizeof tls_only / sizeof *tls_only; i++)
+        if (!o->tls && conf_find(s, tls_only[i]))
+            rc = conf_key_problem(p, cfg, s, tls_only[i], "needs tls = yes");
+    if (conf_find(s, "tls_key") && !conf_find(s, "tls_cert"))
+        rc = conf_key_problem(p, cfg, s, "tls_key", "needs tls_cert, the certificate it belongs to");
+    /* A password over plaintext can be read by anyone on the path. */
+    static const char *const secrets[] = {"password", "sasl_password", "nickserv_password"};
+    for (size_t i = 0; !o->tls && !o->allow_plaintext_credentials && i < sizeof secrets / sizeof *secrets; i++)
+        if (conf_find(s, secrets[i])) {
+            rc = conf_key_problem(p, cfg, s, secrets[i],
+                                  "would be sent in the clear with tls = no; use tls = yes (or, for a test "
+                                  "server only, allow_plaintext_credentials = yes)");
+            break;
+        }
     if (o->port == 0)
         o->port = o->tls ? 6697 : 6667;
     return rc;

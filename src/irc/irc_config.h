@@ -16,11 +16,18 @@ typedef struct irc_network_config {
     int port;                 /* 0 in the table: 6697 with TLS, 6667 without */
     int tls, tls_verify;
     char *tls_ca_file, *tls_fingerprint;
+    char *tls_cert, *tls_key;       /* client certificate (CertFP, SASL EXTERNAL) and its key */
     char *nick, *username, *realname, *password;
     char **alt_nicks;
     size_t n_alt_nicks;
     char *sasl_user, *sasl_password, *nickserv_password;
+    char *sasl_ecdsa_key;           /* ECDSA-NIST256P-CHALLENGE key file */
+    char **sasl_mechanisms;         /* preference order; none: the default order */
+    size_t n_sasl_mechanisms;
     int sasl_required;
+    int allow_plaintext_credentials; /* passwords over tls = no (test servers only) */
+    int ignore_sts;                 /* never follow STS (test servers only) */
+    char *state_dir;                /* for the STS policies; default [bot] state_dir; NULL when unset */
     irc_channel_conf *channels;
     size_t n_channels;
     char **listen;            /* channels where confident unaddressed questions are answered */

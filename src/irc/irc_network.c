@@ -2,28 +2,50 @@
  * answers are cut to fit the line limit, and how fast they go out. */
 #include "irc/irc_network.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "base/ratelimit.h"
 #include "base/strbuf.h"
 #include "chat/gate.h"
 #include "chat/split.h"
+#include "base/str.h"
 #include "irc/irc_message.h"
+#include "irc/irc_sts.h"
 #include "net/line_conn.h"
 
 #define BACKOFF_FIRST 2.0
 #define STABLE_AFTER 60.0   /* a connection that lasted this long resets the backoff */
+#define CONTROL_MAX 64      /* the session's own lines waiting for the bucket, at most */
+/* The second and later lines of an answer leave this many tokens in the
+ * bucket: the burst is kept for the first lines of people who are asking at
+ * the same moment, so that each of them hears something at once. */
+#define CONTINUATION_RESERVE 3.0
+#define MAX_KEY_FILE (64 * 1024)
+#define STS_FILE "irc-sts"
 
 typedef struct out_line {
     struct out_line *next;
     size_t len;
+    int first;        /* the first line of an answer */
     char text[];
 } out_line;
+
+/* The lines of one asker's replies to one target. Streams take turns, one
+ * line each, so that ten people asking at once each get their first line
+ * early instead of waiting for everyone before them to get whole answers. */
+typedef struct stream {
+    struct stream *next; /* the next stream in turn */
+    out_line *head, *tail;
+    char key[];          /* target, a space, the asker */
+} stream;
 
 struct irc_network {
     uv_loop_t *loop;
@@ -36,9 +58,19 @@ struct irc_network {
     uv_timer_t reconnect;
     int timers_open;
     char who[80];           /* "irc.NAME" for log lines */
-    out_line *head, *tail;  /* chat lines waiting for the flood bucket */
-    size_t queued;
-    base_bucket bucket;
+    stream *turn_head, *turn_tail; /* streams with chat lines waiting, in turn */
+    size_t queued;          /* chat lines in all streams */
+    out_line *ctl_head, *ctl_tail; /* the session's own lines, ahead of chat lines */
+    size_t ctl_queued;
+    int ctl_dropping;       /* the control queue was full: said once */
+    char pong[IRC_FORMAT_MAX]; /* the newest PONG not yet sent ("" none): older ones are moot */
+    base_bucket bucket;     /* the one flood bucket for every line after registration */
+    irc_sasl_mech mechs[IRC_SASL_N_MECHS];
+    size_t n_mechs;
+    char *ecdsa_key_pem;    /* the sasl_ecdsa_key file's text (a secret) */
+    int use_tls, use_port;  /* what the next connection uses: the config, or an STS upgrade */
+    int sts_reconnect;      /* the connection closes for an STS upgrade: reconnect at once */
+    char *sts_path;         /* the STS policy file, NULL without a state directory */
     chat_gate *gate;        /* who gets an answer, within which limits */
     double backoff;
     double connected_at;
@@ -58,57 +90,214 @@ static void log_hook(void *ctx, int level, const char *text)
     base_log(level, n->who, "%s", text);
 }
 
+/* A log line that holds text from the server: control bytes cleaned first. */
+static void logc(irc_network *n, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void logc(irc_network *n, int level, const char *fmt, ...)
+{
+    char text[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    irc_clean_log_text(text);
+    base_log(level, n->who, "%s", text);
+}
+
 /* ---- output --------------------------------------------------------------- */
 
-static void send_now(void *ctx, const char *line)
+static void drain(irc_network *n);
+
+static out_line *line_new(const char *text, size_t len)
 {
-    irc_network *n = ctx;
+    out_line *l = malloc(sizeof *l + len + 1);
+    if (!l)
+        return NULL;
+    l->next = NULL;
+    l->len = len;
+    l->first = 0;
+    memcpy(l->text, text, len);
+    l->text[len] = '\0';
+    return l;
+}
+
+static void write_line_now(irc_network *n, const char *line)
+{
     if (net_line_conn_send(n->conn, line, strlen(line)) != 0)
         base_log(BASE_LOG_DEBUG, n->who, "not connected; a line was not sent");
 }
 
-/* Long lines cost more: servers count bytes as well as lines. */
+/* The session's own lines. Before registration, and always for QUIT, they go
+ * out at once (registration is short and bounded; a server flooding PINGs then
+ * meets line_conn's write limit). After it they share the flood bucket with the
+ * chat lines, ahead of them; only the newest PONG is kept, and at most
+ * CONTROL_MAX lines wait. */
+static void send_now(void *ctx, const char *line)
+{
+    irc_network *n = ctx;
+    if (!n->cfg.flood_control || !irc_session_is_registered(n->session) || strncmp(line, "QUIT", 4) == 0) {
+        write_line_now(n, line);
+        return;
+    }
+    if (strncmp(line, "PONG ", 5) == 0) {
+        snprintf(n->pong, sizeof n->pong, "%s", line);
+    } else if (n->ctl_queued >= CONTROL_MAX) {
+        if (!n->ctl_dropping)
+            base_log(BASE_LOG_WARN, n->who, "%d protocol lines are waiting to be sent: dropping more until they go",
+                     CONTROL_MAX);
+        n->ctl_dropping = 1;
+        return;
+    } else {
+        out_line *l = line_new(line, strlen(line));
+        if (!l)
+            return;
+        if (n->ctl_tail)
+            n->ctl_tail->next = l;
+        else
+            n->ctl_head = l;
+        n->ctl_tail = l;
+        n->ctl_queued++;
+    }
+    drain(n);
+}
+
+/* Every line costs one token, whatever its length (at most 512 bytes): servers
+ * pace clients by lines, and ten people asking at once then each get their
+ * first line within the burst plus six seconds. */
 static double line_cost(size_t len)
 {
-    return 1.0 + (len > 200 ? (double)(len - 200) / 300.0 : 0.0);
+    (void)len;
+    return 1.0;
+}
+
+static void free_lines(out_line *l)
+{
+    while (l) {
+        out_line *next = l->next;
+        free(l);
+        l = next;
+    }
 }
 
 static void clear_queue(irc_network *n)
 {
-    while (n->head) {
-        out_line *l = n->head;
-        n->head = l->next;
-        free(l);
+    while (n->turn_head) {
+        stream *st = n->turn_head;
+        n->turn_head = st->next;
+        free_lines(st->head);
+        free(st);
     }
-    n->tail = NULL;
+    n->turn_tail = NULL;
     n->queued = 0;
+    free_lines(n->ctl_head);
+    n->ctl_head = n->ctl_tail = NULL;
+    n->ctl_queued = 0;
+    n->ctl_dropping = 0;
+    n->pong[0] = '\0';
+}
+
+/* The next line to send, without taking it: the PONG, the session's lines,
+ * then the first line of the earliest answer in turn that has not begun, and
+ * otherwise the stream whose turn it is. *pick is the chat stream (NULL for
+ * the PONG and the session's lines), *prev the one before it in turn. */
+static const out_line *peek_line(const irc_network *n, stream **pick, stream **prev)
+{
+    *pick = *prev = NULL;
+    if (n->ctl_head)
+        return n->ctl_head;
+    stream *before = NULL;
+    for (stream *st = n->turn_head; st; before = st, st = st->next)
+        if (st->head->first) {
+            *pick = st;
+            *prev = before;
+            return st->head;
+        }
+    *pick = n->turn_head;
+    return n->turn_head ? n->turn_head->head : NULL;
+}
+
+/* Takes the line peek_line chose; a chat stream with more lines goes to the
+ * back of the turn. The caller frees the line. */
+static out_line *take_line(irc_network *n, stream *st, stream *prev)
+{
+    if (!st) {
+        out_line *l = n->ctl_head;
+        n->ctl_head = l->next;
+        if (!n->ctl_head)
+            n->ctl_tail = NULL;
+        n->ctl_queued--;
+        n->ctl_dropping = 0;
+        return l;
+    }
+    out_line *l = st->head;
+    st->head = l->next;
+    if (!st->head)
+        st->tail = NULL;
+    /* out of the turn ... */
+    if (prev)
+        prev->next = st->next;
+    else
+        n->turn_head = st->next;
+    if (n->turn_tail == st)
+        n->turn_tail = prev;
+    n->queued--;
+    /* ... and to its back while it has lines */
+    if (st->head) {
+        st->next = NULL;
+        if (n->turn_tail)
+            n->turn_tail->next = st;
+        else
+            n->turn_head = st;
+        n->turn_tail = st;
+    } else {
+        free(st);
+    }
+    return l;
 }
 
 static void on_drain(uv_timer_t *t);
 
-/* Sends the queued lines the bucket allows, all in one write. */
+/* Takes a line's cost from the bucket, or returns the seconds to wait. A
+ * later line of an answer must leave CONTINUATION_RESERVE tokens behind. */
+static double take_tokens(irc_network *n, size_t len, int continuation)
+{
+    double reserve = continuation ? CONTINUATION_RESERVE : 0;
+    if (reserve > n->cfg.flood_burst - 1)
+        reserve = n->cfg.flood_burst - 1;
+    double wait = base_bucket_take(&n->bucket, line_cost(len) + reserve, now_s(n));
+    if (wait == 0)
+        n->bucket.tokens += reserve; /* only the line's own cost is spent */
+    return wait;
+}
+
+/* Sends the queued lines the bucket allows, all in one write: the newest
+ * PONG first, then the session's own lines, then the answers in turn. */
 static void drain(irc_network *n)
 {
     base_strbuf batch = {0};
-    while (n->head && net_line_conn_is_open(n->conn)) {
+    if (n->pong[0] && net_line_conn_is_open(n->conn) &&
+        (!n->cfg.flood_control || take_tokens(n, strlen(n->pong), 0) == 0)) {
+        base_strbuf_add(&batch, n->pong);
+        base_strbuf_add(&batch, "\r\n");
+        n->pong[0] = '\0';
+    }
+    const out_line *next;
+    stream *st, *prev;
+    while (!n->pong[0] && (next = peek_line(n, &st, &prev)) && net_line_conn_is_open(n->conn)) {
         if (n->cfg.flood_control) {
-            double wait = base_bucket_take(&n->bucket, line_cost(n->head->len), now_s(n));
+            double wait = take_tokens(n, next->len, st && !next->first);
             if (wait > 0) {
                 uv_timer_start(&n->drain, on_drain, (uint64_t)(wait * 1000) + 1, 0);
                 break;
             }
         }
-        out_line *l = n->head;
-        n->head = l->next;
-        if (!n->head)
-            n->tail = NULL;
-        n->queued--;
-        base_strbuf_addn(&batch, l->text, l->len);
+        base_strbuf_addn(&batch, next->text, next->len);
         base_strbuf_add(&batch, "\r\n");
-        free(l);
+        free(take_line(n, st, prev));
     }
+    if (n->pong[0] && n->cfg.flood_control) /* waiting for a token */
+        uv_timer_start(&n->drain, on_drain, 1000 / (n->cfg.flood_rate > 0 ? n->cfg.flood_rate : 1) + 1, 0);
     if (batch.len > 0 && net_line_conn_write(n->conn, batch.data, batch.len) != 0)
-        base_log(BASE_LOG_WARN, n->who, "could not send %zu bytes of replies", batch.len);
+        base_log(BASE_LOG_WARN, n->who, "could not send %zu bytes", batch.len);
     if (batch.failed)
         base_log(BASE_LOG_ERROR, n->who, "out of memory sending replies");
     base_strbuf_free(&batch);
@@ -119,7 +308,8 @@ static void on_drain(uv_timer_t *t)
     drain(t->data);
 }
 
-static int enqueue(irc_network *n, const char *line, size_t len)
+/* Adds a chat line to the stream of key (made when there is none). */
+static int enqueue(irc_network *n, const char *key, const char *line, size_t len, int first)
 {
     if (n->queued >= n->cfg.queue_max) {
         if (chat_gate_dropped(n->gate))
@@ -130,18 +320,31 @@ static int enqueue(irc_network *n, const char *line, size_t len)
     size_t dropped = chat_gate_recovered(n->gate);
     if (dropped)
         base_log(BASE_LOG_WARN, n->who, "output queue draining again; %zu lines were dropped", dropped);
-    out_line *l = malloc(sizeof *l + len + 1);
+    stream *st = n->turn_head;
+    while (st && strcmp(st->key, key) != 0)
+        st = st->next;
+    out_line *l = line_new(line, len);
     if (!l)
         return -1;
-    l->next = NULL;
-    l->len = len;
-    memcpy(l->text, line, len);
-    l->text[len] = '\0';
-    if (n->tail)
-        n->tail->next = l;
+    l->first = first;
+    if (!st) {
+        size_t klen = strlen(key);
+        if (!(st = calloc(1, sizeof *st + klen + 1))) {
+            free(l);
+            return -1;
+        }
+        memcpy(st->key, key, klen + 1);
+        if (n->turn_tail)
+            n->turn_tail->next = st;
+        else
+            n->turn_head = st;
+        n->turn_tail = st;
+    }
+    if (st->tail)
+        st->tail->next = l;
     else
-        n->head = l;
-    n->tail = l;
+        st->head = l;
+    st->tail = l;
     n->queued++;
     return 0;
 }
@@ -151,6 +354,8 @@ typedef struct reply_ctx {
     const char *verb;
     const char *target;
     const char *prefix; /* "nick: " for answers in a channel */
+    char key[160];      /* the stream: target and asker */
+    int lines;          /* queued so far */
     int failed;
 } reply_ctx;
 
@@ -160,19 +365,22 @@ static int queue_line(void *ctx, const char *text, size_t len)
     char body[1024], line[IRC_FORMAT_MAX];
     snprintf(body, sizeof body, "%s%.*s", r->prefix, (int)len, text);
     int rc = irc_format_command(line, sizeof line, r->verb, (const char *[]){r->target, body}, 2);
-    if (rc < 0 || enqueue(r->n, line, (size_t)rc) != 0) {
+    if (rc < 0 || enqueue(r->n, r->key, line, (size_t)rc, r->lines++ == 0) != 0) {
         r->failed = 1;
         return 1;
     }
     return 0;
 }
 
-/* Cuts text to lines that stay under 512 bytes as the server relays them. */
-static int send_reply(irc_network *n, const char *verb, const char *target, const char *prefix, const char *text)
+/* Cuts text to lines that stay under 512 bytes as the server relays them,
+ * queued in the stream of (target, asker). */
+static int send_reply(irc_network *n, const char *verb, const char *target, const char *asker, const char *prefix,
+                      const char *text)
 {
     size_t overhead = irc_session_relay_overhead(n->session, target, verb) + strlen(prefix);
     size_t max = overhead < 512 - 64 ? 512 - overhead : 64;
-    reply_ctx r = {n, verb, target, prefix, 0};
+    reply_ctx r = {n, verb, target, prefix, "", 0, 0};
+    snprintf(r.key, sizeof r.key, "%s %s", target, asker);
     chat_split_lines(text, strlen(text), max, queue_line, &r);
     drain(n);
     return r.failed ? -1 : 0;
@@ -213,17 +421,20 @@ static void on_privmsg(void *ctx, const irc_privmsg *pm)
     chat_decision d;
     if (chat_gate_decide(n->gate, &m, &d) != BASE_OK)
         base_log(BASE_LOG_ERROR, n->who, "out of memory answering %s", pm->from);
+    if (pm->account)
+        logc(n, BASE_LOG_DEBUG, "message from %s (account %s) to %s", pm->from, pm->account, pm->target);
     if (d.action == CHAT_ANSWER && pm->direct) {
-        send_reply(n, "PRIVMSG", pm->from, "", d.text);
+        send_reply(n, "PRIVMSG", pm->from, pm->from, "", d.text);
     } else if (d.action == CHAT_ANSWER) {
         char prefix[80];
         snprintf(prefix, sizeof prefix, "%s: ", pm->from);
-        send_reply(n, "PRIVMSG", pm->target, prefix, d.text);
+        send_reply(n, "PRIVMSG", pm->target, pm->from, prefix, d.text);
     } else if (d.via != CHAT_VIA_NONE && d.via != CHAT_VIA_LISTEN) {
         /* Someone asked and gets no answer: the operator should see why. */
-        base_log(BASE_LOG_INFO, n->who, "not answering %s: %s", pm->from, d.why);
+        logc(n, BASE_LOG_INFO, "not answering %s%s%s%s: %s", pm->from, pm->account ? " (account " : "",
+             pm->account ? pm->account : "", pm->account ? ")" : "", d.why);
         if (d.action == CHAT_BUSY)
-            send_reply(n, "NOTICE", pm->from, "", d.text);
+            send_reply(n, "NOTICE", pm->from, pm->from, "", d.text);
     }
     chat_decision_clear(&d);
 }
@@ -250,7 +461,7 @@ static void on_connected(void *ctx)
 {
     irc_network *n = ctx;
     n->connected_at = now_s(n);
-    base_log(BASE_LOG_INFO, n->who, "connected to %s:%d%s", n->cfg.host, n->cfg.port, n->cfg.tls ? " (TLS)" : "");
+    base_log(BASE_LOG_INFO, n->who, "connected to %s:%d%s", n->cfg.host, n->use_port, n->use_tls ? " (TLS)" : "");
     base_bucket_init(&n->bucket, n->cfg.flood_burst, n->cfg.flood_rate, now_s(n));
     irc_session_connected(n->session, now_s(n));
 }
@@ -280,28 +491,85 @@ static void on_closed(void *ctx, const char *reason)
     if (n->connected_at > 0 && now_s(n) - n->connected_at > STABLE_AFTER)
         n->backoff = BACKOFF_FIRST;
     n->connected_at = 0;
+    if (n->sts_reconnect) { /* the server asked for TLS: at once, and no backoff for it */
+        n->sts_reconnect = 0;
+        uv_timer_start(&n->reconnect, on_reconnect_timer, 0, 0);
+        return;
+    }
     schedule_reconnect(n);
+}
+
+/* A live STS policy in the state directory makes a plaintext network use TLS
+ * on the policy's port; never the other way round. */
+static void apply_sts_policy(irc_network *n)
+{
+    if (n->use_tls || n->cfg.ignore_sts || !n->sts_path)
+        return;
+    int port = 0;
+    base_error err;
+    int rc = irc_sts_store_lookup(n->sts_path, n->cfg.host, (double)time(NULL), &port, &err);
+    if (rc < 0) {
+        base_log(BASE_LOG_WARN, n->who, "STS policies: %s", err.text);
+    } else if (rc == 1) {
+        base_log(BASE_LOG_INFO, n->who, "%s has an STS policy: connecting with TLS to port %d", n->cfg.host, port);
+        n->use_tls = 1;
+        n->use_port = port;
+    }
 }
 
 static void connect_now(irc_network *n)
 {
     if (n->stopping)
         return;
+    apply_sts_policy(n);
     net_tls_options tls = {
         .server_name = n->cfg.host,
         .verify = n->cfg.tls_verify,
         .ca_file = n->cfg.tls_ca_file,
         .pin_sha256 = n->cfg.tls_fingerprint,
+        .cert_file = n->cfg.tls_cert,
+        .key_file = n->cfg.tls_key,
     };
-    base_log(BASE_LOG_INFO, n->who, "connecting to %s:%d", n->cfg.host, n->cfg.port);
-    if (net_line_conn_open(n->conn, n->cfg.host, n->cfg.port, n->cfg.tls ? &tls : NULL, n->cfg.connect_timeout) != 0)
+    irc_session_set_tls(n->session, n->use_tls);
+    base_log(BASE_LOG_INFO, n->who, "connecting to %s:%d", n->cfg.host, n->use_port);
+    if (net_line_conn_open(n->conn, n->cfg.host, n->use_port, n->use_tls ? &tls : NULL, n->cfg.connect_timeout) != 0)
         schedule_reconnect(n);
 }
 
 static void on_reconnect_request(void *ctx, const char *reason)
 {
     irc_network *n = ctx;
-    net_line_conn_close(n->conn, 0, reason);
+    net_line_conn_close(n->conn, 1, reason); /* graceful: a QUIT the session sent still goes out */
+}
+
+static void on_sts_upgrade(void *ctx, int port)
+{
+    irc_network *n = ctx;
+    n->use_tls = 1;
+    n->use_port = port;
+    n->sts_reconnect = 1;
+    net_line_conn_close(n->conn, 0, "moving to TLS (STS)");
+}
+
+static void on_sts_persist(void *ctx, long long duration)
+{
+    irc_network *n = ctx;
+    double now = (double)time(NULL);
+    if (!n->sts_path) {
+        if (duration > 0)
+            base_log(BASE_LOG_INFO, n->who, "STS policy for %s (%lld s) kept while the bot runs: no state_dir to "
+                     "keep it in", n->cfg.host, duration);
+        return;
+    }
+    base_error err;
+    if (irc_sts_store_set(n->sts_path, n->cfg.host, n->use_port, duration > 0 ? now + (double)duration : 0, now,
+                          &err) != BASE_OK)
+        base_log(BASE_LOG_WARN, n->who, "cannot keep the STS policy: %s", err.text);
+    else if (duration == 0)
+        base_log(BASE_LOG_INFO, n->who, "%s removed its STS policy", n->cfg.host);
+    else
+        base_log(BASE_LOG_DEBUG, n->who, "STS policy for %s: TLS on port %d for %lld s", n->cfg.host, n->use_port,
+                 duration);
 }
 
 static void on_registered(void *ctx)
@@ -315,6 +583,29 @@ static void on_tick(uv_timer_t *t)
 {
     irc_network *n = t->data;
     irc_session_tick(n->session, now_s(n));
+}
+
+/* The text of a small key file (a secret: free with base_secret_free), or
+ * NULL with an error logged; SASL then goes on with the other mechanisms. */
+static char *read_key_file(irc_network *n, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        base_log(BASE_LOG_ERROR, n->who, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *text = malloc(MAX_KEY_FILE + 1);
+    size_t len = text ? fread(text, 1, MAX_KEY_FILE + 1, f) : 0;
+    fclose(f);
+    if (!text || len > MAX_KEY_FILE) {
+        base_log(BASE_LOG_ERROR, n->who, "%s is not a key file (too large)", path);
+        if (text)
+            base_secret_wipe(text, len);
+        free(text);
+        return NULL;
+    }
+    text[len] = '\0';
+    return text;
 }
 
 irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_bot *bot)
@@ -337,6 +628,21 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_b
     n->bot = bot;
     n->backoff = BACKOFF_FIRST;
     snprintf(n->who, sizeof n->who, "irc.%s", n->cfg.name);
+    n->use_tls = n->cfg.tls;
+    n->use_port = n->cfg.port;
+    for (size_t i = 0; i < n->cfg.n_sasl_mechanisms && n->n_mechs < IRC_SASL_N_MECHS; i++) {
+        const char *name = n->cfg.sasl_mechanisms[i];
+        irc_sasl_mech m = irc_sasl_mech_from_name(name, strlen(name));
+        if (m != IRC_SASL_NONE)
+            n->mechs[n->n_mechs++] = m;
+    }
+    if (n->cfg.sasl_ecdsa_key)
+        n->ecdsa_key_pem = read_key_file(n, n->cfg.sasl_ecdsa_key);
+    if (n->cfg.state_dir) {
+        size_t len = strlen(n->cfg.state_dir) + sizeof STS_FILE + 2;
+        if ((n->sts_path = malloc(len)))
+            snprintf(n->sts_path, len, "%s/%s", n->cfg.state_dir, STS_FILE);
+    }
     irc_session_config sc = {
         .nick = n->cfg.nick,
         .alt_nicks = (const char *const *)n->cfg.alt_nicks,
@@ -346,6 +652,11 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_b
         .password = n->cfg.password,
         .sasl_user = n->cfg.sasl_user,
         .sasl_password = n->cfg.sasl_password,
+        .sasl_ecdsa_key_pem = n->ecdsa_key_pem,
+        .client_cert = n->cfg.tls_cert != NULL,
+        .sasl_mechanisms = n->n_mechs ? n->mechs : NULL,
+        .n_sasl_mechanisms = n->n_mechs,
+        .ignore_sts = n->cfg.ignore_sts,
         .sasl_required = n->cfg.sasl_required,
         .nickserv_password = n->cfg.nickserv_password,
         .channels = n->cfg.channels,
@@ -357,9 +668,14 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_b
         .ping_after = n->cfg.ping_after,
         .ping_timeout = n->cfg.ping_timeout,
     };
-    irc_session_hooks sh = {n, send_now, on_privmsg, log_hook, on_reconnect_request, on_registered};
+    irc_session_hooks sh = {n,        send_now,      on_privmsg,    log_hook, on_reconnect_request, on_registered,
+                            on_sts_upgrade, on_sts_persist};
     net_line_conn_hooks ch = {n, on_connected, on_line, on_closed, log_hook};
     n->session = irc_session_new(&sc, &sh);
+    if (n->ecdsa_key_pem) { /* the session has its own copy */
+        base_secret_free(n->ecdsa_key_pem);
+        n->ecdsa_key_pem = NULL;
+    }
     n->conn = net_line_conn_new(loop, &ch, IRC_LINE_MAX);
     chat_gate_config gc = {
         .network = n->cfg.name,
@@ -388,8 +704,38 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_b
     return n;
 }
 
+/* A key (or a certificate file holding one) that others may read: the
+ * operator gets the command that fixes it. */
+static void check_private_file(irc_network *n, const char *key, const char *path)
+{
+    struct stat st;
+    if (!path || stat(path, &st) != 0)
+        return;
+    if (st.st_mode & 077)
+        base_log(BASE_LOG_WARN, n->who, "%s %s can be read by other users (mode %03o): run chmod 600 %s", key, path,
+                 (unsigned)(st.st_mode & 0777), path);
+}
+
+/* What an operator must hear at every start: the settings that weaken security. */
+static void warn_settings(irc_network *n)
+{
+    if (n->cfg.tls && !n->cfg.tls_verify && !n->cfg.tls_fingerprint)
+        base_log(BASE_LOG_WARN, n->who,
+                 "tls_verify = no: the server's certificate is not checked, so anyone on the path can read and "
+                 "change this connection (set tls_ca_file or tls_fingerprint instead)");
+    if (!n->cfg.tls && n->cfg.allow_plaintext_credentials &&
+        (n->cfg.password || n->cfg.sasl_password || n->cfg.nickserv_password))
+        base_log(BASE_LOG_WARN, n->who,
+                 "allow_plaintext_credentials = yes: passwords go to %s without TLS (test servers only)", n->cfg.host);
+    if (n->cfg.ignore_sts)
+        base_log(BASE_LOG_WARN, n->who, "ignore_sts = yes: the server's STS policy is not followed (test servers only)");
+    check_private_file(n, n->cfg.tls_key ? "tls_key" : "tls_cert", n->cfg.tls_key ? n->cfg.tls_key : n->cfg.tls_cert);
+    check_private_file(n, "sasl_ecdsa_key", n->cfg.sasl_ecdsa_key);
+}
+
 void irc_network_start(irc_network *n)
 {
+    warn_settings(n);
     uv_timer_start(&n->tick, on_tick, 1000, 1000);
     connect_now(n);
 }
@@ -428,6 +774,8 @@ void irc_network_free(irc_network *n)
     clear_queue(n);
     net_line_conn_free(n->conn);
     irc_session_free(n->session);
+    base_secret_free(n->ecdsa_key_pem);
+    free(n->sts_path);
     chat_gate_free(n->gate);
     irc_network_config_free(&n->cfg);
     if (!n->timers_open) {

@@ -1,8 +1,12 @@
 /* The IRC client protocol as a state machine, without I/O: lines in, lines
- * out through hooks, time passed in. Registration (CAP LS 302, SASL PLAIN,
- * NickServ), nick collisions and regain, PING/PONG and the lag check, joins,
- * kicks, bans and invites, CTCP VERSION/PING. The connection code feeds it
- * lines and a tick; the bot glue receives the messages worth answering. */
+ * out through hooks, time passed in. Registration (CAP LS 302; SASL EXTERNAL,
+ * ECDSA-NIST256P-CHALLENGE, SCRAM-SHA-512/256 and PLAIN, only as the server
+ * offers them; NickServ), STS, services accounts (account-tag, extended-join,
+ * account-notify), nick collisions and regain, PING/PONG and the lag check,
+ * joins, kicks, bans and invites, CTCP VERSION/PING. The connection code feeds
+ * it lines and a tick; the bot glue receives the messages worth answering.
+ * Text from the server is cleaned of control bytes before it reaches a log
+ * line. */
 #ifndef IRC_SESSION_H
 #define IRC_SESSION_H
 
@@ -10,6 +14,7 @@
 
 #include "base/log.h"
 #include "chat/address.h"
+#include "irc/irc_sasl.h"
 
 typedef struct irc_channel_conf {
     const char *name;
@@ -23,9 +28,17 @@ typedef struct irc_session_config {
     const char *username;
     const char *realname;
     const char *password;          /* server PASS, NULL when none */
-    const char *sasl_user;         /* SASL PLAIN when set */
-    const char *sasl_password;
-    int sasl_required;             /* give up the connection when SASL fails */
+    const char *sasl_user;         /* the account for SASL (ECDSA, SCRAM, PLAIN) */
+    const char *sasl_password;     /* SCRAM and PLAIN */
+    const char *sasl_ecdsa_key_pem;/* ECDSA-NIST256P-CHALLENGE: the private key, PEM text */
+    int client_cert;               /* a TLS client certificate is configured: EXTERNAL */
+    /* Mechanisms in order of preference; NULL: EXTERNAL (with a client
+     * certificate), ECDSA-NIST256P-CHALLENGE (with a key), SCRAM-SHA-512,
+     * SCRAM-SHA-256, PLAIN. Only those the credentials allow are tried. */
+    const irc_sasl_mech *sasl_mechanisms;
+    size_t n_sasl_mechanisms;
+    int sasl_required;             /* QUIT and reconnect when SASL fails */
+    int ignore_sts;                /* never follow STS policies (test servers only) */
     const char *nickserv_password; /* IDENTIFY after registration when SASL did not log in */
     const irc_channel_conf *channels;
     size_t n_channels;
@@ -46,6 +59,9 @@ typedef struct irc_privmsg {
     const char *target;    /* channel, or our nick for a direct message */
     int direct;            /* 1: sent to us alone */
     int from_bot;          /* the message carries the IRCv3 "bot" tag */
+    const char *account;   /* the sender's services account (account-tag, or as
+                              tracked from extended-join and account-notify); NULL
+                              when not logged in or not known */
     const char *text;
 } irc_privmsg;
 
@@ -59,6 +75,11 @@ typedef struct irc_session_hooks {
     void (*reconnect)(void *ctx, const char *reason);
     /* Registration finished (001 received). */
     void (*registered)(void *ctx);
+    /* STS on a plaintext connection: close it and connect with TLS to port now. */
+    void (*sts_upgrade)(void *ctx, int port);
+    /* STS on a TLS connection: keep the policy for duration seconds from now
+     * (0: remove it). */
+    void (*sts_persist)(void *ctx, long long duration);
 } irc_session_hooks;
 
 typedef struct irc_session irc_session;
@@ -67,6 +88,8 @@ typedef struct irc_session irc_session;
 irc_session *irc_session_new(const irc_session_config *config, const irc_session_hooks *hooks);
 void irc_session_free(irc_session *s);
 
+/* Whether the next connection is TLS (for STS and EXTERNAL); default no. */
+void irc_session_set_tls(irc_session *s, int tls);
 /* A new connection is up: starts registration. */
 void irc_session_connected(irc_session *s, double now);
 /* The connection is gone: forget per-connection state (joins, caps). */
@@ -91,5 +114,10 @@ int irc_session_is_our_channel(const irc_session *s, const char *name);
  * NULL is nobody's name. */
 int irc_session_name_equal(const irc_session *s, const char *a, const char *b);
 chat_casemap irc_session_casemap(const irc_session *s);
+/* Replaces control bytes (C0, DEL, C1 in UTF-8) in a log line with '?', in place. */
+void irc_clean_log_text(char *text);
+/* The services account of nick as far as the session knows (see
+ * irc_privmsg.account); NULL when not logged in or unknown. */
+const char *irc_session_account(const irc_session *s, const char *nick);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define READ_BUF 65536
+#define OUT_BATCH 16384 /* bytes gathered into one write while a read is handled */
 #define SHUTDOWN_GRACE_MS 2000
 
 
@@ -24,7 +25,7 @@ struct net_line_conn {
     char port[8];
     net_tls_options tls_opts;
     int use_tls;
-    char *ca_file, *pin;
+    char *ca_file, *pin, *cert_file, *key_file;
     net_tls *tls;
     double connect_timeout;
     uv_getaddrinfo_t resolver;
@@ -34,6 +35,10 @@ struct net_line_conn {
     int timer_ready;
     char *reason;      /* why we are closing, for the closed hook */
     size_t write_pending;
+    size_t write_limit; /* bytes waiting to be written at most; past it the peer is not reading */
+    char *out;          /* OUT_BATCH bytes: writes gathered while a read is handled */
+    size_t out_len;
+    int batching;       /* inside on_read */
     char *inbuf;       /* partial line */
     size_t in_len, max_line;
     int discarding;    /* inside an overlong line: drop until its end */
@@ -60,6 +65,13 @@ static void logf_(net_line_conn *c, int level, const char *fmt, ...)
     c->hooks.log(c->hooks.ctx, level, text);
 }
 
+static void drop_out(net_line_conn *c)
+{
+    if (c->out)
+        base_secret_wipe(c->out, c->out_len);
+    c->out_len = 0;
+}
+
 static void release_if_done(net_line_conn *c)
 {
     if (!c->freeing || c->pending > 0)
@@ -67,8 +79,12 @@ static void release_if_done(net_line_conn *c)
     free(c->host);
     free(c->ca_file);
     free(c->pin);
+    free(c->cert_file);
+    free(c->key_file);
     free(c->reason);
     free(c->inbuf);
+    drop_out(c);
+    free(c->out);
     free(c);
 }
 
@@ -80,6 +96,7 @@ net_line_conn *net_line_conn_new(uv_loop_t *loop, const net_line_conn_hooks *hoo
     c->loop = loop;
     c->hooks = *hooks;
     c->max_line = max_line ? max_line : 8192;
+    c->write_limit = NET_LINE_CONN_WRITE_LIMIT;
     c->inbuf = malloc(c->max_line + 1);
     if (!c->inbuf || uv_timer_init(loop, &c->timer) != 0) {
         free(c->inbuf);
@@ -131,6 +148,7 @@ static void close_tcp(net_line_conn *c)
     uv_tcp_t *t = c->tcp;
     c->tcp = NULL;
     c->write_pending = 0;
+    drop_out(c);
     uv_close((uv_handle_t *)t, on_tcp_closed); /* pending++ was done when it was made */
 }
 
@@ -178,10 +196,9 @@ static void on_written(uv_write_t *req, int status)
     release_if_done(c);
 }
 
-static int write_raw(net_line_conn *c, const void *data, size_t len)
+/* Hands bytes to libuv in one write request (which keeps its own copy). */
+static int submit(net_line_conn *c, const void *data, size_t len)
 {
-    if (!c->tcp || len == 0)
-        return c->tcp ? 0 : -1;
     write_req *w = malloc(sizeof *w + len);
     if (!w)
         return -1;
@@ -197,6 +214,49 @@ static int write_raw(net_line_conn *c, const void *data, size_t len)
     }
     c->pending++;
     c->write_pending += len;
+    return 0;
+}
+
+static int flush_out(net_line_conn *c)
+{
+    if (c->out_len == 0 || !c->tcp)
+        return 0;
+    size_t n = c->out_len;
+    c->out_len = 0;
+    int rc = submit(c, c->out, n);
+    base_secret_wipe(c->out, n); /* plaintext connections may carry a password */
+    return rc;
+}
+
+/* While a read is being handled, the lines it makes us send (a PONG for each
+ * of a thousand PINGs) are gathered into one write at its end: one request
+ * instead of thousands. */
+static int write_raw(net_line_conn *c, const void *data, size_t len)
+{
+    if (!c->tcp || len == 0)
+        return c->tcp ? 0 : -1;
+    /* What the kernel would not take waits in libuv's queue: a peer that does
+     * not read (or a link that stalls) would make it grow without end. */
+    size_t waiting = uv_stream_get_write_queue_size((uv_stream_t *)c->tcp) + c->out_len;
+    if (waiting + len > c->write_limit) {
+        char why[200];
+        snprintf(why, sizeof why,
+                 "the server is not reading: %zu bytes are waiting to be written (the limit is %zu); "
+                 "dropping the connection",
+                 waiting + len, c->write_limit);
+        fail(c, why);
+        return -1;
+    }
+    if (!c->batching)
+        return submit(c, data, len);
+    if (c->out_len + len > OUT_BATCH && flush_out(c) != 0)
+        return -1;
+    if (len > OUT_BATCH)
+        return submit(c, data, len);
+    if (!c->out && !(c->out = malloc(OUT_BATCH)))
+        return submit(c, data, len);
+    memcpy(c->out + c->out_len, data, len);
+    c->out_len += len;
     return 0;
 }
 
@@ -238,7 +298,12 @@ int net_line_conn_send(net_line_conn *c, const char *line, size_t len)
 
 size_t net_line_conn_pending(const net_line_conn *c)
 {
-    return c->write_pending;
+    return c->tcp ? uv_stream_get_write_queue_size((uv_stream_t *)c->tcp) : 0;
+}
+
+void net_line_conn_set_write_limit(net_line_conn *c, size_t bytes)
+{
+    c->write_limit = bytes ? bytes : NET_LINE_CONN_WRITE_LIMIT;
 }
 
 /* ---- reading ----------------------------------------------------------------- */
@@ -281,6 +346,7 @@ static void read_tls(net_line_conn *c, const char *data, size_t len)
 {
     if (net_tls_feed(c->tls, data, len) < 0) {
         flush_tls(c); /* the alert that tells the server why */
+        flush_out(c);
         fail(c, net_tls_error(c->tls));
         return;
     }
@@ -321,10 +387,14 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         fail(c, n == UV_EOF ? "the server closed the connection" : uv_strerror((int)n));
         return;
     }
+    c->batching = 1;
     if (c->tls)
         read_tls(c, buf->base, (size_t)n);
     else
         deliver_bytes(c, buf->base, (size_t)n);
+    c->batching = 0;
+    if (c->tcp && (c->state == ST_OPEN || c->state == ST_HANDSHAKE))
+        flush_out(c);
 }
 
 /* ---- connecting ---------------------------------------------------------------- */
@@ -448,15 +518,21 @@ int net_line_conn_open(net_line_conn *c, const char *host, int port, const net_t
     free(c->host);
     free(c->ca_file);
     free(c->pin);
+    free(c->cert_file);
+    free(c->key_file);
     c->host = base_strdup(host);
     c->ca_file = tls ? base_strdup(tls->ca_file) : NULL;
     c->pin = tls ? base_strdup(tls->pin_sha256) : NULL;
+    c->cert_file = tls ? base_strdup(tls->cert_file) : NULL;
+    c->key_file = tls ? base_strdup(tls->key_file) : NULL;
     c->use_tls = tls != NULL;
     if (tls) {
         c->tls_opts = *tls;
         c->tls_opts.server_name = c->host;
         c->tls_opts.ca_file = c->ca_file;
         c->tls_opts.pin_sha256 = c->pin;
+        c->tls_opts.cert_file = c->cert_file;
+        c->tls_opts.key_file = c->key_file;
     }
     snprintf(c->port, sizeof c->port, "%d", port);
     c->connect_timeout = connect_timeout > 0 ? connect_timeout : 15;
@@ -501,11 +577,13 @@ void net_line_conn_close(net_line_conn *c, int graceful, const char *reason)
         return;
     }
     set_reason(c, reason);
-    c->state = ST_CLOSING;
     if (c->tls) {
         net_tls_close(c->tls);
         flush_tls(c);
     }
+    c->state = ST_CLOSING;
+    if (flush_out(c) != 0) /* what a read made us say (a QUIT) goes before the shutdown */
+        return;
     uv_shutdown_t *req = malloc(sizeof *req);
     if (!req || uv_shutdown(req, (uv_stream_t *)c->tcp, on_shutdown) != 0) {
         free(req);

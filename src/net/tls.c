@@ -436,6 +436,32 @@ static int setup_verify(net_tls *t, const net_tls_options *o)
     return NET_TLS_OK;
 }
 
+/* The client certificate and its key, checked to belong together now rather
+ * than found out from a server's refusal. */
+static int setup_client_cert(net_tls *t, const net_tls_options *o)
+{
+    char reason[256];
+    const char *key = o->key_file && o->key_file[0] ? o->key_file : o->cert_file;
+
+    if (!o->cert_file || !o->cert_file[0])
+        return NET_TLS_OK;
+    ERR_clear_error();
+    if (SSL_CTX_use_certificate_chain_file(t->ctx, o->cert_file) != 1)
+        return fail(t, "cannot load the client certificate %s: %s", o->cert_file,
+                    openssl_reason(reason, sizeof reason));
+    if (SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1) {
+        if (ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH) {
+            ERR_clear_error();
+            return fail(t, "the client key %s does not belong to the certificate %s", key, o->cert_file);
+        }
+        return fail(t, "cannot load the client key %s: %s", key, openssl_reason(reason, sizeof reason));
+    }
+    if (SSL_CTX_check_private_key(t->ctx) != 1)
+        return fail(t, "the client key %s does not belong to the certificate %s", key, o->cert_file);
+    ERR_clear_error();
+    return NET_TLS_OK;
+}
+
 static int setup_ctx(net_tls *t, const net_tls_options *o)
 {
     char reason[256];
@@ -445,6 +471,8 @@ static int setup_ctx(net_tls *t, const net_tls_options *o)
         return fail(t, "cannot create TLS context: %s", openssl_reason(reason, sizeof reason));
     SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (setup_client_cert(t, o) != NET_TLS_OK)
+        return NET_TLS_ERROR;
     return setup_verify(t, o);
 }
 
@@ -747,5 +775,42 @@ int net_tls_fingerprint_sha256(const char *pem_file, char *out, size_t cap)
     X509_free(x);
     BIO_free(b);
     ERR_clear_error(); /* leave no stale errors for the next SSL call on this thread */
+    return rc;
+}
+
+static void hex_lower(const unsigned char *md, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[md[i] >> 4];
+        out[2 * i + 1] = digits[md[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int net_tls_cert_fingerprints(const char *pem_file, char sha256[65], char sha512[129])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len256 = 0, len512 = 0;
+    X509 *x = NULL;
+    BIO *b;
+    int rc = NET_TLS_ERROR;
+
+    if (!pem_file || !sha256 || !sha512)
+        return NET_TLS_ERROR;
+    b = BIO_new_file(pem_file, "r");
+    if (b)
+        x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    if (x && X509_digest(x, EVP_sha256(), md, &len256) == 1 && len256 == 32) {
+        hex_lower(md, 32, sha256);
+        if (X509_digest(x, EVP_sha512(), md, &len512) == 1 && len512 == 64) {
+            hex_lower(md, 64, sha512);
+            rc = NET_TLS_OK;
+        }
+    }
+    X509_free(x);
+    BIO_free(b);
+    ERR_clear_error();
     return rc;
 }

@@ -75,11 +75,15 @@ typedef struct net_tls_options {
     const char *pin_sha256;  /* SHA-256 of the server certificate (DER): 64 hex digits, any
                                 case, colons or spaces allowed, optional "sha256=" prefix;
                                 NULL or "": no pin */
+    const char *cert_file;   /* a client certificate (PEM, chain allowed) shown to the server,
+                                e.g. for CertFP and SASL EXTERNAL; NULL: none */
+    const char *key_file;    /* its private key (PEM); NULL: the key is in cert_file */
 } net_tls_options;
 
 /* Creates a client session and starts the handshake (the ClientHello is then waiting in
- * net_tls_take_output). Returns NULL on bad options or a CA file that cannot be loaded,
- * with the reason in err (which may be NULL). */
+ * net_tls_take_output). Returns NULL on bad options, a CA file that cannot be loaded, or
+ * a client certificate or key that cannot be loaded or do not belong together, with the
+ * reason in err (which may be NULL). */
 net_tls *net_tls_client_new(const net_tls_options *o, base_error *err);
 
 /* Releases everything; buffered plaintext is wiped first. NULL is fine. Sends nothing:
@@ -134,5 +138,10 @@ int net_tls_peer_fingerprint(const net_tls *t, char *out, size_t cap);
 /* The fingerprint, in the same form, of the first certificate in a PEM file. Returns
  * NET_TLS_OK, or NET_TLS_ERROR (unreadable file, no certificate, cap too small). */
 int net_tls_fingerprint_sha256(const char *pem_file, char *out, size_t cap);
+
+/* The SHA-256 and SHA-512 fingerprints of the first certificate in a PEM file, as
+ * lower-case hex without separators (what services such as NickServ's CERT ADD take):
+ * sha256 needs 65 bytes, sha512 129. Returns NET_TLS_OK or NET_TLS_ERROR. */
+int net_tls_cert_fingerprints(const char *pem_file, char sha256[65], char sha512[129]);
 
 #endif

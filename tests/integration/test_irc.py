@@ -19,7 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ircharness import (REPO, Bot, IrcClient, Ngircd, careerbot_bin,  # noqa: E402
+from ircharness import (REPO, Bot, IrcClient, Ngircd, ScriptedServer, careerbot_bin,  # noqa: E402
                         make_certs, wait_until)
 
 BOT = "careerbot"
@@ -461,6 +461,44 @@ class FloodTests(IrcTestCase):
         print("\n  burst: %d lines to the channel in %.1fs, %.2f lines/s after the first 5, %d wait notices"
               % (len(lines), lines[-1].time - t0, rate, len(notices)), file=sys.stderr)
 
+    def test_ten_askers_at_once_each_hear_a_first_line_within_seven_seconds(self):
+        # Default flood control (a burst of 4, then one line a second) on a server
+        # with its own flood penalties: answers take turns, first lines first.
+        srv = self.server()
+        b = self.bot(srv.port, channels="#careers")
+        b.wait_log(r"joined #careers", 15)
+        questions = ["how much do medical coders make?", "what does a medical coder do?",
+                     "do I need a degree to become a coder?", "how fast is the field growing?",
+                     "what certification do I need?", "where do coders work?",
+                     "what are the steps to become a coder?", "how long does the training take?",
+                     "can I work from home as a coder?", "what is step 2?"]
+        people = [self.client(srv.port, "asker%d" % i) for i in range(len(questions))]
+        for p in people:
+            p.join("#careers")
+        time.sleep(2)  # the server's penalties for the joins
+        watcher = people[0]
+        watcher.sync()
+        mark = watcher.mark()
+        sent = {}
+        for i, (p, q) in enumerate(zip(people, questions)):
+            p.privmsg("#careers", "careerbot: " + q)
+            sent[i] = time.monotonic()
+
+        def firsts():
+            got = {}
+            for m in watcher.since(mark):
+                if m.nick == BOT and m.verb == "PRIVMSG":
+                    who = m.text.split(":", 1)[0]
+                    if who.startswith("asker") and int(who[5:]) not in got:
+                        got[int(who[5:])] = m.time - sent[int(who[5:])]
+            return got if len(got) == len(people) else None
+        got = wait_until(firsts, 30, 0.1)
+        self.assertTrue(got, "not everyone was answered: %r" % watcher.since(mark))
+        print("\n  ten askers: first lines after %s s" % ", ".join("%.1f" % got[i] for i in sorted(got)),
+              file=sys.stderr)
+        self.assertLessEqual(max(got.values()), 7.0, got)
+        self.assertNotIn("disconnected", b.log())
+
     def test_listen_channel_chatter_is_never_told_to_wait(self):
         srv = self.server(penalties=False)
         b = self.bot(srv.port, channels="#listen", irc={"listen": "#listen"})  # default user limits
@@ -669,6 +707,122 @@ class ConnectionTests(IrcTestCase):
 
 
 # ---------------------------------------------------------------------------
+
+
+class HostileServerTests(IrcTestCase):
+    """Servers that misbehave, scripted on loopback with bounded loops: memory
+    stays bounded and the bot sends no storms."""
+
+    def scripted(self, **kw):
+        srv = ScriptedServer(**kw)
+        self.addCleanup(srv.close)
+        return srv
+
+    def bot(self, port, **kw):
+        # Under AddressSanitizer freed memory waits in a quarantine (256 MB by
+        # default), which resident memory would count as growth: keep it small.
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        kw.setdefault("env", {"ASAN_OPTIONS": (asan + ":" if asan else "") + "quarantine_size_mb=1"})
+        return super().bot(port, **kw)
+
+    def test_pings_to_a_server_that_never_reads(self):
+        # Before registration the PONGs go straight out; nobody reads them, so
+        # the bytes waiting to be written reach the limit and the bot drops the
+        # connection with a clear line instead of growing.
+        srv = self.scripted()
+        b = self.bot(srv.port)
+        srv.wait_connected()
+        srv.wait_line(r"^USER ")
+        srv.reading = False
+        start_rss = b.rss_kb()
+        peak = start_rss
+        flood = b"PING :are-you-there\r\n" * 4000
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "the server is not reading" not in b.log():
+            if not srv.send(flood):
+                break
+            peak = max(peak, b.rss_kb())
+        b.wait_log(r"disconnected: the server is not reading: \d+ bytes are waiting to be written "
+                   r"\(the limit is 262144\); dropping the connection", timeout=10)
+        self.assertTrue(b.alive())
+        self.assertLess(peak - start_rss, 20 * 1024, "resident memory grew by %d KiB" % (peak - start_rss))
+
+    def test_pings_after_registration_are_answered_within_the_bucket(self):
+        # Registered, the bot answers PINGs through its flood bucket and keeps
+        # only the newest PONG: a PING flood from a server that does not read
+        # neither grows the bot nor makes it flood.
+        srv = self.scripted()
+        b = self.bot(srv.port, channels="#careers")
+        srv.wait_connected()
+        srv.welcome()
+        srv.wait_line(r"^JOIN #careers")
+        start_rss = b.rss_kb()
+        peak = start_rss
+        srv.reading = False
+        flood = b"PING :are-you-there\r\n" * 2000
+        end = time.monotonic() + 6
+        sent = 0
+        while time.monotonic() < end and srv.send(flood):
+            sent += 2000
+            peak = max(peak, b.rss_kb())
+        self.assertGreater(sent, 10000)
+        self.assertTrue(b.alive())
+        self.assertLess(peak - start_rss, 20 * 1024, "resident memory grew by %d KiB" % (peak - start_rss))
+        srv.reading = True
+        time.sleep(1.5)
+        pongs = srv.count(r"^PONG ")
+        self.assertGreaterEqual(pongs, 1)
+        self.assertLessEqual(pongs, 15, "%d PONGs for a flood of PINGs" % pongs)
+
+    def test_invites_after_a_kick_give_one_join(self):
+        srv = self.scripted(small_buffer=False)
+        b = self.bot(srv.port, channels="#careers")
+        srv.wait_connected()
+        srv.welcome()
+        srv.wait_line(r"^JOIN #careers")
+        srv.send(":careerbot!cb@h JOIN #careers\r\n")
+        b.wait_log(r"joined #careers")
+        storm = ":op!o@h KICK #careers careerbot :out\r\n" + ":op!o@h INVITE careerbot :#careers\r\n" * 1000
+        srv.send(storm)
+        time.sleep(3)
+        self.assertEqual(srv.count(r"^JOIN #careers"), 2, "JOINs: %d" % srv.count(r"^JOIN #careers"))
+        # Repeated kicks are warned about a few times, not a thousand.
+        srv.send((":careerbot!cb@h JOIN #careers\r\n:op!o@h KICK #careers careerbot :again\r\n") * 300)
+        srv.send(":op!o@h PING :probe\r\n")
+        srv.wait_line(r"^PONG", timeout=10)
+        time.sleep(0.5)
+        self.assertLessEqual(b.log().count("kicked from #careers"), 4)
+        self.assertLessEqual(srv.count(r"^JOIN #careers"), 3)
+
+    def test_nick_storm_gives_few_nick_commands(self):
+        srv = self.scripted(small_buffer=False)
+        b = self.bot(srv.port, irc={"alt_nicks": "careerbot_"})
+        srv.wait_connected()
+        srv.wait_line(r"^USER ")
+        srv.send(":fake.test CAP * LS :\r\n:fake.test 433 * careerbot :Nickname is already in use\r\n")
+        srv.wait_line(r"^NICK careerbot_")
+        srv.send(":fake.test 001 careerbot_ :Welcome\r\n")
+        b.wait_log(r"registered as careerbot_")
+        before = srv.count(r"^NICK careerbot$")
+        srv.send((":careerbot!x@h QUIT :bye\r\n:fake.test 433 careerbot_ careerbot :in use\r\n") * 1000)
+        time.sleep(3)
+        self.assertLessEqual(srv.count(r"^NICK careerbot$") - before, 4)
+
+    def test_control_bytes_from_the_server_do_not_reach_the_log(self):
+        srv = self.scripted(small_buffer=False)
+        b = self.bot(srv.port, channels="#careers")
+        srv.wait_connected()
+        srv.welcome()
+        srv.wait_line(r"^JOIN #careers")
+        srv.send(":careerbot!cb@h JOIN #careers\r\n"
+                 ":op\x1b[2J!o@h KICK #careers careerbot :\x1b]0;owned\x07\x1b[31mred\r\n"
+                 "ERROR :bye \x1b[0m\x03\x034colour\r\n")
+        b.wait_log(r"server says: bye", timeout=10)
+        log = b.log()
+        self.assertIn("kicked from #careers by op?[2J", log)
+        self.assertNotIn("\x1b", log)
+        self.assertNotIn("\x07", log)
+        self.assertNotIn("\x03", log)
 
 
 class SignalTests(IrcTestCase):

@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/hmac.h>
+
 #include "irc/irc_message.h"
+#include "irc/irc_sasl.h"
 #include "irc/irc_session.h"
 
 /* ---- the fake world ------------------------------------------------------- */
@@ -21,7 +24,7 @@
 #define MAX_REC 512
 
 typedef struct rec_pm {
-    char *from, *from_mask, *target, *text;
+    char *from, *from_mask, *target, *text, *account;
     int direct, from_bot;
 } rec_pm;
 
@@ -37,6 +40,8 @@ typedef struct fake {
     int reconnects;
     int registered;
     int auto_pong; /* run_until answers our lag-check PINGs, as a live server would */
+    int sts_port;  /* from the sts_upgrade hook, 0 when not called */
+    long long sts_duration; /* from the sts_persist hook, -1 when not called */
     double now;
     irc_session *s;
 } fake;
@@ -71,6 +76,7 @@ static void on_privmsg(void *ctx, const irc_privmsg *m)
     r->from_mask = dup_str(m->from_mask);
     r->target = dup_str(m->target);
     r->text = dup_str(m->text);
+    r->account = dup_str(m->account);
     r->direct = m->direct;
     r->from_bot = m->from_bot;
 }
@@ -97,6 +103,16 @@ static void on_registered(void *ctx)
     ((fake *)ctx)->registered++;
 }
 
+static void on_sts_upgrade(void *ctx, int port)
+{
+    ((fake *)ctx)->sts_port = port;
+}
+
+static void on_sts_persist(void *ctx, long long duration)
+{
+    ((fake *)ctx)->sts_duration = duration;
+}
+
 static void clear_sent(fake *f)
 {
     for (size_t i = 0; i < f->n_sent; i++)
@@ -118,6 +134,7 @@ static void clear_pms(fake *f)
         free(f->pms[i].from_mask);
         free(f->pms[i].target);
         free(f->pms[i].text);
+        free(f->pms[i].account);
     }
     f->n_pms = 0;
 }
@@ -146,7 +163,9 @@ static fake *fake_new(const irc_session_config *c)
     assert_non_null(f);
     f->now = 1000.0; /* not 0: the session may treat 0 as "never" */
     f->auto_pong = 1;
-    irc_session_hooks h = {f, on_send, on_privmsg, on_log, on_reconnect, on_registered};
+    f->sts_duration = -1;
+    irc_session_hooks h = {f, on_send, on_privmsg, on_log, on_reconnect, on_registered, on_sts_upgrade,
+                           on_sts_persist};
     f->s = irc_session_new(c, &h);
     assert_non_null(f->s);
     return f;
@@ -325,8 +344,8 @@ static void test_cap_ls_multiline_requests_only_offered_wanted_caps(void **state
     feed(f, ":irc.test CAP * LS :chghost server-time extended-join");
     assert_int_equal(f->n_sent, 1);
     /* sasl is offered but no sasl_user is configured; message-tags is not offered. */
-    assert_sent(f, 0, "CAP", "REQ", "multi-prefix server-time");
-    feed(f, ":irc.test CAP * ACK :multi-prefix server-time");
+    assert_sent(f, 0, "CAP", "REQ", "multi-prefix server-time account-tag extended-join chghost away-notify");
+    feed(f, ":irc.test CAP * ACK :multi-prefix server-time account-tag extended-join chghost away-notify");
     assert_int_equal(f->n_sent, 2);
     assert_sent(f, 1, "CAP", "END");
     feed(f, ":irc.test 001 careerbot :Welcome");
@@ -349,7 +368,7 @@ static void test_cap_ls_multiline_requests_only_offered_wanted_caps(void **state
     f = fake_new(&c);
     irc_session_connected(f->s, f->now);
     clear_sent(f);
-    feed(f, ":irc.test CAP * LS :away-notify");
+    feed(f, ":irc.test CAP * LS :invite-notify echo-message");
     assert_int_equal(f->n_sent, 1);
     assert_sent(f, 0, "CAP", "END");
     fake_free(f);
@@ -495,7 +514,7 @@ static void test_sasl_failure_goes_on_when_not_required(void **state)
     fake_free(f);
 
     /* Every SASL failure numeric is handled the same way. */
-    static const char *const numerics[] = {"902", "905", "906", "907", "908"};
+    static const char *const numerics[] = {"902", "905", "906", "907"};
     for (size_t i = 0; i < sizeof numerics / sizeof numerics[0]; i++) {
         f = sasl_session("user", "pw", 0);
         char line[100];
@@ -517,6 +536,9 @@ static void test_sasl_failure_reconnects_when_required(void **state)
     assert_logged(f, BASE_LOG_ERROR, "SASL", "failed", "sasl_required");
     assert_int_equal(f->reconnects, 1);
     assert_int_equal(count_sent(f, "CAP"), 0);
+    /* Said properly before the connection goes, never just closed. */
+    assert_int_equal(f->n_sent, 1);
+    assert_sent(f, 0, "QUIT", "SASL login failed");
     fake_free(f);
 }
 
@@ -587,7 +609,7 @@ static void test_no_nickserv_after_sasl_login(void **state)
     c.nickserv_password = "ns-secret";
     fake *f = fake_new(&c);
     irc_session_connected(f->s, f->now);
-    feed(f, ":irc.test CAP * LS :sasl");
+    feed(f, ":irc.test CAP * LS :sasl=PLAIN");
     feed(f, ":irc.test CAP * ACK :sasl");
     feed(f, "AUTHENTICATE +");
     feed(f, ":irc.test 903 careerbot :SASL authentication successful");
@@ -950,18 +972,21 @@ static void test_privmsg_hook(void **state)
     assert_true(f->pms[2].from_bot);
     assert_true(f->pms[3].from_bot);
     assert_true(f->pms[3].direct);
+    feed(f, "@inspircd.org/bot :otherbot!o@h PRIVMSG careerbot :hi"); /* InspIRCd 3 */
+    assert_int_equal(f->n_pms, 5);
+    assert_true(f->pms[4].from_bot);
 
     /* Our own messages (echoes) and messages without a sender are dropped. */
     feed(f, ":careerbot!cb@host PRIVMSG #careers :my own answer");
     feed(f, ":CAREERBOT!cb@host PRIVMSG careerbot :talking to myself");
     feed(f, "PRIVMSG #careers :no source");
-    assert_int_equal(f->n_pms, 4);
+    assert_int_equal(f->n_pms, 5);
 
     /* NOTICEs are never passed on or answered. */
     feed(f, ":alice!a@h NOTICE careerbot :what is the pay?");
     feed(f, ":alice!a@h NOTICE #careers :careerbot: what is the pay?");
     feed(f, ":alice!a@h NOTICE careerbot :\001VERSION\001");
-    assert_int_equal(f->n_pms, 4);
+    assert_int_equal(f->n_pms, 5);
     assert_int_equal(f->n_sent, 0);
     fake_free(f);
 }
@@ -1190,6 +1215,478 @@ static void test_server_error_is_logged(void **state)
     fake_free(f);
 }
 
+/* ---- SASL mechanisms -------------------------------------------------------- */
+
+static const char *last_auth(fake *f)
+{
+    int i = -1;
+    for (int k = 0; (k = find_sent(f, (size_t)k, "AUTHENTICATE")) >= 0; k++)
+        i = k;
+    return i >= 0 ? f->sent[i] + strlen("AUTHENTICATE ") : NULL;
+}
+
+/* Connects a session with c and gets to CAP ACK with the server offering ls. */
+static fake *sasl_offer(irc_session_config *c, const char *ls, int tls)
+{
+    fake *f = fake_new(c);
+    irc_session_set_tls(f->s, tls);
+    irc_session_connected(f->s, f->now);
+    char line[300];
+    snprintf(line, sizeof line, ":irc.test CAP * LS :%s", ls);
+    feed(f, line);
+    feed(f, ":irc.test CAP * ACK :sasl");
+    return f;
+}
+
+static void test_sasl_only_offered_mechanisms(void **state)
+{
+    (void)state;
+    irc_session_config c = default_config();
+    c.sasl_user = "user";
+    c.sasl_password = "pw";
+    /* The server lists PLAIN and EXTERNAL: PLAIN, although SCRAM is preferred. */
+    fake *f = sasl_offer(&c, "sasl=PLAIN,EXTERNAL", 0);
+    assert_string_equal(last_auth(f), "PLAIN");
+    fake_free(f);
+    /* SCRAM-SHA-256 over PLAIN when offered (SCRAM-SHA-512 is not). */
+    f = sasl_offer(&c, "sasl=PLAIN,SCRAM-SHA-256", 0);
+    assert_string_equal(last_auth(f), "SCRAM-SHA-256");
+    fake_free(f);
+    f = sasl_offer(&c, "sasl=SCRAM-SHA-256,SCRAM-SHA-512", 0);
+    assert_string_equal(last_auth(f), "SCRAM-SHA-512");
+    fake_free(f);
+    /* The operator's order. */
+    static const irc_sasl_mech plain_first[] = {IRC_SASL_PLAIN, IRC_SASL_SCRAM_SHA256};
+    c.sasl_mechanisms = plain_first;
+    c.n_sasl_mechanisms = 2;
+    f = sasl_offer(&c, "sasl=SCRAM-SHA-256,PLAIN", 0);
+    assert_string_equal(last_auth(f), "PLAIN");
+    fake_free(f);
+    c.sasl_mechanisms = NULL;
+    c.n_sasl_mechanisms = 0;
+
+    /* Nothing fits, required: a clear line, QUIT, a new connection. */
+    c.sasl_required = 1;
+    f = sasl_offer(&c, "sasl=EXTERNAL,ECDSA-NIST256P-CHALLENGE", 0);
+    assert_null(last_auth(f));
+    assert_logged(f, BASE_LOG_ERROR, "offers EXTERNAL, ECDSA-NIST256P-CHALLENGE",
+                  "none of ours (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN)", "sasl_required");
+    assert_int_equal(find_sent(f, 0, "QUIT") >= 0, 1);
+    assert_int_equal(f->reconnects, 1);
+    assert_int_equal(find_sent(f, 0, "CAP") >= 0 && sent_is(f, (size_t)find_sent(f, 3, "CAP"), "CAP", "END", NULL), 0);
+    fake_free(f);
+    /* Not required: CAP END and on without it. */
+    c.sasl_required = 0;
+    f = sasl_offer(&c, "sasl=EXTERNAL", 0);
+    assert_null(last_auth(f));
+    assert_logged(f, BASE_LOG_ERROR, "none of ours", "going on without it");
+    assert_sent(f, f->n_sent - 1, "CAP", "END");
+    assert_int_equal(f->reconnects, 0);
+    fake_free(f);
+}
+
+static void test_sasl_external_with_client_certificate(void **state)
+{
+    (void)state;
+    irc_session_config c = default_config();
+    c.client_cert = 1;
+    c.sasl_required = 1;
+    /* With TLS: EXTERNAL, an empty response, and the login. */
+    fake *f = sasl_offer(&c, "sasl=PLAIN,EXTERNAL multi-prefix", 1);
+    assert_string_equal(last_auth(f), "EXTERNAL");
+    clear_sent(f);
+    feed(f, "AUTHENTICATE +");
+    assert_int_equal(f->n_sent, 1);
+    assert_sent(f, 0, "AUTHENTICATE", "+");
+    feed(f, ":irc.test 900 careerbot careerbot!cb@h certacct :You are now logged in as certacct");
+    feed(f, ":irc.test 903 careerbot :SASL authentication successful");
+    assert_sent(f, 1, "CAP", "END");
+    assert_logged(f, BASE_LOG_INFO, "SASL login succeeded (EXTERNAL)");
+    fake_free(f);
+    /* EXTERNAL first when a password is also set. */
+    c.sasl_user = "user";
+    c.sasl_password = "pw";
+    f = sasl_offer(&c, "sasl=PLAIN,EXTERNAL", 1);
+    assert_string_equal(last_auth(f), "EXTERNAL");
+    fake_free(f);
+    /* Without TLS there is no certificate to show: not EXTERNAL. */
+    f = sasl_offer(&c, "sasl=PLAIN,EXTERNAL", 0);
+    assert_string_equal(last_auth(f), "PLAIN");
+    fake_free(f);
+}
+
+static void test_sasl_908_moves_to_the_next_mechanism(void **state)
+{
+    (void)state;
+    irc_session_config c = default_config();
+    c.sasl_user = "user";
+    c.sasl_password = "pass";
+    c.sasl_required = 1;
+    /* No list in CAP LS: the first preference, then what 908 says. */
+    fake *f = sasl_offer(&c, "sasl", 0);
+    assert_string_equal(last_auth(f), "SCRAM-SHA-512");
+    feed(f, ":irc.test 908 careerbot PLAIN,EXTERNAL :are available SASL mechanisms");
+    feed(f, ":irc.test 904 careerbot :SASL authentication failed");
+    assert_string_equal(last_auth(f), "PLAIN");
+    assert_int_equal(f->reconnects, 0);
+    clear_sent(f);
+    feed(f, "AUTHENTICATE +");
+    assert_sent(f, 0, "AUTHENTICATE", "dXNlcgB1c2VyAHBhc3M=");
+    feed(f, ":irc.test 903 careerbot :SASL authentication successful");
+    assert_sent(f, 1, "CAP", "END");
+    fake_free(f);
+
+    /* An offered mechanism that fails: the password is wrong, nothing else is tried. */
+    f = sasl_offer(&c, "sasl=PLAIN,SCRAM-SHA-256", 0);
+    assert_string_equal(last_auth(f), "SCRAM-SHA-256");
+    clear_sent(f);
+    feed(f, ":irc.test 904 careerbot :SASL authentication failed");
+    assert_int_equal(count_sent(f, "AUTHENTICATE"), 0);
+    assert_int_equal(f->reconnects, 1);
+    assert_sent(f, 0, "QUIT", "SASL login failed");
+    fake_free(f);
+}
+
+/* A SCRAM server in the test, from RFC 5802's formulas, for the session's
+ * side of a whole exchange. */
+static void b64(const unsigned char *in, size_t n, char *out)
+{
+    EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+}
+
+static size_t unb64(const char *in, unsigned char *out)
+{
+    size_t n = strlen(in), pad = n >= 2 && in[n - 1] == '=' ? (in[n - 2] == '=' ? 2 : 1) : 0;
+    int r = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
+    assert_true(r >= 0);
+    out[r - pad] = '\0';
+    return (size_t)r - pad;
+}
+
+static void scram_server_sig(const char *password, const char *auth_message, unsigned char *sig)
+{
+    unsigned char salted[32], server_key[32];
+    unsigned int n;
+    assert_int_equal(PKCS5_PBKDF2_HMAC(password, (int)strlen(password), (const unsigned char *)"saltsalt", 8, 4096,
+                                       EVP_sha256(), 32, salted),
+                     1);
+    HMAC(EVP_sha256(), salted, 32, (const unsigned char *)"Server Key", 10, server_key, &n);
+    HMAC(EVP_sha256(), server_key, 32, (const unsigned char *)auth_message, strlen(auth_message), sig, &n);
+}
+
+static void test_sasl_scram_exchange(void **state)
+{
+    (void)state;
+    for (int lie = 0; lie < 3; lie++) {
+        irc_session_config c = default_config();
+        c.sasl_user = "user";
+        c.sasl_password = "pencil";
+        c.sasl_required = 1;
+        fake *f = sasl_offer(&c, "sasl=SCRAM-SHA-256", 1);
+        clear_sent(f);
+        feed(f, "AUTHENTICATE +");
+        unsigned char client_first[200];
+        unb64(last_auth(f), client_first);
+        assert_true(strncmp((char *)client_first, "n,,n=user,r=", 12) == 0);
+        const char *cnonce = (char *)client_first + 12;
+        /* server-first with a long extension: more than 400 bytes of base64, in pieces. */
+        char server_first[1000], ext[400];
+        memset(ext, 'x', sizeof ext - 1);
+        ext[sizeof ext - 1] = '\0';
+        snprintf(server_first, sizeof server_first, "r=%sSERVERPART,s=%s,i=4096,x=%s", cnonce, "c2FsdHNhbHQ=", ext);
+        char sf_b64[1400];
+        b64((unsigned char *)server_first, strlen(server_first), sf_b64);
+        assert_true(strlen(sf_b64) > 400);
+        char line[1500];
+        snprintf(line, sizeof line, "AUTHENTICATE %.400s", sf_b64);
+        clear_sent(f);
+        feed(f, line);
+        assert_int_equal(f->n_sent, 0); /* a full piece: more to come */
+        snprintf(line, sizeof line, "AUTHENTICATE %s", sf_b64 + 400);
+        feed(f, line);
+        assert_int_equal(f->n_sent, 1);
+        unsigned char client_final[300];
+        unb64(last_auth(f), client_final);
+        char want[400];
+        snprintf(want, sizeof want, "c=biws,r=%sSERVERPART,p=", cnonce);
+        assert_true(strncmp((char *)client_final, want, strlen(want)) == 0);
+        char auth_message[2000];
+        snprintf(auth_message, sizeof auth_message, "%s,%s,c=biws,r=%sSERVERPART", (char *)client_first + 3,
+                 server_first, cnonce);
+        unsigned char sig[32];
+        scram_server_sig(lie == 1 ? "not the password" : "pencil", auth_message, sig);
+        char final[100] = "v=", final_b64[200];
+        b64(sig, 32, final + 2);
+        b64((unsigned char *)final, strlen(final), final_b64);
+        clear_sent(f);
+        if (lie == 2) {
+            /* Success claimed before the server proved anything. */
+            feed(f, ":irc.test 903 careerbot :SASL authentication successful");
+            assert_logged(f, BASE_LOG_ERROR, "SASL", "before the exchange was complete");
+            assert_int_equal(f->reconnects, 1);
+            fake_free(f);
+            continue;
+        }
+        snprintf(line, sizeof line, "AUTHENTICATE %s", final_b64);
+        feed(f, line);
+        if (lie == 1) {
+            assert_sent(f, 0, "AUTHENTICATE", "*");
+            assert_logged(f, BASE_LOG_ERROR, "SASL", "signature is wrong");
+            assert_int_equal(f->reconnects, 1);
+            feed(f, ":irc.test 906 careerbot :SASL authentication aborted"); /* harmless now */
+            assert_int_equal(f->reconnects, 1);
+        } else {
+            assert_sent(f, 0, "AUTHENTICATE", "+");
+            feed(f, ":irc.test 903 careerbot :SASL authentication successful");
+            assert_sent(f, 1, "CAP", "END");
+            assert_logged(f, BASE_LOG_INFO, "SASL login succeeded (SCRAM-SHA-256)");
+            assert_int_equal(f->reconnects, 0);
+        }
+        fake_free(f);
+    }
+}
+
+static void test_sasl_malformed_server_messages(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "AUTHENTICATE !!!!",         /* not base64 */
+        "AUTHENTICATE aGVsbG8=",     /* data where PLAIN expects "+" */
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        fake *f = sasl_session("user", "pw", 0);
+        feed(f, lines[i]);
+        assert_sent(f, 0, "AUTHENTICATE", "*");
+        assert_sent(f, 1, "CAP", "END");
+        assert_logged(f, BASE_LOG_ERROR, "SASL", "failed");
+        fake_free(f);
+    }
+    /* A message that never ends (full pieces forever) is cut off. */
+    fake *f = sasl_session("user", "pw", 0);
+    char line[420] = "AUTHENTICATE ";
+    memset(line + 13, 'A', 400);
+    line[413] = '\0';
+    for (int i = 0; i < 100 && f->n_sent == 0; i++)
+        feed(f, line);
+    assert_sent(f, 0, "AUTHENTICATE", "*");
+    assert_logged(f, BASE_LOG_ERROR, "too long");
+    fake_free(f);
+}
+
+/* ---- STS -------------------------------------------------------------------- */
+
+static void test_sts(void **state)
+{
+    (void)state;
+    irc_session_config c = default_config();
+    /* Plaintext with a port: upgrade now, nothing more on this connection. */
+    fake *f = fake_new(&c);
+    irc_session_connected(f->s, f->now);
+    clear_sent(f);
+    feed(f, ":irc.test CAP * LS :multi-prefix sts=port=6697,duration=300");
+    assert_int_equal(f->sts_port, 6697);
+    assert_int_equal(f->sts_duration, -1); /* a plaintext duration is not stored */
+    assert_int_equal(f->n_sent, 0);
+    feed(f, ":irc.test 001 careerbot :Welcome");
+    feed(f, "PING :x");
+    assert_int_equal(f->n_sent, 0);
+    assert_false(irc_session_is_registered(f->s));
+    assert_logged(f, BASE_LOG_INFO, "STS", "6697");
+    fake_free(f);
+
+    /* TLS: the policy is kept, registration goes on. */
+    f = fake_new(&c);
+    irc_session_set_tls(f->s, 1);
+    irc_session_connected(f->s, f->now);
+    clear_sent(f);
+    feed(f, ":irc.test CAP * LS * :sts=duration=2592000,port=6697,preload");
+    feed(f, ":irc.test CAP * LS :multi-prefix");
+    assert_int_equal(f->sts_port, 0);
+    assert_int_equal(f->sts_duration, 2592000);
+    assert_sent(f, 0, "CAP", "REQ", "multi-prefix");
+    fake_free(f);
+    f = fake_new(&c);
+    irc_session_set_tls(f->s, 1);
+    irc_session_connected(f->s, f->now);
+    feed(f, ":irc.test CAP * LS :sts=duration=0");
+    assert_int_equal(f->sts_duration, 0);
+    fake_free(f);
+
+    /* Malformed: ignored with a warning; a plaintext policy without a port means nothing. */
+    static const char *const bad[] = {"sts=port=abc,duration=1", "sts=port=70000", "sts=duration=-5,port=1"};
+    for (size_t i = 0; i < 3; i++) {
+        f = fake_new(&c);
+        irc_session_connected(f->s, f->now);
+        clear_sent(f);
+        char line[200];
+        snprintf(line, sizeof line, ":irc.test CAP * LS :multi-prefix %s", bad[i]);
+        feed(f, line);
+        assert_int_equal(f->sts_port, 0);
+        assert_logged(f, BASE_LOG_WARN, "malformed STS");
+        assert_sent(f, 0, "CAP", "REQ", "multi-prefix");
+        fake_free(f);
+    }
+    f = fake_new(&c);
+    irc_session_connected(f->s, f->now);
+    feed(f, ":irc.test CAP * LS :sts=duration=300");
+    assert_int_equal(f->sts_port, 0);
+    assert_int_equal(f->sts_duration, -1);
+    fake_free(f);
+
+    /* Announced later (CAP NEW) on plaintext: upgrade too. */
+    f = fake_new(&c);
+    go_online(f);
+    feed(f, ":irc.test CAP careerbot NEW :sts=port=6697,duration=60");
+    assert_int_equal(f->sts_port, 6697);
+    fake_free(f);
+
+    /* ignore_sts (test servers only): nothing happens. */
+    c.ignore_sts = 1;
+    f = fake_new(&c);
+    irc_session_connected(f->s, f->now);
+    clear_sent(f);
+    feed(f, ":irc.test CAP * LS :sts=port=6697,duration=300");
+    assert_int_equal(f->sts_port, 0);
+    assert_sent(f, 0, "CAP", "END");
+    fake_free(f);
+}
+
+/* ---- who is who ----------------------------------------------------------- */
+
+static void test_accounts(void **state)
+{
+    (void)state;
+    irc_session_config c = default_config();
+    fake *f = fake_new(&c);
+    irc_session_connected(f->s, f->now);
+    feed(f, ":irc.test CAP * LS :account-tag extended-join account-notify chghost away-notify");
+    feed(f, ":irc.test CAP * ACK :account-tag extended-join account-notify chghost away-notify");
+    feed(f, ":irc.test 001 careerbot :Welcome");
+    /* account-tag on the message itself. */
+    feed(f, "@account=alice_acct :alice!a@h PRIVMSG careerbot :hello");
+    assert_string_equal(f->pms[0].account, "alice_acct");
+    assert_string_equal(irc_session_account(f->s, "ALICE"), "alice_acct");
+    /* No tag: not logged in. */
+    feed(f, ":bob!b@h PRIVMSG careerbot :hello");
+    assert_null(f->pms[1].account);
+    /* extended-join and account-notify. */
+    feed(f, ":carol!c@h JOIN #careers carol_acct :Carol C");
+    assert_string_equal(irc_session_account(f->s, "carol"), "carol_acct");
+    feed(f, ":dave!d@h JOIN #careers * :Dave");
+    assert_null(irc_session_account(f->s, "dave"));
+    feed(f, ":dave!d@h ACCOUNT dave_acct");
+    assert_string_equal(irc_session_account(f->s, "dave"), "dave_acct");
+    feed(f, ":dave!d@h ACCOUNT *");
+    assert_null(irc_session_account(f->s, "dave"));
+    /* Renames carry the account; QUIT forgets it. */
+    feed(f, ":carol!c@h NICK carol2");
+    assert_null(irc_session_account(f->s, "carol"));
+    assert_string_equal(irc_session_account(f->s, "carol2"), "carol_acct");
+    feed(f, ":carol2!c@h QUIT :bye");
+    assert_null(irc_session_account(f->s, "carol2"));
+    /* AWAY (away-notify) changes nothing. */
+    feed(f, "@account=alice_acct :alice!a@h AWAY :lunch");
+    assert_string_equal(irc_session_account(f->s, "alice"), "alice_acct");
+    /* chghost: our own host changed, so the relay overhead follows. */
+    size_t before = irc_session_relay_overhead(f->s, "#careers", "PRIVMSG");
+    feed(f, ":careerbot!cb@h CHGHOST cb a.very.much.longer.host.name.example.org");
+    size_t after = irc_session_relay_overhead(f->s, "#careers", "PRIVMSG");
+    assert_int_equal(after, 1 + strlen("careerbot!cb@a.very.much.longer.host.name.example.org") + 1 + 7 + 1 + 8 + 4);
+    assert_int_not_equal(before, after);
+    /* Without the caps acked, tags and JOIN params are not read as accounts. */
+    fake_free(f);
+    f = fake_new(&c);
+    go_online(f);
+    feed(f, "@account=mallory :eve!e@h PRIVMSG careerbot :hi");
+    assert_null(f->pms[0].account);
+    fake_free(f);
+}
+
+/* ---- no command storms ---------------------------------------------------- */
+
+static void test_invite_storm_after_kick(void **state)
+{
+    (void)state;
+    irc_session_config c = default_config();
+    fake *f = fake_new(&c);
+    go_online(f);
+    feed(f, ":careerbot!cb@host JOIN #careers");
+    feed(f, ":careerbot!cb@host JOIN #secret");
+    clear_sent(f);
+    feed(f, ":op!o@host KICK #secret careerbot :out");
+    for (int i = 0; i < 1000; i++)
+        feed(f, ":op!o@host INVITE careerbot :#secret");
+    assert_int_equal(count_sent(f, "JOIN"), 1);
+    /* Within the backoff period, more invites change nothing, and neither do
+     * invites to other channels. */
+    f->now += 5;
+    for (int i = 0; i < 1000; i++) {
+        feed(f, ":op!o@host INVITE careerbot :#secret");
+        feed(f, ":op!o@host INVITE careerbot :#other");
+    }
+    assert_int_equal(count_sent(f, "JOIN"), 1);
+    size_t loud = 0;
+    for (size_t i = 0; i < f->n_logs; i++)
+        loud += f->log_levels[i] <= BASE_LOG_INFO;
+    assert_true(loud < 10);
+    fake_free(f);
+}
+
+static void test_kick_warnings_are_rate_limited(void **state)
+{
+    (void)state;
+    irc_session_config c = default_config();
+    fake *f = fake_new(&c);
+    go_online(f);
+    for (int i = 0; i < 200; i++) {
+        feed(f, ":careerbot!cb@host JOIN #careers");
+        feed(f, ":op!o@host KICK #careers careerbot :again");
+    }
+    size_t warnings = 0;
+    for (size_t i = 0; i < f->n_logs; i++)
+        warnings += strstr(f->logs[i], "kicked from") != NULL;
+    assert_int_equal(warnings, 3);
+    f->now += 61;
+    feed(f, ":op!o@host KICK #careers careerbot :later");
+    assert_logged(f, BASE_LOG_WARN, "kicked from #careers", "later", "197 more kicks not logged");
+    fake_free(f);
+}
+
+static void test_nick_storm(void **state)
+{
+    (void)state;
+    irc_session_config c = default_config();
+    fake *f = fake_new(&c);
+    go_online_as(f, "careerbot_");
+    /* The holder of our nick leaves and comes back a thousand times. */
+    for (int i = 0; i < 1000; i++) {
+        feed(f, ":careerbot!x@h QUIT :bye");
+        feed(f, ":irc.test 433 careerbot_ careerbot :Nickname is already in use");
+        feed(f, ":other!x@h NICK careerbot");
+        feed(f, ":careerbot!x@h NICK other");
+    }
+    assert_int_equal(count_sent(f, "NICK"), 3);
+    fake_free(f);
+}
+
+static void test_log_lines_are_cleaned(void **state)
+{
+    (void)state;
+    irc_session_config c = default_config();
+    fake *f = fake_new(&c);
+    go_online(f);
+    feed(f, "ERROR :Closing link \x1b[31mred\x1b[0m \x03" "4colour\x07 \xc2\x9b" "2J \xe2\x82\xac done");
+    feed(f, ":op\x01!o@host KICK #careers careerbot :bye\x1b]0;title\x07");
+    assert_true(f->n_logs >= 2);
+    for (size_t i = 0; i < f->n_logs; i++)
+        for (const unsigned char *p = (const unsigned char *)f->logs[i]; *p; p++) {
+            assert_true(*p >= 0x20 && *p != 0x7f);
+            assert_false(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f);
+        }
+    assert_logged(f, BASE_LOG_WARN, "Closing link ?[31mred", "\xe2\x82\xac done"); /* UTF-8 text stays */
+    fake_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1221,6 +1718,17 @@ int main(void)
         cmocka_unit_test(test_nick_equal_casemapping),
         cmocka_unit_test(test_quit_and_reconnect),
         cmocka_unit_test(test_server_error_is_logged),
+        cmocka_unit_test(test_sasl_only_offered_mechanisms),
+        cmocka_unit_test(test_sasl_external_with_client_certificate),
+        cmocka_unit_test(test_sasl_908_moves_to_the_next_mechanism),
+        cmocka_unit_test(test_sasl_scram_exchange),
+        cmocka_unit_test(test_sasl_malformed_server_messages),
+        cmocka_unit_test(test_sts),
+        cmocka_unit_test(test_accounts),
+        cmocka_unit_test(test_invite_storm_after_kick),
+        cmocka_unit_test(test_kick_warnings_are_rate_limited),
+        cmocka_unit_test(test_nick_storm),
+        cmocka_unit_test(test_log_lines_are_cleaned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -883,6 +883,102 @@ static void test_fingerprint_file(void **state)
     assert_int_equal(net_tls_fingerprint_sha256(certs.dir, fp, sizeof fp), NET_TLS_ERROR);
 }
 
+/* ------------------------------------------------------------ client certificates */
+
+static int accept_any(int ok, X509_STORE_CTX *store)
+{
+    (void)ok;
+    (void)store;
+    return 1;
+}
+
+static void write_key(const cert *c, const char *file, char *path, size_t cap)
+{
+    FILE *f;
+
+    snprintf(path, cap, "%s/%s", certs.dir, file);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_PrivateKey(f, c->key, NULL, NULL, 0, NULL, NULL), 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_client_certificate(void **state)
+{
+    char key_path[600], other_key[600], fp[NET_TLS_FINGERPRINT_SIZE];
+    base_error err;
+    pair p;
+
+    (void)state;
+    write_key(&certs.self, "self.key", key_path, sizeof key_path);
+    write_key(&certs.other, "other.key", other_key, sizeof other_key);
+
+    /* A server that wants a client certificate sees ours. */
+    memset(&p, 0, sizeof p);
+    server_init(&p.s, &certs.good, 0);
+    SSL_set_verify(p.s.ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
+    net_tls_options o = {.server_name = "localhost", .verify = 1, .ca_file = certs.ca.path,
+                         .cert_file = certs.self.path, .key_file = key_path};
+    p.c = net_tls_client_new(&o, &err);
+    if (!p.c)
+        fail_msg("net_tls_client_new: %s", err.text);
+    assert_int_equal(net_tls_write(p.c, "hello\r\n", 7), NET_TLS_OK);
+    pump(&p);
+    assert_ok(&p);
+    X509 *peer = SSL_get0_peer_certificate(p.s.ssl);
+    assert_non_null(peer);
+    fingerprint_of(peer, fp);
+    assert_string_equal(fp, certs.self.fp);
+    assert_true(bytes_equal(&p.s.got, "hello\r\n", 7));
+    pair_free(&p);
+
+    /* Without one, that server refuses. */
+    pair_init(&p, &certs.good, 0, "localhost", 1, certs.ca.path, NULL);
+    SSL_set_verify(p.s.ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
+    net_tls_write(p.c, "hello\r\n", 7);
+    pump(&p);
+    assert_true(p.s.failed);
+    assert_int_equal(p.s.got.len, 0);
+    pair_free(&p);
+
+    /* A key of another certificate, or files that are not there: refused at once, in words. */
+    o.key_file = other_key;
+    assert_null(net_tls_client_new(&o, &err));
+    assert_contains(err.text, "does not belong");
+    o.key_file = "/nonexistent.key";
+    assert_null(net_tls_client_new(&o, &err));
+    assert_contains(err.text, "cannot load the client key /nonexistent.key");
+    o.cert_file = "/nonexistent.pem";
+    assert_null(net_tls_client_new(&o, &err));
+    assert_contains(err.text, "cannot load the client certificate /nonexistent.pem");
+    unlink(key_path);
+    unlink(other_key);
+}
+
+static void test_cert_fingerprints(void **state)
+{
+    char sha256[65], sha512[129], want[65];
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(net_tls_cert_fingerprints(certs.self.path, sha256, sha512), NET_TLS_OK);
+    for (const char *c = certs.self.fp; *c; c++)
+        if (*c != ':')
+            want[n++] = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+    want[n] = '\0';
+    assert_string_equal(sha256, want);
+    assert_int_equal(strlen(sha512), 128);
+    unsigned char md[64];
+    unsigned int len = 0;
+    char hex[129];
+    assert_int_equal(X509_digest(certs.self.x, EVP_sha512(), md, &len), 1);
+    for (unsigned i = 0; i < len; i++)
+        sprintf(hex + 2 * i, "%02x", md[i]);
+    assert_string_equal(sha512, hex);
+    assert_int_equal(net_tls_cert_fingerprints("/nonexistent.pem", sha256, sha512), NET_TLS_ERROR);
+    assert_int_equal(net_tls_cert_fingerprints(certs.dir, sha256, sha512), NET_TLS_ERROR);
+}
+
 static void test_null_session(void **state)
 {
     char buf[NET_TLS_FINGERPRINT_SIZE];
@@ -919,6 +1015,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_certificate),
+        cmocka_unit_test(test_client_certificate),
+        cmocka_unit_test(test_cert_fingerprints),
         cmocka_unit_test(test_large_transfer),
         cmocka_unit_test(test_one_byte_at_a_time),
         cmocka_unit_test(test_trailing_dot),
