@@ -480,6 +480,35 @@ static void test_drop_runs(void **state)
     assert_int_equal(chat_gate_dropped(f->gate), 1);
 }
 
+/* The listen rule on its own: what a listen room would answer unasked. */
+static void test_listen_rule(void **state)
+{
+    (void)state;
+    core_reply r = {.kind = CORE_REPLY_ANSWER, .matched = 1, .topic = "pay", .score = 1.5, .asks = 1};
+    assert_true(chat_gate_listen_answers(&r, 1.5));
+    r.score = 1.2; /* below the bar ... */
+    assert_false(chat_gate_listen_answers(&r, 1.5));
+    r.about_career = 1; /* ... unless a career word backs it: two thirds of it */
+    assert_true(chat_gate_listen_answers(&r, 1.5));
+    r.score = 0.9;
+    assert_false(chat_gate_listen_answers(&r, 1.5));
+    r.score = 2.0;
+    r.asks = 0; /* "my boss says the salary here is bad": no question */
+    assert_false(chat_gate_listen_answers(&r, 1.5));
+    r.asks = 1;
+    r.personal = 1; /* "did you ever get certified, jess?" */
+    assert_false(chat_gate_listen_answers(&r, 1.5));
+    r.personal = 0;
+    r.fallback = 1; /* the passage search is never enough unasked */
+    assert_false(chat_gate_listen_answers(&r, 1.5));
+    r.fallback = 0;
+    r.kind = CORE_REPLY_CLARIFY;
+    r.matched = 0;
+    assert_false(chat_gate_listen_answers(&r, 1.5));
+    r.kind = CORE_REPLY_SOCIAL;
+    assert_false(chat_gate_listen_answers(&r, 1.5));
+}
+
 static void test_via_names(void **state)
 {
     (void)state;
@@ -509,6 +538,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_conversations_are_per_room_and_person, setup, teardown),
         cmocka_unit_test_setup_teardown(test_odd_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_runs, setup, teardown),
+        cmocka_unit_test(test_listen_rule),
         cmocka_unit_test(test_via_names),
     };
     return cmocka_run_group_tests_name("chat_gate", tests, NULL, NULL);
