@@ -357,6 +357,17 @@ static int read_number(const load_ctx *c, json_t *obj, const char *key, double l
     return BASE_OK;
 }
 
+static int read_switch(const load_ctx *c, json_t *obj, const char *key, int *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return BASE_OK;
+    if (!json_is_boolean(v))
+        return fail(c, 1, "lexicon \"%s\" must be true or false", key);
+    *out = json_is_true(v);
+    return BASE_OK;
+}
+
 /* An array of arrays of words, such as the synonym groups. */
 static int read_groups(const load_ctx *c, json_t *obj, const char *key, core_synonym_group **groups, size_t *n)
 {
@@ -437,7 +448,8 @@ static int read_lexicon(const load_ctx *c, json_t *obj)
                                           "synonyms", "domain", "offtopic", "stopwords",
                                           "common", "follow_next", "follow_more", "default_topic", "exact",
                                           "unknown_penalty", "facet_kinds", "anaphora", "continuations",
-                                          "ordinals", "last", "both", "compare", "question_starts", "fillers"};
+                                          "ordinals", "last", "both", "compare", "question_starts", "fillers",
+                                          "wordnet", "hunspell"};
     core_lexicon *lx = &c->kb->lexicon;
     if (!json_is_object(obj))
         return fail(c, 1, "\"lexicon\" must be an object");
@@ -462,7 +474,8 @@ static int read_lexicon(const load_ctx *c, json_t *obj)
         read_string_array(c, 1, obj, "question_starts", 0, &lx->question_starts.items, &lx->question_starts.n) !=
             BASE_OK ||
         read_string_array(c, 1, obj, "fillers", 0, &lx->fillers.items, &lx->fillers.n) != BASE_OK ||
-        read_facet_kinds(c, obj) != BASE_OK)
+        read_string_array(c, 1, obj, "hunspell", 0, &lx->hunspell.items, &lx->hunspell.n) != BASE_OK ||
+        read_switch(c, obj, "wordnet", &lx->wordnet) != BASE_OK || read_facet_kinds(c, obj) != BASE_OK)
         return BASE_ERR;
     return read_groups(c, obj, "synonyms", &lx->synonyms, &lx->n_synonyms) != BASE_OK ||
                    read_groups(c, obj, "exact", &lx->exact, &lx->n_exact) != BASE_OK ||
