@@ -449,7 +449,7 @@ static int read_lexicon(const load_ctx *c, json_t *obj)
                                           "common", "follow_next", "follow_more", "default_topic", "exact",
                                           "unknown_penalty", "facet_kinds", "anaphora", "continuations",
                                           "ordinals", "last", "both", "compare", "question_starts", "fillers",
-                                          "wordnet", "hunspell"};
+                                          "wordnet", "hunspell", "hunspell_dictionaries"};
     core_lexicon *lx = &c->kb->lexicon;
     if (!json_is_object(obj))
         return fail(c, 1, "\"lexicon\" must be an object");
@@ -474,8 +474,10 @@ static int read_lexicon(const load_ctx *c, json_t *obj)
         read_string_array(c, 1, obj, "question_starts", 0, &lx->question_starts.items, &lx->question_starts.n) !=
             BASE_OK ||
         read_string_array(c, 1, obj, "fillers", 0, &lx->fillers.items, &lx->fillers.n) != BASE_OK ||
-        read_string_array(c, 1, obj, "hunspell", 0, &lx->hunspell.items, &lx->hunspell.n) != BASE_OK ||
-        read_switch(c, obj, "wordnet", &lx->wordnet) != BASE_OK || read_facet_kinds(c, obj) != BASE_OK)
+        read_string_array(c, 1, obj, "hunspell_dictionaries", 0, &lx->hunspell_dictionaries.items,
+                          &lx->hunspell_dictionaries.n) != BASE_OK ||
+        read_switch(c, obj, "wordnet", &lx->wordnet) != BASE_OK ||
+        read_switch(c, obj, "hunspell", &lx->hunspell) != BASE_OK || read_facet_kinds(c, obj) != BASE_OK)
         return BASE_ERR;
     return read_groups(c, obj, "synonyms", &lx->synonyms, &lx->n_synonyms) != BASE_OK ||
                    read_groups(c, obj, "exact", &lx->exact, &lx->n_exact) != BASE_OK ||

@@ -4,7 +4,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h> /* DBG */
 
 #include "base/str.h"
 #include "base/strmap.h"
@@ -295,10 +294,15 @@ core_lexer *core_lexer_new(const core_lexicon *lx, base_error *err)
     lex->cache = base_strmap_new(1024);
     lex->use_wordnet = lx->wordnet;
     lex->wordnet_links = -1;
-    lex->dictionaries = calloc(lx->hunspell.n + 1, sizeof *lex->dictionaries);
+    /* hunspell's dictionaries: the lexicon's, or the English one. */
+    static char *const english[] = {"en_US"};
+    const core_string_list *dicts = &lx->hunspell_dictionaries;
+    char *const *names = dicts->n ? dicts->items : english;
+    size_t n_names = !lx->hunspell ? 0 : dicts->n ? dicts->n : 1;
+    lex->dictionaries = calloc(n_names + 1, sizeof *lex->dictionaries);
     int ok = lex->dictionaries != NULL;
-    for (size_t i = 0; ok && i < lx->hunspell.n; i++)
-        ok = (lex->dictionaries[lex->n_dictionaries++] = base_strdup(lx->hunspell.items[i])) != NULL;
+    for (size_t i = 0; ok && i < n_names; i++)
+        ok = (lex->dictionaries[lex->n_dictionaries++] = base_strdup(names[i])) != NULL;
     ok = ok && lex->stemmer && lex->terms && lex->synonyms && lex->surface && lex->cache;
     for (size_t i = 0; ok && i < lx->n_exact; i++)
         ok = define_exact(lex, &lx->exact[i]) == 0;
@@ -582,14 +586,13 @@ static int resolve_known(core_lexer *lex, const char *word, size_t len, int *out
 }
 
 static int spell(core_lexer *lex, const char *word, size_t len);
-static int spelt_right(core_lexer *lex, const char *word, size_t len);
 
 static int resolve(core_lexer *lex, const char *word, size_t len)
 {
     int entry;
     if (resolve_known(lex, word, len, &entry))
         return entry;
-    entry = getenv("HS_VETO") && lex->spelling && spelt_right(lex, word, len) ? -1 : correct(lex, word, len);
+    entry = correct(lex, word, len);
     if (entry < 0 && lex->spelling)
         entry = spell(lex, word, len);
     if (entry >= 0)
@@ -600,7 +603,7 @@ static int resolve(core_lexer *lex, const char *word, size_t len)
 /* ---- hunspell ------------------------------------------------------------------ */
 
 #define SPELL_MIN_LEN 3      /* "mak" */
-#define SPELL_SUGGESTIONS (getenv("HS_N") ? atoi(getenv("HS_N")) : 4)  /* hunspell's best suggestions looked at */
+#define SPELL_SUGGESTIONS 8  /* hunspell's first suggestions looked at ("mak": mach, kam, mal, ma, mk, make) */
 
 /* Loads the dictionaries and adds the vocabulary to them; missing
  * dictionaries leave spelling off. Returns BASE_ERR when out of memory. */
@@ -625,18 +628,7 @@ typedef struct spell_ctx {
 static int accept_suggestion(void *ctx, const char *word, size_t len)
 {
     spell_ctx *c = ctx;
-    if (getenv("DBG_WN")) fprintf(stderr, "  sugg %s\n", word);
     return len <= MAX_ENTRY_LEN && resolve_known(c->lex, word, len, &c->entry);
-}
-
-static int spelt_right(core_lexer *lex, const char *word, size_t len)
-{
-    char buf[MAX_ENTRY_LEN + 1];
-    if (len > MAX_ENTRY_LEN || !is_ascii_alpha_word(word, len))
-        return 0;
-    memcpy(buf, word, len);
-    buf[len] = '\0';
-    return core_spelling_is_right(lex->spelling, buf);
 }
 
 /* hunspell's help for a word the typo corrector left alone: nothing when
@@ -651,7 +643,6 @@ static int spell(core_lexer *lex, const char *word, size_t len)
     if (core_spelling_is_right(lex->spelling, buf))
         return -1;
     spell_ctx c = {lex, -1};
-    if (getenv("DBG_WN")) fprintf(stderr, "SPELL %s\n", buf);
     return core_spelling_suggest(lex->spelling, buf, SPELL_SUGGESTIONS, accept_suggestion, &c) >= 0 ? c.entry : -1;
 }
 
@@ -688,13 +679,15 @@ static int wordnet_is_free(void *ctx, const char *word, size_t len)
 
 /* A sense is close to the domain when another member of its synset, or a
  * word of its definition, is a keyword of one of the target's own topics
- * (stop and common words do not count): "wage" and "pay" beside "salary",
- * but not "determine" in the definition of "outlook" as a state of mind. */
+ * (not the target again in another form, and no stop or common word):
+ * "wage" and "pay" beside "salary", but not "determine" in the definition
+ * of "outlook" as a state of mind. */
 static int wordnet_is_close(void *ctx, const char *target, const char *text, size_t len)
 {
     core_lexer *lex = ctx;
-    int self = surface_term(lex, target, strlen(target));
-    uint64_t topics = term_topics(lex, self);
+    char self[MAX_ENTRY_LEN + 1], stem[MAX_ENTRY_LEN + 1];
+    size_t self_len = stem_word(lex, target, strlen(target), self, sizeof self);
+    uint64_t topics = term_topics(lex, surface_term(lex, target, strlen(target)));
     for (size_t i = 0; i < len && topics;) {
         while (i < len && !(text[i] >= 'a' && text[i] <= 'z'))
             i++;
@@ -707,8 +700,10 @@ static int wordnet_is_close(void *ctx, const char *target, const char *text, siz
             !resolve_known(lex, text + start, i - start, &entry))
             continue; /* short, a stop or common word, or unknown */
         term = PACK_TERM(entry);
-        if (term >= 0 && term != self && (term_topics(lex, term) & topics) &&
-            is_topic_word(lex->flags[term], CORE_TERM_WORD | CORE_TERM_DOMAIN))
+        if (term < 0 || !(term_topics(lex, term) & topics) ||
+            !is_topic_word(lex->flags[term], CORE_TERM_WORD | CORE_TERM_DOMAIN))
+            continue;
+        if (stem_word(lex, text + start, i - start, stem, sizeof stem) != self_len || memcmp(stem, self, self_len))
             return 1;
     }
     return 0;
@@ -723,7 +718,6 @@ static int wordnet_link(void *ctx, const char *word, size_t len, const char *tar
     size_t slen = stem_word(lex, word, len, stem, sizeof stem);
     if (term < 0 || base_strmap_get(lex->synonyms, stem, slen, &old) || base_strmap_get(lex->terms, stem, slen, &old))
         return 0; /* another link took this stem first */
-    if (getenv("DBG_WN")) fprintf(stderr, "WN %.*s -> %s%s\n", (int)len, word, target, derived ? " (der)" : "");
     return base_strmap_put(lex->synonyms, stem, slen, term);
 }
 
@@ -746,7 +740,6 @@ static int link_wordnet(core_lexer *lex, base_error *err)
     base_error why;
     int rc = core_wordnet_link(core_wordnet_dir(), &q, &links, &why);
     free(targets);
-    if (getenv("DBG_WN")) fprintf(stderr, "WN rc=%d links=%zu n=%zu %s\n", rc, links, n, rc ? why.text : "");
     lex->wordnet_links = rc == BASE_OK ? (int)links : -1;
     return BASE_OK; /* a missing database leaves WordNet off, as on a build without it */
 }

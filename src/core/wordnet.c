@@ -351,7 +351,7 @@ static int check_first_sense(linker *l, int pos, int head, uint32_t n_senses, ui
             k->first_here = k->offset == first;
         if (n_senses > k->senses_most) {
             k->senses_most = n_senses;
-            k->main_pos = (unsigned char)pos; /* files are scanned noun first: a tie keeps the earlier */
+            k->main_pos = (unsigned char)pos; /* looked up noun first: a tie keeps the earlier */
         }
     }
     return BASE_OK;
@@ -512,9 +512,9 @@ static int add_derivations(linker *l, const synset *s, size_t self, int target)
             (source_target >> 8) != self + 1 || parse_uint(off, l2, 10, &offset) != 0 || offset > UINT32_MAX)
             continue;
         int pos = pos_of_char(pc[0]);
-        size_t other = (source_target & 0xFF) - 1;
+        size_t other = (source_target & 0xFF) - 1; /* 0 (a whole synset) wraps and is skipped */
         synset t;
-        if (pos < 0 || read_synset(l, pos, (uint32_t)offset, &l->line2, &l->cap2, &t) != 0 || other >= t.n_words)
+        if (pos < 0 || other >= MAX_MEMBERS || read_synset(l, pos, (uint32_t)offset, &l->line2, &l->cap2, &t) != 0 || other >= t.n_words)
             continue;
         if (add_candidate(l, t.word[other], t.len[other], target, pos, (uint32_t)offset, 1) != BASE_OK)
             return BASE_ERR;
@@ -572,10 +572,8 @@ static int emit(linker *l, size_t *n_links)
     return BASE_OK;
 }
 
-#include <time.h>
-static double tnow(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec*1e3+t.tv_nsec/1e6;}
 static int run(linker *l, size_t *n_links)
-{ double t0=tnow();
+{
     const core_wordnet_query *q = l->q;
     for (size_t i = 0; i < q->n_targets; i++) {
         if (base_strmap_put(l->targets, q->targets[i], strlen(q->targets[i]), (int)i) != 0)
@@ -589,7 +587,6 @@ static int run(linker *l, size_t *n_links)
         if (scan_index(l, pos, l->targets, note_first_sense) != BASE_OK)
             return BASE_ERR;
     }
-    double t1=tnow();
     for (size_t t = 0; t < q->n_targets; t++) {
         const sense *ts = &l->first[t * N_POS];
         int main_pos = 0; /* the target's main part of speech only; ties go to noun, verb, adj */
@@ -599,7 +596,6 @@ static int run(linker *l, size_t *n_links)
         if (ts[main_pos].n && collect(l, (int)t, main_pos, ts[main_pos].offset) != BASE_OK)
             return BASE_ERR;
     }
-    double t2=tnow();
     for (size_t i = 0; i < l->n_cands; i++) {
         const candidate *c = &l->cands[i];
         int head;
@@ -610,7 +606,6 @@ static int run(linker *l, size_t *n_links)
             if (find_entry(l, pos, c->word, len, head, check_first_sense) != BASE_OK)
                 return BASE_ERR;
     }
-    if (getenv("DBG_WN")) fprintf(stderr, "pass1 %.2f collect %.2f pass2 %.2f ms, %zu cands\n", t1-t0, t2-t1, tnow()-t2, l->n_cands);
     return emit(l, n_links);
 }
 

@@ -4,22 +4,23 @@
  *
  * Reads the database files of Princeton WordNet 3.0 (index.POS and
  * data.POS, format in wndb(5); Debian's wordnet-base installs them in
- * /usr/share/wordnet) in two sequential passes over the index files plus one
- * read per synset looked at. libwordnet's own lookups cost a binary search
- * through file reads per word, and its synset reader looks up every member's
- * sense number: about 0.3 s for a few hundred words, against a few
- * milliseconds here. Runs once, when the lexer is built.
+ * /usr/share/wordnet): one pass over the index files for the targets, one
+ * read per synset looked at, and the candidates found again in the index
+ * through entries remembered on the way. libwordnet's own lookups cost a
+ * binary search through file reads per word, and its synset reader looks up
+ * every member's sense number: about 0.3 s for a few hundred words, against
+ * under 10 ms here. Runs once, when the lexer is built.
  *
  * Which links count (the rule, and why):
- * - only the target word's first sense in each part of speech, and only
- *   when that synset is also the linked word's first sense: WordNet orders
+ * - only the first sense of both words, in the main part of speech of both
+ *   (the one in which WordNet gives the word most senses): WordNet orders
  *   senses by frequency, so both words mean this by default ("wage" and
- *   "salary"), while a rare sense ("course" as the adverb "of course") or a
- *   rare reading of the other word ("step" for "measure") stays out;
+ *   "salary"), while a rarer sense ("course" as the adverb "of course") or
+ *   a rarer reading of the other word ("permit" is mostly a verb) stays out;
  * - only when the sense is close to the domain: another member of the
- *   synset, or a word of its definition, is a word of the knowledge base
- *   (the callers' is_close), so a word that WordNet knows in another sense
- *   only ("techy" = irritable) links to nothing;
+ *   synset, or a word of its definition, is a knowledge-base word of the
+ *   target's own topics (the caller's is_close), so a word that WordNet
+ *   knows in another sense only ("techy" = irritable) links to nothing;
  * - synonyms in the synset and derivationally related forms of the target
  *   word itself; never hypernyms, hyponyms or other relations, which lead
  *   to broader or narrower ideas, not the same one;
@@ -39,8 +40,9 @@ typedef struct core_wordnet_query {
     size_t n_targets;
     /* True when word (lower-case ASCII letters) may receive a link. */
     int (*is_free)(void *ctx, const char *word, size_t len);
-    /* True when text (the synset's other members and its definition) uses
-     * a knowledge-base word that is not target itself. */
+    /* True when text (the synset's other one-word members and its
+     * definition) uses a knowledge-base word of target's topics, other
+     * than target itself. */
     int (*is_close)(void *ctx, const char *target, const char *text, size_t len);
     /* One link: word is to be read as target. Returns 0, or -1 to stop (out
      * of memory). Each word is linked once, to its closest target. */
