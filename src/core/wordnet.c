@@ -13,6 +13,14 @@
 #define CAREERBOT_WORDNET_DIR "/usr/share/wordnet"
 #endif
 
+const char *core_wordnet_dir(void)
+{
+    const char *dir = getenv("WNSEARCHDIR");
+    return dir && *dir ? dir : CAREERBOT_WORDNET_DIR;
+}
+
+#ifdef CAREERBOT_HAVE_WORDNET
+
 #define N_POS 4
 #define MAX_WORD 40       /* longer lemmas are never question words */
 #define CLOSE_TEXT 1024   /* bytes of members and definition given to is_close */
@@ -74,14 +82,6 @@ typedef struct linker {
     size_t cap, cap2;
     base_error *err;
 } linker;
-
-const char *core_wordnet_dir(void)
-{
-    const char *dir = getenv("WNSEARCHDIR");
-    return dir && *dir ? dir : CAREERBOT_WORDNET_DIR;
-}
-
-#ifdef CAREERBOT_HAVE_WORDNET
 
 static int open_file(const linker *l, const char *kind, int pos)
 {
