@@ -1,6 +1,6 @@
 /* Matcher throughput and knowledge-base load time.
  *
- *   bench_matcher shipped QUESTIONS.tsv   the shipped knowledge base
+ *   bench_matcher shipped QUESTIONS.tsv [DIR]   the shipped knowledge base (or DIR)
  *   bench_matcher generated N             a generated base of N topics
  *
  * Prints questions per second, microseconds per question, load time and the
@@ -176,10 +176,10 @@ static void remove_kb(const char *dir)
 int main(int argc, char **argv)
 {
     static char *questions[MAX_QUESTIONS];
-    if (argc == 3 && strcmp(argv[1], "shipped") == 0) {
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "shipped") == 0) {
         size_t n = read_questions(argv[2], questions, MAX_QUESTIONS);
         double ms;
-        core_kb *kb = load_timed(CAREERBOT_KNOWLEDGE_DIR, 20, &ms);
+        core_kb *kb = load_timed(argc == 4 ? argv[3] : CAREERBOT_KNOWLEDGE_DIR, 20, &ms);
         run("shipped knowledge base", kb, questions, n, ms);
         core_kb_free(kb);
     } else if (argc == 3 && strcmp(argv[1], "generated") == 0) {
@@ -208,7 +208,7 @@ int main(int argc, char **argv)
         core_kb_free(kb);
         remove_kb(dir);
     } else {
-        fprintf(stderr, "usage: bench_matcher shipped QUESTIONS.tsv | generated N\n");
+        fprintf(stderr, "usage: bench_matcher shipped QUESTIONS.tsv [DIR] | generated N\n");
         return 2;
     }
     for (size_t i = 0; i < MAX_QUESTIONS; i++)

@@ -4,9 +4,12 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-# The Debian packages needed to build and run careerbot.
+# The Debian packages needed to build and run careerbot. The language resources
+# (WordNet's database, hunspell with its English and medical dictionaries) are
+# switched on by the knowledge base's lexicon; without them careerbot builds and
+# runs with them off.
 RUN_PACKAGES=(build-essential cmake pkg-config libuv1-dev libcurl4-openssl-dev libjansson-dev
-              libssl-dev libstemmer-dev)
+              libssl-dev libstemmer-dev wordnet-base libhunspell-dev hunspell-en-us hunspell-en-med)
 # Also needed by the tests: cmocka, clang for the fuzzers, the IRC servers (ngircd, the
 # classic one; InspIRCd with Atheme services for SASL, STS and accounts), python (and venv,
 # for Synapse), openssl.

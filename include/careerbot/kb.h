@@ -100,6 +100,11 @@ typedef struct core_lexicon {
     core_string_list fillers;       /* "please", "I mean": words that add nothing to a choice */
     core_string_list person_talk;   /* "did you", "are you still": a line that starts so asks a person
                                        about themselves, not the bot (listen rooms stay out of it) */
+    /* General language resources; each is off unless the lexicon turns it on. */
+    int wordnet;                    /* WordNet synonyms and derived forms of the vocabulary's words */
+    int hunspell;                   /* hunspell's spelling help */
+    core_string_list hunspell_dictionaries; /* its dictionaries, the first with its affix file
+                                               ("en_US", "en_med_glut"); empty: "en_US" */
 } core_lexicon;
 
 /* Small talk of one kind (greetings, thanks, goodbyes, ...): the phrases

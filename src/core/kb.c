@@ -199,6 +199,7 @@ void core_kb_free(core_kb *kb)
     free_list(&lx->question_starts);
     free_list(&lx->fillers);
     free_list(&lx->person_talk);
+    free_list(&lx->hunspell_dictionaries);
     free_list(&lx->domain);
     free_list(&lx->offtopic);
     free_list(&lx->stopwords);

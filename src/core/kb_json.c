@@ -357,6 +357,17 @@ static int read_number(const load_ctx *c, json_t *obj, const char *key, double l
     return BASE_OK;
 }
 
+static int read_switch(const load_ctx *c, json_t *obj, const char *key, int *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return BASE_OK;
+    if (!json_is_boolean(v))
+        return fail(c, 1, "lexicon \"%s\" must be true or false", key);
+    *out = json_is_true(v);
+    return BASE_OK;
+}
+
 /* An array of arrays of words, such as the synonym groups. */
 static int read_groups(const load_ctx *c, json_t *obj, const char *key, core_synonym_group **groups, size_t *n)
 {
@@ -431,7 +442,8 @@ static int read_lexicon(const load_ctx *c, json_t *obj)
                                           "synonyms", "domain", "offtopic", "stopwords",
                                           "common", "follow_next", "follow_more", "default_topic", "exact",
                                           "unknown_penalty", "facet_kinds", "anaphora", "continuations",
-                                          "ordinals", "last", "both", "compare", "question_starts", "fillers", "person_talk"};
+                                          "ordinals", "last", "both", "compare", "question_starts", "fillers",
+                                          "person_talk", "wordnet", "hunspell", "hunspell_dictionaries"};
     core_lexicon *lx = &c->kb->lexicon;
     if (!json_is_object(obj))
         return fail(c, 1, "\"lexicon\" must be an object");
@@ -457,7 +469,10 @@ static int read_lexicon(const load_ctx *c, json_t *obj)
             BASE_OK ||
         read_string_array(c, 1, obj, "fillers", 0, &lx->fillers.items, &lx->fillers.n) != BASE_OK ||
         read_string_array(c, 1, obj, "person_talk", 0, &lx->person_talk.items, &lx->person_talk.n) != BASE_OK ||
-        read_facet_kinds(c, obj) != BASE_OK)
+        read_string_array(c, 1, obj, "hunspell_dictionaries", 0, &lx->hunspell_dictionaries.items,
+                          &lx->hunspell_dictionaries.n) != BASE_OK ||
+        read_switch(c, obj, "wordnet", &lx->wordnet) != BASE_OK ||
+        read_switch(c, obj, "hunspell", &lx->hunspell) != BASE_OK || read_facet_kinds(c, obj) != BASE_OK)
         return BASE_ERR;
     return read_groups(c, obj, "synonyms", &lx->synonyms, &lx->n_synonyms) != BASE_OK ||
                    read_groups(c, obj, "exact", &lx->exact, &lx->n_exact) != BASE_OK ||

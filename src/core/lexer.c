@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "base/strmap.h"
+#include "core/spelling.h"
+#include "core/wordnet.h"
 
 /* Question words resolved at run time are cached; the cache is dropped when
  * it reaches this size, which bounds memory on a long-running bot. */
@@ -41,6 +44,13 @@ struct core_lexer {
     char **vocab;        /* surface words eligible as corrections */
     int *vocab_entry;    /* their packed entries */
     size_t n_vocab, cap_vocab;
+    uint64_t *topics;    /* term -> bit (topic % 64) of each topic whose keywords use it */
+    size_t cap_topics;
+    char **dictionaries; /* hunspell dictionaries the lexicon asks for */
+    size_t n_dictionaries;
+    core_spelling *spelling; /* loaded by core_lexer_freeze; NULL when off or missing */
+    int use_wordnet;     /* the lexicon asks for WordNet links */
+    int wordnet_links;   /* links made; -1 when off or the database is missing */
 };
 
 static int grow_array(void **arr, size_t *cap, size_t need, size_t elem)
@@ -202,6 +212,24 @@ int core_lexer_define(core_lexer *lex, const char *word, size_t len, unsigned fl
     return term;
 }
 
+int core_lexer_note_topic(core_lexer *lex, int term, int topic)
+{
+    if (term < 0 || (size_t)term >= lex->n_terms || topic < 0)
+        return 0;
+    size_t cap = lex->cap_topics;
+    if (grow_array((void **)&lex->topics, &cap, lex->n_terms, sizeof *lex->topics))
+        return -1;
+    memset(lex->topics + lex->cap_topics, 0, (cap - lex->cap_topics) * sizeof *lex->topics);
+    lex->cap_topics = cap;
+    lex->topics[term] |= (uint64_t)1 << (topic % 64);
+    return 0;
+}
+
+static uint64_t term_topics(const core_lexer *lex, int term)
+{
+    return term >= 0 && (size_t)term < lex->cap_topics ? lex->topics[term] : 0;
+}
+
 static int define_synonyms(core_lexer *lex, const core_synonym_group *g)
 {
     char folded[MAX_ENTRY_LEN + 1], stem[MAX_ENTRY_LEN + 1];
@@ -271,7 +299,18 @@ core_lexer *core_lexer_new(const core_lexicon *lx, base_error *err)
     lex->synonyms = base_strmap_new(256);
     lex->surface = base_strmap_new(2048);
     lex->cache = base_strmap_new(1024);
-    int ok = lex->stemmer && lex->terms && lex->synonyms && lex->surface && lex->cache;
+    lex->use_wordnet = lx->wordnet;
+    lex->wordnet_links = -1;
+    /* hunspell's dictionaries: the lexicon's, or the English one. */
+    static char *const english[] = {"en_US"};
+    const core_string_list *dicts = &lx->hunspell_dictionaries;
+    char *const *names = dicts->n ? dicts->items : english;
+    size_t n_names = !lx->hunspell ? 0 : dicts->n ? dicts->n : 1;
+    lex->dictionaries = calloc(n_names + 1, sizeof *lex->dictionaries);
+    int ok = lex->dictionaries != NULL;
+    for (size_t i = 0; ok && i < n_names; i++)
+        ok = (lex->dictionaries[lex->n_dictionaries++] = base_strdup(names[i])) != NULL;
+    ok = ok && lex->stemmer && lex->terms && lex->synonyms && lex->surface && lex->cache;
     for (size_t i = 0; ok && i < lx->n_exact; i++)
         ok = define_exact(lex, &lx->exact[i]) == 0;
     for (size_t i = 0; ok && i < lx->n_synonyms; i++)
@@ -303,12 +342,18 @@ void core_lexer_free(core_lexer *lex)
     free(lex->vocab);
     free(lex->vocab_entry);
     free(lex->variants);
+    free(lex->topics);
+    base_strv_free(lex->dictionaries, lex->n_dictionaries);
+    core_spelling_free(lex->spelling);
     base_strmap_free(lex->terms);
     base_strmap_free(lex->synonyms);
     base_strmap_free(lex->surface);
     base_strmap_free(lex->cache);
     free(lex);
 }
+
+static int link_wordnet(core_lexer *lex, base_error *err);
+static int load_spelling(core_lexer *lex);
 
 /* ---- typo index ------------------------------------------------------------ */
 
@@ -412,7 +457,9 @@ int core_lexer_freeze(core_lexer *lex, base_error *err)
             lex->variants[out++] = lex->variants[i];
     }
     lex->n_variants = out;
-    return BASE_OK;
+    if (lex->n_dictionaries > 0 && load_spelling(lex) != BASE_OK)
+        return base_error_set(err, "out of memory");
+    return lex->use_wordnet ? link_wordnet(lex, err) : BASE_OK;
 }
 
 int core_edit_distance(const char *a, size_t alen, const char *b, size_t blen, int max)
@@ -518,28 +565,195 @@ static int correct(core_lexer *lex, const char *word, size_t len)
 
 /* ---- lookups -------------------------------------------------------------------- */
 
-static int resolve(core_lexer *lex, const char *word, size_t len)
+/* The entry of a word known without correction: a knowledge-base word, a
+ * word whose stem is a term (or a WordNet link's), or a stop or common word
+ * (or a word whose stem is one: "doing"). Returns 1 and sets *out, or 0. */
+static int resolve_known(core_lexer *lex, const char *word, size_t len, int *out)
 {
     int entry, known = 0;
     if (base_strmap_get(lex->surface, word, len, &entry)) {
-        if (PACK_TERM(entry) >= 0)
-            return entry;
+        if (PACK_TERM(entry) >= 0) {
+            *out = entry;
+            return 1;
+        }
         known = 1; /* a stop or common word: never corrected, but its stem may be a term ("working") */
     }
     char stem[MAX_ENTRY_LEN + 1];
     size_t slen = stem_word(lex, word, len, stem, sizeof stem);
     int term;
-    if (base_strmap_get(lex->synonyms, stem, slen, &term) || base_strmap_get(lex->terms, stem, slen, &term))
-        return PACK(term, CORE_WORD_KNOWN | (known ? PACK_FLAGS(entry) : 0));
-    if (known)
-        return entry;
-    /* A word whose stem is a stop or common word ("doing") is known too. */
-    if (base_strmap_get(lex->surface, stem, slen, &entry) && PACK_TERM(entry) < 0)
+    if (base_strmap_get(lex->synonyms, stem, slen, &term) || base_strmap_get(lex->terms, stem, slen, &term)) {
+        *out = PACK(term, CORE_WORD_KNOWN | (known ? PACK_FLAGS(entry) : 0));
+        return 1;
+    }
+    if (known || (base_strmap_get(lex->surface, stem, slen, &entry) && PACK_TERM(entry) < 0)) {
+        *out = entry;
+        return 1;
+    }
+    return 0;
+}
+
+static int spell(core_lexer *lex, const char *word, size_t len);
+
+static int resolve(core_lexer *lex, const char *word, size_t len)
+{
+    int entry;
+    if (resolve_known(lex, word, len, &entry))
         return entry;
     entry = correct(lex, word, len);
+    if (entry < 0 && lex->spelling)
+        entry = spell(lex, word, len);
     if (entry >= 0)
         return PACK(PACK_TERM(entry), PACK_FLAGS(entry) | CORE_WORD_CORRECTED);
     return PACK(-1, 0);
+}
+
+/* ---- hunspell ------------------------------------------------------------------ */
+
+#define SPELL_MIN_LEN 3      /* "mak" */
+#define SPELL_SUGGESTIONS 8  /* hunspell's first suggestions looked at ("mak": mach, kam, mal, ma, mk, make) */
+
+/* Loads the dictionaries and adds the vocabulary to them; missing
+ * dictionaries leave spelling off. Returns BASE_ERR when out of memory. */
+static int load_spelling(core_lexer *lex)
+{
+    base_error why;
+    lex->spelling = core_spelling_new(core_spelling_dir(), (const char *const *)lex->dictionaries,
+                                      lex->n_dictionaries, &why);
+    for (size_t i = 0; lex->spelling && i < lex->n_vocab; i++)
+        if (core_spelling_add(lex->spelling, lex->vocab[i]) != 0)
+            return BASE_ERR;
+    return BASE_OK;
+}
+
+typedef struct spell_ctx {
+    core_lexer *lex;
+    int entry;
+} spell_ctx;
+
+/* A suggestion counts when it lands on a word the knowledge base knows:
+ * vocabulary, or a stop or common word ("mcuh" -> "much"). */
+static int accept_suggestion(void *ctx, const char *word, size_t len)
+{
+    spell_ctx *c = ctx;
+    return len <= MAX_ENTRY_LEN && resolve_known(c->lex, word, len, &c->entry);
+}
+
+/* hunspell's help for a word the typo corrector left alone: nothing when
+ * hunspell finds it spelt right (medical words, with hunspell-en-med). */
+static int spell(core_lexer *lex, const char *word, size_t len)
+{
+    char buf[MAX_ENTRY_LEN + 1];
+    if (len < SPELL_MIN_LEN || len > MAX_ENTRY_LEN || !is_ascii_alpha_word(word, len))
+        return -1;
+    memcpy(buf, word, len);
+    buf[len] = '\0';
+    if (core_spelling_is_right(lex->spelling, buf))
+        return -1;
+    spell_ctx c = {lex, -1};
+    return core_spelling_suggest(lex->spelling, buf, SPELL_SUGGESTIONS, accept_suggestion, &c) >= 0 ? c.entry : -1;
+}
+
+int core_lexer_has_spelling(const core_lexer *lex)
+{
+    return lex->spelling != NULL;
+}
+
+/* ---- WordNet links ------------------------------------------------------------- */
+
+/* The term of a vocabulary word, or -1. */
+static int surface_term(const core_lexer *lex, const char *word, size_t len)
+{
+    int entry;
+    return base_strmap_get(lex->surface, word, len, &entry) ? PACK_TERM(entry) : -1;
+}
+
+/* A word that selects or hints at a topic on its own: a one-word keyword
+ * (or, for the closeness of a sense, a domain word too), and no off-topic
+ * word or conversation signal. Words that only occur inside phrases
+ * ("screw" of "screw up", "dead" of "dead end") do not carry the phrase's
+ * meaning alone. Domain words receive no links: they make any question look
+ * like one about the career, and WordNet's "medical" is also a checkup. */
+static int is_topic_word(unsigned flags, unsigned kinds)
+{
+    return (flags & kinds) && !(flags & (CORE_TERM_OFFTOPIC | CORE_TERM_SIGNAL));
+}
+
+static int wordnet_is_free(void *ctx, const char *word, size_t len)
+{
+    int entry;
+    return !resolve_known(ctx, word, len, &entry);
+}
+
+/* A sense is close to the domain when another member of its synset, or a
+ * word of its definition, is a keyword of one of the target's own topics
+ * (not the target again in another form, and no stop or common word):
+ * "wage" and "pay" beside "salary", but not "determine" in the definition
+ * of "outlook" as a state of mind. */
+static int wordnet_is_close(void *ctx, const char *target, const char *text, size_t len)
+{
+    core_lexer *lex = ctx;
+    char self[MAX_ENTRY_LEN + 1], stem[MAX_ENTRY_LEN + 1];
+    size_t self_len = stem_word(lex, target, strlen(target), self, sizeof self);
+    uint64_t topics = term_topics(lex, surface_term(lex, target, strlen(target)));
+    for (size_t i = 0; i < len && topics;) {
+        while (i < len && !(text[i] >= 'a' && text[i] <= 'z'))
+            i++;
+        size_t start = i;
+        while (i < len && text[i] >= 'a' && text[i] <= 'z')
+            i++;
+        int entry, term;
+        if (i - start < 3 || i - start > MAX_ENTRY_LEN ||
+            (base_strmap_get(lex->surface, text + start, i - start, &entry) && PACK_TERM(entry) < 0) ||
+            !resolve_known(lex, text + start, i - start, &entry))
+            continue; /* short, a stop or common word, or unknown */
+        term = PACK_TERM(entry);
+        if (term < 0 || !(term_topics(lex, term) & topics) ||
+            !is_topic_word(lex->flags[term], CORE_TERM_WORD | CORE_TERM_DOMAIN))
+            continue;
+        if (stem_word(lex, text + start, i - start, stem, sizeof stem) != self_len || memcmp(stem, self, self_len))
+            return 1;
+    }
+    return 0;
+}
+
+/* word is read as target: its stem joins target's term, as a synonym's. */
+static int wordnet_link(void *ctx, const char *word, size_t len, const char *target, int derived)
+{
+    core_lexer *lex = ctx;
+    char stem[MAX_ENTRY_LEN + 1];
+    int term = surface_term(lex, target, strlen(target)), old;
+    size_t slen = stem_word(lex, word, len, stem, sizeof stem);
+    if (term < 0 || base_strmap_get(lex->synonyms, stem, slen, &old) || base_strmap_get(lex->terms, stem, slen, &old))
+        return 0; /* another link took this stem first */
+    return base_strmap_put(lex->synonyms, stem, slen, term);
+}
+
+/* Links WordNet's words to the vocabulary's topic words: keywords, domain
+ * words and facet cues, never off-topic words (a loose link must not turn
+ * a question away) nor conversation signals. */
+static int link_wordnet(core_lexer *lex, base_error *err)
+{
+    const char **targets = malloc((lex->n_vocab + 1) * sizeof *targets);
+    if (!targets)
+        return base_error_set(err, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < lex->n_vocab; i++) {
+        int term = PACK_TERM(lex->vocab_entry[i]);
+        if (term >= 0 && is_topic_word(lex->flags[term], CORE_TERM_WORD))
+            targets[n++] = lex->vocab[i];
+    }
+    core_wordnet_query q = {lex, targets, n, wordnet_is_free, wordnet_is_close, wordnet_link};
+    size_t links = 0;
+    base_error why;
+    int rc = core_wordnet_link(core_wordnet_dir(), &q, &links, &why);
+    free(targets);
+    lex->wordnet_links = rc == BASE_OK ? (int)links : -1;
+    return BASE_OK; /* a missing database leaves WordNet off, as on a build without it */
+}
+
+int core_lexer_wordnet_links(const core_lexer *lex)
+{
+    return lex->wordnet_links;
 }
 
 int core_lexer_lookup(core_lexer *lex, const char *word, size_t len, unsigned *word_flags)

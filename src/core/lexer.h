@@ -20,6 +20,7 @@ enum {
     CORE_TERM_PASSAGE = 8,  /* some topic text uses it */
     CORE_TERM_SIGNAL = 32,  /* a conversation signal ("it", "last", "both"): never a typo's correction */
     CORE_TERM_EXACT = 16,   /* from an exact group: matched by its listed words only */
+    CORE_TERM_WORD = 64,    /* a keyword of one word ("salary"), not only part of a phrase ("screw up") */
 };
 
 /* What a looked-up word was. */
@@ -37,8 +38,21 @@ void core_lexer_free(core_lexer *lex);
 /* Adds a knowledge-base word to the vocabulary and returns its term, or -1
  * when out of memory. flags are CORE_TERM_* bits added to the term. */
 int core_lexer_define(core_lexer *lex, const char *word, size_t len, unsigned flags);
-/* Builds the typo index; call once after the last core_lexer_define. */
+/* Notes that term is a word of topic's keywords (topic >= 0): WordNet's
+ * senses count as close to the domain by words of the same topics. Returns
+ * 0, or -1 when out of memory. */
+int core_lexer_note_topic(core_lexer *lex, int term, int topic);
+/* Builds the typo index (and the WordNet links when the lexicon asks for
+ * them); call once after the last core_lexer_define. */
 int core_lexer_freeze(core_lexer *lex, base_error *err);
+
+/* WordNet links made by core_lexer_freeze: -1 when the lexicon leaves
+ * WordNet off or its database cannot be read. */
+int core_lexer_wordnet_links(const core_lexer *lex);
+
+/* True when hunspell's dictionaries are loaded (the lexicon names them and
+ * they could be read). */
+int core_lexer_has_spelling(const core_lexer *lex);
 
 /* The term of a question word (already case-folded), or -1 when the word is
  * not in the vocabulary. *word_flags receives CORE_WORD_* bits. */

@@ -110,6 +110,8 @@ static int phrase_terms(core_matcher *m, const char *text, unsigned flags, int *
 {
     core_words *w = &m->words;
     core_text_words(text, strlen(text), w);
+    if (w->n == 1 && (flags & CORE_TERM_KEYWORD))
+        flags |= CORE_TERM_WORD; /* a keyword of one word: it names or hints at a topic on its own */
     int n = 0;
     for (size_t i = 0; i < w->n && n < max; i++) {
         int t = core_lexer_define(m->lex, w->word[i], w->len[i], flags);
@@ -147,6 +149,9 @@ static int add_keywords(core_matcher *m, base_error *err)
                 ph->n_terms = phrase_terms(m, kw->phrases[p], CORE_TERM_KEYWORD, ph->terms, MAX_PHRASE_TERMS);
                 if (ph->n_terms < 0)
                     return base_error_set(err, "out of memory");
+                for (int j = 0; j < ph->n_terms; j++)
+                    if (core_lexer_note_topic(m->lex, ph->terms[j], (int)i) != 0)
+                        return base_error_set(err, "out of memory");
                 if (ph->n_terms > 0)
                     m->n_phrases++;
             }

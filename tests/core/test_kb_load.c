@@ -541,6 +541,34 @@ static void test_lexicon_values(void **state)
     core_kb_free(kb);
 }
 
+/* The language resources' switches: off unless turned on, true or false only. */
+static void test_lexicon_resource_switches(void **state)
+{
+    (void)state;
+    core_kb *kb = tu_load_string("{\"topics\": [" GOOD("a") "]}");
+    assert_false(kb->lexicon.wordnet);
+    assert_false(kb->lexicon.hunspell);
+    assert_int_equal(kb->lexicon.hunspell_dictionaries.n, 0);
+    core_kb_free(kb);
+    kb = tu_load_string("{\"lexicon\": {\"wordnet\": true, \"hunspell\": true, \"hunspell_dictionaries\": "
+                        "[\"en_US\", \"en_med_glut\"]}, \"topics\": [" GOOD("a") "]}");
+    assert_true(kb->lexicon.wordnet);
+    assert_true(kb->lexicon.hunspell);
+    assert_int_equal(kb->lexicon.hunspell_dictionaries.n, 2);
+    assert_string_equal(kb->lexicon.hunspell_dictionaries.items[1], "en_med_glut");
+    core_kb_free(kb);
+    const char *bad[] = {"\"wordnet\": \"yes\"", "\"hunspell\": 1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char lex[256];
+        snprintf(lex, sizeof lex, "{\"lexicon\": {%s}}", bad[i]);
+        file_spec files[] = {{"l.json", lex}, {"t.json", "{\"topics\": [" GOOD("a") "]}"}};
+        expect_error(files, 2, "l.json", 0, "must be true or false");
+    }
+    file_spec list[] = {{"l.json", "{\"lexicon\": {\"hunspell_dictionaries\": \"en_US\"}}"},
+                        {"t.json", "{\"topics\": [" GOOD("a") "]}"}};
+    expect_error(list, 2, "l.json", 0, "\"hunspell_dictionaries\" must be an array of strings");
+}
+
 static void test_empty_and_missing_directory(void **state)
 {
     (void)state;
@@ -685,6 +713,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_answer_line_length),
         cmocka_unit_test(test_keyword_weight),
         cmocka_unit_test(test_lexicon_values),
+        cmocka_unit_test(test_lexicon_resource_switches),
         cmocka_unit_test(test_empty_and_missing_directory),
         cmocka_unit_test(test_load_string),
         cmocka_unit_test(test_topic_lines_with_same_id_prefix),
