@@ -59,17 +59,16 @@ def irc_phase(c, asked, total, batch=1000):
             c.send("PRIVMSG careerbot :%s" % asked[(sent + i) % len(asked)])
         sent += n
         # A batch is answered when the bot has been quiet for a moment.
-        last = time.monotonic()
-        for line in c.lines(time.monotonic() + 30):
-            if "PRIVMSG bench" in line:
-                answered += 1
-                last = time.monotonic()
-            if time.monotonic() - last > 0.15:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            got = sum("PRIVMSG bench" in line for line in c.lines(time.monotonic() + 0.15))
+            answered += got
+            if got == 0:
                 break
     return answered
 
 
-def matrix_phase(hs, room, alice, me, asked, total, batch=100):
+def matrix_phase(hs, room, alice, me, asked, total, batch=20):
     sent = 0
     base = len(hs.messages_from(me, room))
     while sent < total:
