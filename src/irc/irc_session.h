@@ -91,5 +91,9 @@ int irc_session_is_our_channel(const irc_session *s, const char *name);
  * NULL is nobody's name. */
 int irc_session_name_equal(const irc_session *s, const char *a, const char *b);
 chat_casemap irc_session_casemap(const irc_session *s);
+/* For the status report: the round trip of the last answered PING in
+ * seconds (< 0 before any), and how many configured channels are joined. */
+double irc_session_lag(const irc_session *s);
+size_t irc_session_joined(const irc_session *s);
 
 #endif

@@ -57,6 +57,10 @@ struct matrix_network {
     int attempt;                  /* failures in a row in this phase */
     int sync_live;                /* the sync in flight had a since token: its messages are answered */
     int profile_checked;          /* the display name was looked up in this run */
+    int synced;                   /* for the status report: the last /sync succeeded, */
+    double status_since;          /* since when (or since when not), */
+    double last_heard;            /* when the last sync answer came, */
+    matrix_strset joined_rooms;   /* and the rooms joined, from every sync */
 
     uv_timer_t phase_timer;       /* retries of the phase's request; the failure report */
     uv_timer_t grace_timer;       /* how long stop waits for replies in flight */
@@ -125,6 +129,8 @@ static void fail(matrix_network *n, const char *why)
     if (n->phase == PHASE_FAILED)
         return;
     base_log(BASE_LOG_ERROR, n->who, "%s; this Matrix account stops (other networks keep running)", why);
+    n->synced = 0;
+    n->status_since = now(n);
     n->phase = PHASE_FAILED;
     abandon_phase_request(n);
     matrix_sender_set_authorized(n->sender, 0);
@@ -148,8 +154,17 @@ static void enter(matrix_network *n, int phase)
 }
 
 /* Waits before the next try of the phase's request. */
+/* The status report's connected state. */
+static void set_synced(matrix_network *n, int synced)
+{
+    if (n->synced != synced)
+        n->status_since = now(n);
+    n->synced = synced;
+}
+
 static void retry_phase(matrix_network *n, const matrix_result *r, const char *what)
 {
+    set_synced(n, 0);
     double delay = matrix_retry_delay(r, n->attempt, jitter());
     n->attempt++;
     base_log(r->kind == MATRIX_RATE_LIMITED ? BASE_LOG_INFO : BASE_LOG_WARN, n->who, "%s: %s%s%s; retrying in %.1f s",
@@ -420,6 +435,12 @@ static void on_sync(void *ctx, const matrix_response *resp)
         base_log(BASE_LOG_WARN, n->who, "sync: left out %zu malformed part%s (first: %s)", s.skipped,
                  s.skipped == 1 ? "" : "s", s.first_skip);
     n->attempt = 0;
+    set_synced(n, 1);
+    n->last_heard = now(n);
+    for (size_t i = 0; i < s.n_joined_rooms; i++)
+        matrix_strset_add(&n->joined_rooms, s.joined_rooms[i]);
+    for (size_t i = 0; i < s.n_left_rooms; i++)
+        matrix_strset_remove(&n->joined_rooms, s.left_rooms[i]);
     if (!n->sync_live)
         base_log(BASE_LOG_INFO, n->who, "first sync: %zu room%s; answering new messages from now on",
                  s.n_joined_rooms, s.n_joined_rooms == 1 ? "" : "s");
@@ -647,6 +668,7 @@ void matrix_network_on_failure(matrix_network *n, void (*failed_cb)(void *ctx), 
 
 void matrix_network_start(matrix_network *n)
 {
+    n->status_since = now(n);
     base_error err;
     if (matrix_sender_load(n->sender, n->cfg.user_id, &err) != BASE_OK) {
         fail(n, err.text);
@@ -665,6 +687,26 @@ void matrix_network_start(matrix_network *n)
         base_log(BASE_LOG_INFO, n->who, "%zu repl%s from the last run still to send", st->outbox.n,
                  st->outbox.n == 1 ? "y" : "ies");
     enter(n, matrix_client_has_token(n->client) ? PHASE_WHOAMI : PHASE_LOGIN);
+}
+
+void matrix_network_status(const matrix_network *n, chat_status *out)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = "matrix";
+    out->name = n->cfg.name;
+    out->connected = n->synced && n->phase == PHASE_SYNC && !n->stopping;
+    out->state = n->stopping                  ? "stopping"
+                 : n->phase == PHASE_FAILED   ? "failed"
+                 : out->connected             ? "syncing"
+                 : n->attempt > 0             ? "retrying"
+                                              : "connecting";
+    out->since = n->status_since;
+    out->lag = -1;
+    out->last_heard = n->last_heard;
+    out->rooms = n->joined_rooms.n;
+    out->queued = n->sender ? matrix_sender_state(n->sender)->outbox.n : 0;
+    out->queue_max = n->cfg.queue_max;
+    chat_gate_get_counts(n->gate, &out->counts);
 }
 
 /* ---- stop and free ---------------------------------------------------------------- */
@@ -688,6 +730,7 @@ static void release(matrix_network *n)
     free(n->display_name);
     free(n->filter_id);
     matrix_strset_free(&n->listen_rooms);
+    matrix_strset_free(&n->joined_rooms);
     chat_gate_free(n->gate);
     free(n);
 }
