@@ -13,6 +13,8 @@
 #include "console/console.h"
 #include "app/config_check.h"
 #include "app/kb_check.h"
+#include "app/metrics.h"
+#include "app/notify.h"
 #include "app/paths.h"
 #include "app/runner.h"
 #include "app/setup.h"
@@ -85,7 +87,8 @@ static int parse_args(int argc, char **argv, options *o)
             usage(stdout);
             exit(0);
         } else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
-            printf("careerbot %s\n", CAREERBOT_VERSION);
+            printf("careerbot %s\nfeatures:%s%s%s\n", CAREERBOT_VERSION, app_notify_available() ? " sd-notify" : "",
+                   app_metrics_available() ? " metrics" : "", console_line_editing_available() ? " line-editing" : "");
             exit(0);
         } else if (!strcmp(a, "--check-config")) {
             o->check_config = 1;
