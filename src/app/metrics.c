@@ -91,6 +91,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     int status = m->page(m->ctx, url, &body, &type);
     if (status == 404)
         base_strbuf_add(&body, "not found: try /metrics or /healthz\n");
+    base_log(BASE_LOG_DEBUG, "metrics", "%s %.200s: %d", method, url, status);
     char *text = base_strbuf_take(&body);
     enum MHD_Result rc =
         text ? respond(c, status, type, text, strlen(text)) : respond(c, 500, type, "out of memory\n", 14);
@@ -139,11 +140,11 @@ app_metrics *app_metrics_start(uv_loop_t *loop, const char *host, int port, app_
     m->page = page;
     m->ctx = ctx;
     m->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, m,
+                                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_PER_CONNECTION,
-                                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                                  MHD_OPTION_END);
     const union MHD_DaemonInfo *fd = m->daemon ? MHD_get_daemon_info(m->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!fd) {

@@ -187,15 +187,16 @@ static void put_escaped(line *l, const char *s, int quoted)
     }
 }
 
-/* A value needs quotes when it is empty or holds a space, a quote, '=' or
- * anything that is not printable ASCII or UTF-8. */
+/* A value needs quotes when it is empty or holds a space, a quote, '=', a
+ * backslash or a control character (the ": " before the text has a space,
+ * so it is never inside an unquoted value). */
 static int needs_quotes(const char *v)
 {
     if (!*v)
         return 1;
     for (; *v; v++) {
         unsigned char c = (unsigned char)*v;
-        if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7f || c == ':')
+        if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7f)
             return 1;
     }
     return 0;
