@@ -173,6 +173,31 @@ class StatusTests(OpsTestCase):
         self.assertRegex(s.log(), r"Z DEBUG metrics: GET /healthz: 200\n")  # -v: debug lines are written
 
 
+class MatrixStatusTests(OpsTestCase):
+    """The Matrix account's side of the status report, on the fake homeserver."""
+
+    def test_matrix_status(self):
+        from fake_homeserver import FakeHomeserver
+        hs = FakeHomeserver().start()
+        self.addCleanup(hs.stop)
+        token = "syt_status_token_0987654321"
+        me = hs.add_user("careerbot", token=token)
+        alice = hs.add_user("alice")
+        hs.create_room([alice, me])
+        hs.create_room([alice, me])
+        s = self.service("matrix")
+        s.write("state_dir = %s\n[matrix.mx]\nhomeserver = %s\nuser_id = @careerbot:localhost\n"
+                "access_token = %s\nsync_timeout = 5\n" % (os.path.join(s.dir, "state"), hs.url, token))
+        s.start()
+        s.wait_log(r"network=matrix\.mx: first sync: 2 rooms")
+        at = s.mark()
+        s.proc.send_signal(signal.SIGUSR1)
+        s.wait_log(r"INFO network=matrix\.mx event=status connected=yes state=syncing since=\S+Z lag=- "
+                   r"heard_s_ago=\d+ rooms=2 answered=0 declined=0 clarified=0 other=0 busy=0 queue=0/200: ", after=at)
+        self.assertEqual(s.stop(), 0)
+        self.assertNotIn(token, s.log())
+
+
 class ReloadTests(OpsTestCase):
     def test_networks_follow_the_file(self):
         s = self.service("reload")
