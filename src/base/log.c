@@ -249,6 +249,8 @@ static void put_stamp(line *l)
 }
 
 static void write_line(int level, const char *who, const char *const *fields, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static void write_line(int level, const char *who, const char *const *fields, const char *fmt, va_list ap)
 {
     if (level > base_log_get_level())
         return;
