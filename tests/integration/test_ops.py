@@ -194,6 +194,25 @@ class MatrixStatusTests(OpsTestCase):
         s.proc.send_signal(signal.SIGUSR1)
         s.wait_log(r"INFO network=matrix\.mx event=status connected=yes state=syncing since=\S+Z lag=- "
                    r"heard_s_ago=\d+ rooms=2 answered=0 declined=0 clarified=0 other=0 busy=0 queue=0/200: ", after=at)
+        # A changed account restarts only once the old one has stopped and
+        # saved its state: the new one goes on from its sync position.
+        at = s.mark()
+        with open(s.config, "a") as f:
+            f.write("queue_max = 6\n")
+        s.proc.send_signal(signal.SIGHUP)
+        s.wait_log(r"restarted=1 unchanged=0: configuration reloaded", after=at)
+        stopped = s.wait_log(r"network=matrix\.mx: stopped\n", after=at)
+        started = s.wait_log(r"network=matrix\.mx: starting as @careerbot:localhost on \S+\n", after=at)
+        self.assertLess(stopped.start(), started.start())
+        # Connected again once its first long-poll (sync_timeout = 5) answers.
+        at = s.mark()
+
+        def connected():
+            s.proc.send_signal(signal.SIGUSR1)
+            time.sleep(0.5)
+            return re.search(r"network=matrix\.mx event=status connected=yes state=syncing .* queue=0/6: ",
+                             s.log()[at:])
+        self.assertTrue(wait_until(connected, 15), "not connected after the restart:\n" + s.log()[at:][-2000:])
         self.assertEqual(s.stop(), 0)
         self.assertNotIn(token, s.log())
 
