@@ -87,28 +87,83 @@ void app_config_print(const conf_problems *problems, const char *prefix, FILE *o
         fprintf(out, "%s... and %zu more problem%s\n", prefix, problems->dropped, problems->dropped == 1 ? "" : "s");
 }
 
+static void check_section(const conf_config *cfg, const conf_section *s, conf_problems *p)
+{
+    if (strcmp(s->kind, "irc") == 0)
+        check_irc(cfg, s, p);
+    else if (strcmp(s->kind, "matrix") == 0)
+        check_matrix(cfg, s, p);
+}
+
+static const conf_schema *schema_of(const conf_section *s)
+{
+    if (strcmp(s->kind, "irc") == 0)
+        return &irc_network_schema;
+    if (strcmp(s->kind, "matrix") == 0)
+        return &matrix_network_schema;
+    return NULL;
+}
+
+/* One disabled section: where it is, the required keys as they stand, and
+ * what would stop it from running once enabled. */
+static void report_disabled(const conf_config *cfg, const conf_section *s, const char *prefix, FILE *out)
+{
+    char label[96];
+    conf_section_label(s, label, sizeof label);
+    fprintf(out, "%s%s:%d: [%s]: not run (enabled = no)", prefix, cfg->path ? cfg->path : "config",
+            s->enabled_line ? s->enabled_line : s->line, label);
+    const conf_schema *schema = schema_of(s);
+    const char *sep = "; to run it, fill in ";
+    for (size_t i = 0; schema && i < schema->n_keys; i++) {
+        const conf_key *k = &schema->keys[i];
+        if (!(k->flags & CONF_REQUIRED))
+            continue;
+        const conf_entry *e = conf_find(s, k->name);
+        fprintf(out, "%s%s (%s%s)", sep, k->name, e ? "now " : "not set", e ? e->value : "");
+        sep = ", ";
+    }
+    fprintf(out, "%sset enabled = yes\n", *sep == ';' ? "; to run it, " : "; then ");
+    conf_problems p = {0};
+    check_section(cfg, s, &p);
+    conf_problems_sort(&p);
+    char inner[120];
+    snprintf(inner, sizeof inner, "%s  ", prefix);
+    app_config_print(&p, inner, out);
+    conf_problems_free(&p);
+}
+
+void app_config_report_disabled(const conf_config *cfg, const char *prefix, FILE *out)
+{
+    for (size_t i = 0; i < cfg->n_sections; i++)
+        if (cfg->sections[i].disabled)
+            report_disabled(cfg, &cfg->sections[i], prefix, out);
+}
+
 int app_config_check(const conf_config *cfg, conf_problems *problems, FILE *out)
 {
-    size_t irc = 0, matrix = 0;
+    size_t irc = 0, matrix = 0, disabled = 0;
     check_bot(cfg, problems);
     for (size_t i = 0; i < cfg->n_sections; i++) {
         const conf_section *s = &cfg->sections[i];
-        if (strcmp(s->kind, "irc") == 0) {
-            irc++;
-            check_irc(cfg, s, problems);
-        } else if (strcmp(s->kind, "matrix") == 0) {
-            matrix++;
-            check_matrix(cfg, s, problems);
-        }
+        irc += strcmp(s->kind, "irc") == 0;
+        matrix += strcmp(s->kind, "matrix") == 0;
+        /* A disabled section's own problems are what to fill in, not errors. */
+        if (s->disabled)
+            disabled++;
+        else
+            check_section(cfg, s, problems);
     }
     conf_problems_sort(problems);
     app_config_print(problems, "", out);
+    app_config_report_disabled(cfg, "", out);
     size_t n = conf_problems_count(problems);
-    fprintf(out, "%s: %zu IRC network%s, %zu Matrix account%s: ", cfg->path ? cfg->path : "defaults", irc,
+    fprintf(out, "%s: %zu IRC network%s, %zu Matrix account%s", cfg->path ? cfg->path : "defaults", irc,
             irc == 1 ? "" : "s", matrix, matrix == 1 ? "" : "s");
+    if (disabled)
+        fprintf(out, " (%zu disabled)", disabled);
     if (n == 0)
-        fprintf(out, "ok\n");
+        fprintf(out, ": ok\n");
     else
-        fprintf(out, "%zu problem%s\n", n, n == 1 ? "" : "s");
+        fprintf(out, ": %zu problem%s\n", n, n == 1 ? "" : "s");
     return n == 0 ? 0 : 2;
 }

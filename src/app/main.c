@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "base/str.h"
 #include "careerbot/bot.h"
 #include "conf/conf.h"
@@ -12,8 +14,11 @@
 #include "net/tls.h"
 #include "app/config_check.h"
 #include "app/kb_check.h"
+#include "app/metrics.h"
+#include "app/notify.h"
 #include "app/paths.h"
 #include "app/runner.h"
+#include "app/setup.h"
 #include "app/unanswered.h"
 
 typedef struct options {
@@ -25,6 +30,9 @@ typedef struct options {
     int check;
     int check_config;
     int console;
+    int serve;
+    int allow_root;
+    int verbose, quiet;
     console_format format;
 } options;
 
@@ -53,6 +61,7 @@ static void usage(FILE *out)
             "  --format text|json   reply format; json prints {\"matched\",\"kind\",\"topic\",\"score\",\"listen\",\"reply\"}\n"
             "                       (one object per input line in the console)\n"
             "  --config FILE        read settings and networks from an INI file\n"
+            "  --serve              run the networks of --config as a service: an error when none is enabled\n"
             "  --knowledge DIR      knowledge directory; without it, [bot] knowledge in the config,\n"
             "                       else $CAREERBOT_KNOWLEDGE, else the installed data directory,\n"
             "                       else the source tree when run from the build folder\n"
@@ -64,8 +73,14 @@ static void usage(FILE *out)
             "  --check-config       with --config: report every problem of the file and what it names, then exit\n"
             "  --print-certfp FILE  print the SHA-256 and SHA-512 fingerprints of a PEM certificate (tls_cert),\n"
             "                       as services ask for them (NickServ CERT ADD), then exit\n"
+            "  -v, --verbose        log everything (debug), over [bot] log_level\n"
+            "  -q, --quiet          log only warnings and errors (-qq: errors), over [bot] log_level\n"
+            "  --allow-root         run the networks even as root (better: a user of its own)\n"
             "  --help               show this help\n"
-            "  --version            show the version\n",
+            "  --version            show the version\n"
+            "\n"
+            "Signals: SIGHUP reloads the configuration and the knowledge base, SIGUSR1 logs each\n"
+            "network's status, SIGINT and SIGTERM quit. See careerbot(1).\n",
             knowledge ? knowledge : "?", app_paths_origin_name(origin));
     free(knowledge);
 }
@@ -91,7 +106,8 @@ static int parse_args(int argc, char **argv, options *o)
             usage(stdout);
             exit(0);
         } else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
-            printf("careerbot %s\n", CAREERBOT_VERSION);
+            printf("careerbot %s\nfeatures:%s%s%s\n", CAREERBOT_VERSION, app_notify_available() ? " sd-notify" : "",
+                   app_metrics_available() ? " metrics" : "", console_line_editing_available() ? " line-editing" : "");
             exit(0);
         } else if (!strcmp(a, "--print-certfp")) {
             if (!next) {
@@ -103,6 +119,16 @@ static int parse_args(int argc, char **argv, options *o)
             o->check_config = 1;
         } else if (!strcmp(a, "--console")) {
             o->console = 1;
+        } else if (!strcmp(a, "--serve")) {
+            o->serve = 1;
+        } else if (!strcmp(a, "--allow-root")) {
+            o->allow_root = 1;
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            o->verbose++;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            o->quiet++;
+        } else if (!strcmp(a, "-qq")) {
+            o->quiet += 2;
         } else if (!strcmp(a, "--check-kb")) {
             o->check = 1;
             if (next && next[0] != '-')
@@ -134,7 +160,24 @@ static int parse_args(int argc, char **argv, options *o)
             return -1;
         }
     }
+    if (o->verbose && o->quiet) {
+        fprintf(stderr, "careerbot: -v and -q do not go together\n");
+        return -1;
+    }
+    if (o->serve && !o->config) {
+        fprintf(stderr, "careerbot: --serve needs --config FILE\n");
+        return -1;
+    }
     return 0;
+}
+
+static int cli_log_level(const options *o)
+{
+    if (o->verbose)
+        return BASE_LOG_DEBUG;
+    if (o->quiet)
+        return o->quiet > 1 ? BASE_LOG_ERROR : BASE_LOG_WARN;
+    return -1;
 }
 
 static core_bot *make_bot(const conf_config *cfg)
@@ -152,27 +195,75 @@ static core_bot *make_bot(const conf_config *cfg)
     return bot;
 }
 
+/* [bot] unanswered_log: every declined or unsure question appended there
+ * (*out stays NULL when the key is unset). -1 when the file cannot be opened. */
+static int open_unanswered_log(const conf_config *cfg, core_bot *bot, app_unanswered_log **out)
+{
+    *out = NULL;
+    if (!cfg->unanswered_log)
+        return 0;
+    base_error err;
+    if (!(*out = app_unanswered_open(cfg->unanswered_log, cfg->unanswered_log_users, &err))) {
+        fprintf(stderr, "careerbot: %s\n", err.text);
+        return -1;
+    }
+    core_bot_on_unanswered(bot, app_unanswered_record, *out);
+    return 0;
+}
+
+/* The networks run for months on the open internet: not as root, unless the
+ * operator says so (a container with nothing else in it). */
+static int root_refused(const options *o)
+{
+    const char *env = getenv("CAREERBOT_ALLOW_ROOT");
+    if (geteuid() != 0 || o->allow_root || (env && *env && *env != '0'))
+        return 0;
+    fprintf(stderr, "careerbot: refusing to run the networks as root: run it as a user of its own (the systemd unit\n"
+                    "           does, with DynamicUser=yes), or pass --allow-root (or set CAREERBOT_ALLOW_ROOT=1)\n");
+    return 1;
+}
+
+/* A config whose networks are all "enabled = no" (the shipped example):
+ * say what is left to fill in. */
+static int nothing_to_run(const conf_config *cfg)
+{
+    const char *path = cfg->path ? cfg->path : "the configuration";
+    if (cfg->n_sections == 0) {
+        fprintf(stderr, "careerbot: %s has no network to run: add an [irc.NAME] or [matrix.NAME] section\n"
+                        "           (config.example.ini shows every key)\n", path);
+        return EX_CONFIG;
+    }
+    fprintf(stderr, "careerbot: %s: no network to run, every one has enabled = no:\n", path);
+    app_config_report_disabled(cfg, "  ", stderr);
+    fprintf(stderr, "Fill in a network's section (its server, the bot's account) and set enabled = yes in it;\n"
+                    "careerbot --config %s --check-config then checks the file.\n", path);
+    return EX_CONFIG;
+}
+
 int main(int argc, char **argv)
 {
     options o = {0};
     if (parse_args(argc, argv, &o) != 0)
         return 2;
+    app_config_source src = {o.config, o.knowledge, NULL, cli_log_level(&o)};
+    if (src.log_level >= 0)
+        base_log_set_level(src.log_level);
     /* The knowledge directory: --knowledge, else the config's [bot] knowledge
      * (conf_load overrides the default), else what paths.c finds. */
     char *found_kb = o.knowledge ? NULL : app_paths_default_knowledge(NULL);
-    const char *default_kb = o.knowledge ? o.knowledge : found_kb;
-    if (!default_kb) {
+    src.default_knowledge = o.knowledge ? o.knowledge : found_kb;
+    if (!src.default_knowledge) {
         fprintf(stderr, "careerbot: out of memory\n");
         return 1;
     }
     if (o.check) {
-        int problems = app_kb_check(o.check_dir ? o.check_dir : default_kb, stdout, stderr);
+        int problems = app_kb_check(o.check_dir ? o.check_dir : src.default_knowledge, stdout, stderr);
         free(found_kb);
         return problems == 0 ? 0 : 1;
     }
     if (o.report) {
         core_kb *kb = NULL; /* its stop words keep "the" and "how" from making groups */
-        core_kb_load(default_kb, &kb, NULL);
+        core_kb_load(src.default_knowledge, &kb, NULL);
         int status = app_unanswered_report(o.report, kb, stdout, stderr);
         core_kb_free(kb);
         free(found_kb);
@@ -180,62 +271,43 @@ int main(int argc, char **argv)
     }
 
     conf_config cfg;
-    base_error err;
-    int rc = conf_defaults(&cfg, default_kb, &err);
-    free(found_kb);
-    if (rc != BASE_OK) {
-        fprintf(stderr, "careerbot: %s\n", err.text);
-        return 1;
-    }
     conf_problems problems = {0};
-    if (o.config)
-        conf_read(&cfg, o.config, &problems);
-    if (o.knowledge) { /* the command line wins over the file */
-        free(cfg.knowledge);
-        if (!(cfg.knowledge = base_strdup(o.knowledge))) {
-            fprintf(stderr, "careerbot: out of memory\n");
-            conf_problems_free(&problems);
-            conf_free(&cfg);
-            return 1;
-        }
-    }
+    app_config_read(&src, &cfg, &problems);
     if (o.check_config || conf_problems_count(&problems) > 0) {
         int status = 2;
-        if (o.check_config)
+        if (o.check_config && cfg.bot.kind)
             status = app_config_check(&cfg, &problems, stdout);
         else
             app_config_print(&problems, "careerbot: ", stderr);
         conf_problems_free(&problems);
         conf_free(&cfg);
+        free(found_kb);
         return status;
     }
-    core_bot *bot = make_bot(&cfg);
-    if (!bot) {
-        conf_free(&cfg);
-        return 1;
-    }
-    app_unanswered_log *unanswered = NULL;
-    if (cfg.unanswered_log) {
-        unanswered = app_unanswered_open(cfg.unanswered_log, cfg.unanswered_log_users, &err);
-        if (!unanswered) {
-            fprintf(stderr, "careerbot: %s\n", err.text);
-            core_bot_free(bot);
-            conf_free(&cfg);
-            return 1;
-        }
-        core_bot_on_unanswered(bot, app_unanswered_record, unanswered);
-    }
+    app_log_level_apply(&src, &cfg);
+    int networks = !o.ask && (o.serve || (cfg.n_sections > 0 && !o.console));
     int status;
-    if (o.ask) {
+    core_bot *bot = NULL;
+    app_unanswered_log *unanswered = NULL;
+    if (networks && conf_enabled_sections(&cfg) == 0)
+        status = nothing_to_run(&cfg);
+    else if (networks && root_refused(&o))
+        status = 1;
+    else if (!(bot = make_bot(&cfg)))
+        status = 1;
+    else if (open_unanswered_log(&cfg, bot, &unanswered) != 0)
+        status = 1;
+    else if (o.ask)
         status = console_ask(bot, o.ask, stdout, o.format);
-    } else if (cfg.n_sections > 0 && !o.console) {
-        status = app_runner_run(&cfg, bot);
-    } else {
+    else if (networks)
+        status = app_runner_run(&(app_runner_options){&src, &cfg, bot});
+    else {
         int tty = isatty(STDIN_FILENO);
         status = console_run(bot, stdin, stdout, o.format, tty && o.format == CONSOLE_FORMAT_TEXT);
     }
     core_bot_free(bot);
     app_unanswered_close(unanswered);
     conf_free(&cfg);
+    free(found_kb);
     return status;
 }

@@ -37,3 +37,8 @@ void base_secret_free(char *s)
     base_secret_wipe(s, strlen(s));
     free(s);
 }
+
+int base_str_eq_null(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}

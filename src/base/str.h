@@ -8,6 +8,8 @@
 char *base_strdup(const char *s);
 /* Frees n strings and the array that holds them (NULL is fine). */
 void base_strv_free(char **items, size_t n);
+/* True when a and b are both NULL or hold the same text. */
+int base_str_eq_null(const char *a, const char *b);
 
 /* Secrets (passwords, tokens) are wiped before their memory goes back to the
  * allocator, in a way the compiler may not leave out. */

@@ -25,6 +25,7 @@ struct chat_gate {
     base_limits *notices;       /* busy notices per person */
     base_bucket notice_bucket;  /* busy notices for everyone together */
     size_t dropped;             /* answers the transport could not queue, in the current run */
+    chat_gate_counts counts;    /* what was decided since the gate was made */
 };
 
 /* Copies n strings into *out (counted in *n as they are copied, so a
@@ -110,6 +111,23 @@ const char *chat_via_name(chat_via via)
     return "none";
 }
 
+static void count_reply(chat_gate *g, core_reply_kind kind)
+{
+    if (kind == CORE_REPLY_ANSWER)
+        g->counts.answered++;
+    else if (kind == CORE_REPLY_DECLINE)
+        g->counts.declined++;
+    else if (kind == CORE_REPLY_CLARIFY)
+        g->counts.clarified++;
+    else
+        g->counts.other++;
+}
+
+void chat_gate_get_counts(const chat_gate *g, chat_gate_counts *out)
+{
+    *out = g->counts;
+}
+
 int chat_gate_dropped(chat_gate *g)
 {
     return g->dropped++ == 0;
@@ -139,6 +157,8 @@ static int ignored(const chat_gate *g, const char *sender)
     return 0;
 }
 
+static void count_reply(chat_gate *g, core_reply_kind kind);
+
 static int silent(chat_decision *out, const char *why)
 {
     out->action = CHAT_SILENT;
@@ -151,6 +171,7 @@ static int silent(chat_decision *out, const char *why)
 static int busy(chat_gate *g, const chat_message *m, const char *why, chat_decision *out)
 {
     out->why = why;
+    g->counts.busy++;
     if (base_limits_take(g->notices, m->sender, 1.0, m->now) > 0 ||
         base_bucket_take(&g->notice_bucket, 1.0, m->now) > 0)
         return silent(out, why);
@@ -277,6 +298,7 @@ int chat_gate_decide(chat_gate *g, const chat_message *message, chat_decision *o
     }
     out->action = CHAT_ANSWER;
     out->why = chat_via_name(out->via);
+    count_reply(g, reply.kind);
     out->text = reply.text; /* handed over */
     reply.text = NULL;
     core_reply_clear(&reply);

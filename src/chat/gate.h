@@ -107,6 +107,17 @@ int chat_gate_listen_answers(const core_reply *reply, double min_score);
  * "mention", "command", "listen", "none"). */
 const char *chat_via_name(chat_via via);
 
+/* What the gate decided since it was made, for the status report: replies
+ * sent, by the kind of reply, and "give me a moment" notices. */
+typedef struct chat_gate_counts {
+    size_t answered;  /* answers about the career */
+    size_t declined;  /* off-topic or not understood: the polite "I can only help with ..." */
+    size_t clarified; /* a question back ("which did you mean?") */
+    size_t other;     /* small talk and replies to commands */
+    size_t busy;      /* told to wait: the person, the room or the queue was over its limit */
+} chat_gate_counts;
+void chat_gate_get_counts(const chat_gate *g, chat_gate_counts *out);
+
 /* The transport could not queue an answer or a notice (its queue was full).
  * Returns 1 when this starts a run of drops: log it once. */
 int chat_gate_dropped(chat_gate *g);

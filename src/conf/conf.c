@@ -1,10 +1,12 @@
 #include "conf/conf.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "base/str.h"
 #include "conf/conf_ini.h"
 #include "conf/conf_keys.h"
@@ -85,6 +87,51 @@ void conf_problems_free(conf_problems *p)
 
 /* ---- [bot] ---------------------------------------------------------------- */
 
+static const char *check_log_level(const char *v)
+{
+    return base_log_level_from_name(v) >= 0 ? NULL : "must be error, warn, notice, info or debug";
+}
+
+int conf_listen_split(const char *value, char *host, size_t cap, int *port)
+{
+    const char *colon = strrchr(value, ':');
+    if (!colon || colon == value)
+        return BASE_ERR;
+    const char *h = value, *h_end = colon;
+    if (*h == '[') { /* [v6]:port */
+        if (h_end[-1] != ']')
+            return BASE_ERR;
+        h++;
+        h_end--;
+    }
+    size_t n = (size_t)(h_end - h);
+    if (n == 0 || n >= cap || n >= 64)
+        return BASE_ERR;
+    char addr[64];
+    memcpy(addr, h, n);
+    addr[n] = '\0';
+    unsigned char bin[16];
+    int v6 = value[0] == '[';
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
+        return BASE_ERR;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (colon[1] < '0' || colon[1] > '9' || *end || p < 1 || p > 65535)
+        return BASE_ERR;
+    memcpy(host, addr, n + 1);
+    *port = (int)p;
+    return BASE_OK;
+}
+
+static const char *check_listen(const char *v)
+{
+    char host[64];
+    int port;
+    return conf_listen_split(v, host, sizeof host, &port) == BASE_OK
+               ? NULL
+               : "must be an IP address and a port, e.g. 127.0.0.1:9464 or [::1]:9464";
+}
+
 #define F(field) offsetof(conf_config, field), 0
 
 static const conf_key bot_keys[] = {
@@ -105,6 +152,10 @@ static const conf_key bot_keys[] = {
      "append every declined or unsure question here (it stores what users wrote); unset: off"},
     {"unanswered_log_users", &conf_bool, "no", 0, 0, NULL, F(unanswered_log_users), 0,
      "also store who asked (nick or user id) in the unanswered log"},
+    {"log_level", &conf_string, "info", 0, 0, check_log_level, F(log_level), 0,
+     "the least important log lines written: error, warn, notice, info or debug (-v and -q override it)"},
+    {"metrics_listen", &conf_string, NULL, 0, 0, check_listen, F(metrics_listen), 0,
+     "an address and port to serve /metrics (Prometheus) and /healthz on, e.g. 127.0.0.1:9464; unset: none"},
 };
 
 #undef F
@@ -122,15 +173,41 @@ static int set_str(char **slot, const char *value)
     return 0;
 }
 
+/* A service with StateDirectory= gets its folder in $STATE_DIRECTORY (a
+ * colon-separated list when there are several: the first is ours). */
+static int state_directory(conf_config *cfg)
+{
+    const char *v = getenv("STATE_DIRECTORY");
+    if (!v || v[0] != '/')
+        return 0;
+    size_t n = strcspn(v, ":");
+    char *dir = malloc(n + 1);
+    if (!dir)
+        return -1;
+    memcpy(dir, v, n);
+    dir[n] = '\0';
+    free(cfg->state_dir);
+    cfg->state_dir = dir;
+    return 0;
+}
+
 int conf_defaults(conf_config *cfg, const char *default_knowledge, base_error *err)
 {
     memset(cfg, 0, sizeof *cfg);
     if (conf_section_defaults(&conf_bot_schema, cfg) != BASE_OK || set_str(&cfg->knowledge, default_knowledge) ||
-        set_str(&cfg->bot.kind, "bot") || set_str(&cfg->bot.name, "")) {
+        set_str(&cfg->bot.kind, "bot") || set_str(&cfg->bot.name, "") || state_directory(cfg) != 0) {
         conf_free(cfg);
         return base_error_set(err, "out of memory");
     }
     return BASE_OK;
+}
+
+size_t conf_enabled_sections(const conf_config *cfg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->n_sections; i++)
+        n += !cfg->sections[i].disabled;
+    return n;
 }
 
 char *conf_resolve(const conf_config *cfg, const char *path)
@@ -259,6 +336,26 @@ static void on_section(loader *l, const char *header, int line)
     l->refused_line = l->refused ? line : 0;
 }
 
+/* "enabled = no" keeps a network section in the file, checked, without
+ * running it. The key is the reader's, not a transport's: it is not kept
+ * among the entries its table reads. */
+static int on_enabled(loader *l, conf_section *s, const char *value, int line)
+{
+    if (s->enabled_line) {
+        conf_problem(l->p, l->cfg->path, line, l->label, "enabled", "given twice (first on line %d)", s->enabled_line);
+        return 0;
+    }
+    s->enabled_line = line;
+    conf_key k = {"enabled", &conf_bool, "yes", 0, 0, NULL, 0, 0, 0, NULL};
+    int enabled = 1;
+    char buf[64];
+    const char *why = conf_bool.parse(&k, l->cfg, value, &enabled, buf, sizeof buf);
+    if (why)
+        conf_problem(l->p, l->cfg->path, line, l->label, "enabled", "%s", why);
+    s->disabled = !why && !enabled;
+    return 0;
+}
+
 static int on_key(loader *l, const char *key, const char *value, int line)
 {
     l->last = NULL;
@@ -273,6 +370,8 @@ static int on_key(loader *l, const char *key, const char *value, int line)
         l->orphans_reported = 1;
         return 0; /* before any header, or under a broken one (already reported) */
     }
+    if (s != &l->cfg->bot && strcmp(key, "enabled") == 0)
+        return on_enabled(l, s, value, line);
     const conf_entry *first = conf_find(s, key);
     if (first) {
         conf_problem(l->p, l->cfg->path, line, l->label, key, "given twice (first on line %d)", first->line);

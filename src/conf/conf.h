@@ -27,6 +27,8 @@ typedef struct conf_section {
                     missing key or a problem of the whole section is reported */
     conf_entry *entries;
     size_t n_entries;
+    int disabled;      /* network sections: "enabled = no" (read here, not kept among the entries) */
+    int enabled_line;  /* the line of "enabled", 0 when not given */
 } conf_section;
 
 typedef struct conf_config {
@@ -39,6 +41,8 @@ typedef struct conf_config {
     size_t max_conversations;
     char *unanswered_log;   /* where declined and unsure questions are appended (opt-in), or NULL */
     int unanswered_log_users; /* ... with who asked */
+    char *log_level;        /* "error", "warn", "notice", "info" or "debug"; default "info" */
+    char *metrics_listen;   /* "127.0.0.1:9464", "[::1]:9464"; NULL: no metrics listener */
     conf_section bot;       /* the [bot] keys as written, for their lines */
     conf_section *sections; /* [irc.NAME] and [matrix.NAME], in the order of the file */
     size_t n_sections;
@@ -71,7 +75,9 @@ void conf_problems_sort(conf_problems *p);
 int conf_problems_first(const conf_problems *p, base_error *err);
 void conf_problems_free(conf_problems *p);
 
-/* Fills cfg with defaults (knowledge = default_knowledge). */
+/* Fills cfg with defaults (knowledge = default_knowledge; state_dir = the
+ * first folder of $STATE_DIRECTORY, which systemd sets for a service with
+ * StateDirectory=, when it is set). */
 int conf_defaults(conf_config *cfg, const char *default_knowledge, base_error *err);
 /* Reads path over the defaults: every section's keys, and the [bot] keys
  * checked against their table. Every problem goes to problems, in the order
@@ -87,6 +93,12 @@ const conf_entry *conf_find(const conf_section *s, const char *key);
 /* path resolved against the folder of the config file (absolute paths and
  * NULL config paths return a copy). Caller frees. */
 char *conf_resolve(const conf_config *cfg, const char *path);
+/* Splits "127.0.0.1:9464" or "[::1]:9464" (an IP address, not a name, and
+ * a port) into host and port. BASE_ERR when it is not such a value. */
+int conf_listen_split(const char *value, char *host, size_t cap, int *port);
+/* Network sections that are not disabled. */
+size_t conf_enabled_sections(const conf_config *cfg);
+
 /* "bot", or "irc.NAME" for a network section, into buf. */
 const char *conf_section_label(const conf_section *s, char *buf, size_t cap);
 

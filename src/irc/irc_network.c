@@ -74,6 +74,8 @@ struct irc_network {
     chat_gate *gate;        /* who gets an answer, within which limits */
     double backoff;
     double connected_at;
+    double status_since;    /* for the status report: when it last registered or lost the connection */
+    double last_heard;      /* and when the server last sent a line */
     int stopping;
     void (*done_cb)(void *ctx);
     void *done_ctx;
@@ -469,6 +471,7 @@ static void on_connected(void *ctx)
 static void on_line(void *ctx, const char *line, size_t len)
 {
     irc_network *n = ctx;
+    n->last_heard = now_s(n);
     irc_session_line(n->session, line, len, now_s(n));
 }
 
@@ -476,6 +479,7 @@ static void on_closed(void *ctx, const char *reason)
 {
     irc_network *n = ctx;
     base_log(n->stopping ? BASE_LOG_INFO : BASE_LOG_WARN, n->who, "disconnected: %s", reason);
+    n->status_since = now_s(n);
     irc_session_disconnected(n->session);
     if (n->queued)
         base_log(BASE_LOG_INFO, n->who, "dropping %zu unsent lines", n->queued);
@@ -575,6 +579,7 @@ static void on_sts_persist(void *ctx, long long duration)
 static void on_registered(void *ctx)
 {
     irc_network *n = ctx;
+    n->status_since = now_s(n);
     chat_gate_set_casemap(n->gate, irc_session_casemap(n->session));
     drain(n);
 }
@@ -736,6 +741,7 @@ static void warn_settings(irc_network *n)
 void irc_network_start(irc_network *n)
 {
     warn_settings(n);
+    n->status_since = now_s(n);
     uv_timer_start(&n->tick, on_tick, 1000, 1000);
     connect_now(n);
 }
@@ -758,6 +764,24 @@ void irc_network_stop(irc_network *n, const char *message, void (*done_cb)(void 
     }
     irc_session_quit(n->session, message);
     net_line_conn_close(n->conn, 1, "quit");
+}
+
+void irc_network_status(const irc_network *n, chat_status *out)
+{
+    memset(out, 0, sizeof *out);
+    int open = net_line_conn_is_open(n->conn);
+    out->kind = "irc";
+    out->name = n->cfg.name;
+    out->connected = open && irc_session_is_registered(n->session);
+    out->state = n->stopping ? "stopping" : out->connected ? "online" : open ? "registering" : "connecting";
+    out->since = n->status_since;
+    out->lag = irc_session_lag(n->session);
+    out->last_heard = n->last_heard;
+    out->rooms = irc_session_joined(n->session);
+    out->rooms_wanted = n->cfg.n_channels;
+    out->queued = n->queued;
+    out->queue_max = n->cfg.queue_max;
+    chat_gate_get_counts(n->gate, &out->counts);
 }
 
 static void on_timer_closed(uv_handle_t *h)

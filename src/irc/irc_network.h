@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "careerbot/bot.h"
+#include "chat/status.h"
 #include "irc/irc_config.h"
 #include "irc/irc_session.h"
 
@@ -20,6 +21,9 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_b
 void irc_network_start(irc_network *n);
 /* Sends QUIT, flushes, closes; done_cb runs when the connection is closed. */
 void irc_network_stop(irc_network *n, const char *message, void (*done_cb)(void *ctx), void *ctx);
+/* Fills out with the network's state for the status report (pointers into
+ * the network: valid until it changes or is freed). */
+void irc_network_status(const irc_network *n, chat_status *out);
 /* Frees a stopped network (after its done_cb). */
 void irc_network_free(irc_network *n);
 

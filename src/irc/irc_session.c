@@ -121,6 +121,7 @@ struct irc_session {
     size_t auth_in_len;
     int sts_upgrading;      /* asked to move to TLS: registration stops here */
     double phase_since, last_rx, ping_sent, last_regain;
+    double lag;           /* the last PING's round trip; < 0 before any */
     char current_nick[MAX_NICK];
     size_t nick_attempt;
     char bot_mode;        /* the BOT ISUPPORT mode letter, 0 when not offered */
@@ -232,6 +233,7 @@ irc_session *irc_session_new(const irc_session_config *c, const irc_session_hook
         return NULL;
     s->hooks = *hooks;
     s->casemap = CHAT_CASE_RFC1459;
+    s->lag = -1;
     s->nick = base_strdup(c->nick);
     s->username = base_strdup(c->username ? c->username : c->nick);
     s->realname = base_strdup(c->realname ? c->realname : c->nick);
@@ -1108,6 +1110,8 @@ static void dispatch(irc_session *s, const irc_message *m, double now)
     if (verb_is(m, "PING")) {
         send1(s, "PONG", m->n_params ? m->params[0] : "");
     } else if (verb_is(m, "PONG")) {
+        if (s->ping_sent > 0)
+            s->lag = now - s->ping_sent;
         s->ping_sent = 0;
     } else if (verb_is(m, "CAP")) {
         on_cap(s, m, now);
@@ -1225,4 +1229,17 @@ void irc_session_tick(irc_session *s, double now)
     }
     if (now - s->last_regain >= s->regain_interval)
         try_regain(s, now);
+}
+
+double irc_session_lag(const irc_session *s)
+{
+    return s->lag;
+}
+
+size_t irc_session_joined(const irc_session *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_channels; i++)
+        n += s->channels[i].joined;
+    return n;
 }

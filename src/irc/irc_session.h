@@ -119,5 +119,9 @@ void irc_clean_log_text(char *text);
 /* The services account of nick as far as the session knows (see
  * irc_privmsg.account); NULL when not logged in or unknown. */
 const char *irc_session_account(const irc_session *s, const char *nick);
+/* For the status report: the round trip of the last answered PING in
+ * seconds (< 0 before any), and how many configured channels are joined. */
+double irc_session_lag(const irc_session *s);
+size_t irc_session_joined(const irc_session *s);
 
 #endif

@@ -67,6 +67,9 @@ struct matrix_network {
     int fresh_position;           /* next_batch comes from a first sync, no live sync since */
     int flows_checked;            /* the server's login flows offer m.login.password */
     int profile_checked;          /* the display name was looked up in this run */
+    int synced;                   /* for the status report: the last /sync succeeded, */
+    double status_since;          /* since when (or since when not), */
+    double last_heard;            /* and when the last sync answer came */
 
     uv_timer_t phase_timer;       /* retries of the phase's request; the failure report */
     uv_timer_t grace_timer;       /* how long stop waits for replies in flight */
@@ -139,6 +142,8 @@ static void fail(matrix_network *n, const char *why)
     if (n->phase == PHASE_FAILED)
         return;
     base_log(BASE_LOG_ERROR, n->who, "%s; this Matrix account stops (other networks keep running)", why);
+    n->synced = 0;
+    n->status_since = now(n);
     n->phase = PHASE_FAILED;
     abandon_phase_request(n);
     matrix_sender_set_authorized(n->sender, 0);
@@ -165,10 +170,19 @@ static void wait_then_run(matrix_network *n, double delay)
     uv_timer_start(&n->phase_timer, on_phase_timer, (uint64_t)(delay * 1000), 0);
 }
 
+/* The status report's connected state. */
+static void set_synced(matrix_network *n, int synced)
+{
+    if (n->synced != synced)
+        n->status_since = now(n);
+    n->synced = synced;
+}
+
 /* Waits before the next try of the phase's request: within half a second
  * and five minutes, longer after each failure of the same kind. */
 static void retry_phase(matrix_network *n, const matrix_result *r, const char *what)
 {
+    set_synced(n, 0);
     double delay = matrix_retry_next(&n->retry, r, jitter());
     base_log(r->kind == MATRIX_RATE_LIMITED ? BASE_LOG_INFO : BASE_LOG_WARN, n->who, "%s: %s%s%s; retrying in %.1f s",
              what, r->errcode, r->errcode[0] ? " " : "", r->error, delay);
@@ -633,6 +647,8 @@ static void on_sync(void *ctx, const matrix_response *resp)
     phase_succeeded(n);
     n->timeline_limit = LIVE_TIMELINE; /* the backlog is through: the usual size again */
     n->fresh_position = !n->sync_live;
+    set_synced(n, 1);
+    n->last_heard = now(n);
     if (!n->sync_live)
         base_log(BASE_LOG_INFO, n->who, "first sync: %zu room%s; answering new messages from now on",
                  s.n_joined_rooms, s.n_joined_rooms == 1 ? "" : "s");
@@ -883,6 +899,7 @@ void matrix_network_on_failure(matrix_network *n, void (*failed_cb)(void *ctx), 
 
 void matrix_network_start(matrix_network *n)
 {
+    n->status_since = now(n);
     base_error err;
     if (matrix_sender_load(n->sender, n->cfg.user_id, &err) != BASE_OK) {
         fail(n, err.text);
@@ -908,6 +925,26 @@ void matrix_network_start(matrix_network *n)
         base_log(BASE_LOG_INFO, n->who, "%zu repl%s from the last run still to send", st->outbox.n,
                  st->outbox.n == 1 ? "y" : "ies");
     enter(n, matrix_client_has_token(n->client) ? PHASE_WHOAMI : PHASE_LOGIN);
+}
+
+void matrix_network_status(const matrix_network *n, chat_status *out)
+{
+    memset(out, 0, sizeof *out);
+    out->kind = "matrix";
+    out->name = n->cfg.name;
+    out->connected = n->synced && n->phase == PHASE_SYNC && !n->stopping;
+    out->state = n->stopping                  ? "stopping"
+                 : n->phase == PHASE_FAILED   ? "failed"
+                 : out->connected             ? "syncing"
+                 : matrix_retry_failures(&n->retry) > 0 || n->blocked ? "retrying"
+                                              : "connecting";
+    out->since = n->status_since;
+    out->lag = -1;
+    out->last_heard = n->last_heard;
+    out->rooms = n->sender ? matrix_sender_state(n->sender)->rooms.n : 0;
+    out->queued = n->sender ? matrix_sender_state(n->sender)->outbox.n : 0;
+    out->queue_max = n->cfg.queue_max;
+    chat_gate_get_counts(n->gate, &out->counts);
 }
 
 /* ---- stop and free ---------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "careerbot/bot.h"
+#include "chat/status.h"
 #include "matrix/matrix_config.h"
 
 typedef struct matrix_network matrix_network;
@@ -23,6 +24,9 @@ void matrix_network_start(matrix_network *n);
 /* Lets replies in flight finish (briefly), saves the state, and runs done_cb
  * once nothing is left in flight. Also fine on a failed network. */
 void matrix_network_stop(matrix_network *n, void (*done_cb)(void *ctx), void *ctx);
+/* Fills out with the account's state for the status report (pointers into
+ * the network: valid until it changes or is freed). */
+void matrix_network_status(const matrix_network *n, chat_status *out);
 /* Frees the network; the memory goes once its handles have closed. */
 void matrix_network_free(matrix_network *n);
 

@@ -99,6 +99,14 @@ void matrix_retry_reset(matrix_retry_counter *c)
     memset(c, 0, sizeof *c);
 }
 
+int matrix_retry_failures(const matrix_retry_counter *c)
+{
+    int sum = 0;
+    for (int k = 0; k < MATRIX_KINDS; k++)
+        sum += c->attempts[k];
+    return sum;
+}
+
 int matrix_account_refused(const matrix_result *r)
 {
     static const char *const codes[] = {"M_USER_LOCKED", "M_USER_SUSPENDED", "M_USER_DEACTIVATED", "M_FORBIDDEN"};

@@ -56,6 +56,8 @@ typedef struct matrix_retry_counter {
 /* The wait before retrying after r; counts the failure. */
 double matrix_retry_next(matrix_retry_counter *c, const matrix_result *r, double jitter);
 void matrix_retry_reset(matrix_retry_counter *c);
+/* The failures counted since the last reset, of every kind. */
+int matrix_retry_failures(const matrix_retry_counter *c);
 
 /* What a persistent error (MATRIX_FAILED) means for the account. */
 typedef enum matrix_refusal {

@@ -180,6 +180,66 @@ static void test_files(void **state)
     }
 }
 
+/* "enabled = no": checked, never a problem of the file, and what it lacks
+ * is named as what to fill in. */
+static void test_disabled_sections(void **state)
+{
+    (void)state;
+    expect_output("[irc.a]\nenabled = no\nhost = irc.example.org\n"
+                  "[matrix.m]\nhomeserver = https://m.org\nuser_id = @bot:m.org\nenabled = off\n"
+                  "[irc.b]\nhost = b\nenabled = yes\n",
+                  0,
+                  "F:2: [irc.a]: not run (enabled = no); to run it, fill in host (now irc.example.org); then set "
+                  "enabled = yes\n"
+                  "F:7: [matrix.m]: not run (enabled = no); to run it, fill in homeserver (now https://m.org), "
+                  "user_id (now @bot:m.org); then set enabled = yes\n"
+                  "  F:5: [matrix.m] access_token: an access token (access_token, access_token_file or "
+                  "access_token_env) or a password is required\n"
+                  "  F:5: [matrix.m] state_dir: a state directory is required (here or as [bot] state_dir): the "
+                  "sync position must survive restarts so no message is answered twice\n"
+                  "F: 2 IRC networks, 1 Matrix account (2 disabled): ok\n");
+    /* Its own value is checked like any yes/no, once. */
+    expect_output("[irc.a]\nhost = a\nenabled = maybe\nenabled = no\n", 2,
+                  "F:3: [irc.a] enabled: must be yes or no\n"
+                  "F:4: [irc.a] enabled: given twice (first on line 3)\n"
+                  "F: 1 IRC network, 0 Matrix accounts: 2 problems\n");
+    /* In [bot] it is an unknown key like any other. */
+    int status;
+    char *out = check("[bot]\nenabled = no\n", &status);
+    assert_int_equal(status, 2);
+    assert_non_null(strstr(out, "F:2: [bot] enabled: "));
+    free(out);
+}
+
+/* The [bot] keys of operations: log_level and metrics_listen. */
+static void test_operations_keys(void **state)
+{
+    (void)state;
+    expect_output("[bot]\nlog_level = debug\nmetrics_listen = 127.0.0.1:9464\n", 0,
+                  "F: 0 IRC networks, 0 Matrix accounts: ok\n");
+    expect_output("[bot]\nmetrics_listen = [::1]:1\n", 0, "F: 0 IRC networks, 0 Matrix accounts: ok\n");
+    expect_output("[bot]\nlog_level = loud\nmetrics_listen = localhost:9464\n", 2,
+                  "F:2: [bot] log_level: must be error, warn, notice, info or debug\n"
+                  "F:3: [bot] metrics_listen: must be an IP address and a port, e.g. 127.0.0.1:9464 or [::1]:9464\n"
+                  "F: 0 IRC networks, 0 Matrix accounts: 2 problems\n");
+    static const char *const bad[] = {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", ":80", "[::1:80",
+                                      "::1:80", "1.2.3:80", "127.0.0.1:8x", "127.0.0.1:-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[200];
+        snprintf(text, sizeof text, "[bot]\nmetrics_listen = %s\n", bad[i]);
+        int status;
+        char *out = check(text, &status);
+        if (status != 2 || !strstr(out, "metrics_listen: must be"))
+            fail_msg("%s was taken: %s", bad[i], out);
+        free(out);
+    }
+    char host[64];
+    int port = 0;
+    assert_int_equal(conf_listen_split("[::1]:9464", host, sizeof host, &port), BASE_OK);
+    assert_string_equal(host, "::1");
+    assert_int_equal(port, 9464);
+}
+
 static void test_unreadable_config(void **state)
 {
     (void)state;
@@ -209,6 +269,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_knowledge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disabled_sections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_operations_keys, setup, teardown),
     };
     return cmocka_run_group_tests_name("config_check", tests, NULL, NULL);
 }

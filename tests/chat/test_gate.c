@@ -518,6 +518,53 @@ static void test_via_names(void **state)
     assert_string_equal(chat_via_name((chat_via)99), "none");
 }
 
+/* The status report's counts: replies by kind, and busy notices; silence
+ * counts nothing. */
+static void test_counts(void **state)
+{
+    fixture *f = *state;
+    chat_gate_config c = default_config();
+    c.user_burst = 5;
+    c.user_rate = 0.001;
+    regate(f, &c);
+    chat_gate_counts n;
+    chat_gate_get_counts(f->gate, &n);
+    assert_int_equal(n.answered + n.declined + n.clarified + n.other + n.busy, 0);
+    chat_message m = direct("what is the salary");
+    expect_answer(f, &m, CHAT_VIA_DIRECT, PAY);
+    m = direct("what should I cook for dinner tonight?");
+    decide(f, &m);
+    m = direct("!help");
+    decide(f, &m);
+    m = group("just chatting with friends"); /* not addressed: nothing */
+    decide(f, &m);
+    m = direct("what is the salary");
+    decide(f, &m);
+    m = direct("what is the salary");
+    decide(f, &m);
+    m = direct("what is the salary"); /* over the budget */
+    expect_busy(f, &m, "asking faster");
+    chat_gate_get_counts(f->gate, &n);
+    assert_int_equal(n.answered, 3);
+    assert_int_equal(n.declined, 1);
+    assert_int_equal(n.other, 1);
+    assert_int_equal(n.busy, 1);
+    assert_int_equal(n.clarified, 0);
+
+    /* A question back is counted as one. */
+    chat_gate_free(f->gate);
+    core_bot_free(f->bot);
+    base_error err;
+    f->bot = core_bot_new(tu_load(CAREERBOT_TEST_DATA "/kb-clarify"), NULL, &err);
+    assert_non_null(f->bot);
+    f->gate = chat_gate_new(f->bot, &f->cfg);
+    m = direct("which exam should i take");
+    decide(f, &m);
+    chat_gate_get_counts(f->gate, &n);
+    assert_int_equal(n.clarified, 1);
+    assert_int_equal(n.answered + n.declined + n.other + n.busy, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -540,6 +587,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_drop_runs, setup, teardown),
         cmocka_unit_test(test_listen_rule),
         cmocka_unit_test(test_via_names),
+        cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
     };
     return cmocka_run_group_tests_name("chat_gate", tests, NULL, NULL);
 }

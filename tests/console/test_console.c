@@ -283,6 +283,57 @@ static void test_print_json(void **state)
     free(text);
 }
 
+static void expect_wrap(const char *text, size_t width, const char *want)
+{
+    char *got = console_wrap(text, width);
+    assert_non_null(got);
+    if (strcmp(got, want) != 0)
+        fail_msg("wrapping \"%s\" to %zu:\n%s\nwanted:\n%s", text, width, got, want);
+    free(got);
+}
+
+/* Answers fit the terminal: words are never cut, line breaks stay, list
+ * items go on under their text, UTF-8 counts characters. */
+static void test_wrap(void **state)
+{
+    (void)state;
+    expect_wrap("The median salary was $34,970 in 2013.", 20, "The median salary\nwas $34,970 in 2013.");
+    expect_wrap("short", 20, "short");
+    expect_wrap("one two\nthree four five six seven", 20, "one two\nthree four five six\nseven");
+    expect_wrap("1. Finish high school, ideally with math and biology.\n2. Train.", 24,
+                "1. Finish high school,\n   ideally with math and\n   biology.\n2. Train.");
+    expect_wrap("- a list item that goes on for a while", 20, "- a list item that\n  goes on for a\n  while");
+    expect_wrap("caf\xc3\xa9 caf\xc3\xa9 caf\xc3\xa9 caf\xc3\xa9 caf\xc3\xa9", 20,
+                "caf\xc3\xa9 caf\xc3\xa9 caf\xc3\xa9 caf\xc3\xa9\ncaf\xc3\xa9");
+    expect_wrap("see https://www.example.org/a/very/long/path/that/never/ends here", 20,
+                "see\nhttps://www.example.org/a/very/long/path/that/never/ends\nhere");
+    expect_wrap("a  b", 20, "a b");
+    expect_wrap("", 20, "");
+    expect_wrap("too narrow to help", 5, "too narrow to help"); /* under 20 columns: as it is */
+}
+
+static void expect_paint(const char *text, const char *want)
+{
+    char *got = console_paint(text);
+    assert_non_null(got);
+    if (strcmp(got, want) != 0)
+        fail_msg("painting \"%s\":\n%s\nwanted:\n%s", text, got, want);
+    free(got);
+}
+
+/* Titles and list numbers in bold, commands in cyan; nothing else. */
+static void test_paint(void **state)
+{
+    (void)state;
+    expect_paint("Commands: /help, /topics, !step N",
+                 "\033[1mCommands:\033[0m \033[36m/help\033[0m, \033[36m/topics\033[0m, \033[36m!step\033[0m N");
+    expect_paint("1. Finish high school.\n2. Train.", "\033[1m1.\033[0m Finish high school.\n\033[1m2.\033[0m Train.");
+    expect_paint("Say \"/next\" (or /more) and/or 3/4 of https://a.org/b!",
+                 "Say \"\033[36m/next\033[0m\" (or \033[36m/more\033[0m) and/or 3/4 of https://a.org/b!");
+    expect_paint("The median salary was $34,970: a figure.", "The median salary was $34,970: a figure.");
+    expect_paint("", "");
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -293,6 +344,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_text_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interactive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ask, setup, teardown),
+        cmocka_unit_test(test_wrap),
+        cmocka_unit_test(test_paint),
         cmocka_unit_test(test_print_json),
     };
     return cmocka_run_group_tests_name("console", tests, NULL, NULL);
