@@ -372,35 +372,49 @@ static uint32_t variant_hash(const char *s, size_t len)
     return h;
 }
 
-/* Sorts by hash with two stable 16-bit counting passes: much faster than
- * qsort for the hundred thousand variants of a large knowledge base. Equal
- * hashes keep their order, which is word order, as the variants were made. */
-static int sort_variants(variant *v, size_t n)
+/* Sorts by hash, then by word, in place, so that the index needs no copy of
+ * itself while it is built (a counting sort's copy and counts took more
+ * memory than the index): an American flag sort, a byte of the hash at a
+ * time from the top, each byte's buckets filled by a cycle of swaps, and
+ * insertion for the few variants left in a bucket. Equal hashes end in word
+ * order, as a stable sort of the variants as they were made would leave them. */
+static int variant_before(variant a, variant b)
 {
-    /* No vocabulary word (every keyword shorter than three letters, say):
-     * v is NULL then, and memcpy from or to NULL is undefined even for 0. */
-    if (n == 0)
-        return 0;
-    variant *tmp = malloc(n * sizeof *tmp);
-    size_t *count = malloc(65537 * sizeof *count);
-    if (!tmp || !count) {
-        free(tmp);
-        free(count);
-        return -1;
+    return a.hash < b.hash || (a.hash == b.hash && a.word < b.word);
+}
+
+static void sort_variants(variant *v, size_t n, int shift)
+{
+    if (n <= 32 || shift < 0) {
+        for (size_t i = 1; i < n; i++) {
+            variant x = v[i];
+            size_t j = i;
+            for (; j > 0 && variant_before(x, v[j - 1]); j--)
+                v[j] = v[j - 1];
+            v[j] = x;
+        }
+        return;
     }
-    for (int shift = 0; shift <= 16; shift += 16) {
-        memset(count, 0, 65537 * sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[((v[i].hash >> shift) & 0xFFFF) + 1]++;
-        for (size_t b = 0; b < 65536; b++)
-            count[b + 1] += count[b];
-        for (size_t i = 0; i < n; i++)
-            tmp[count[(v[i].hash >> shift) & 0xFFFF]++] = v[i];
-        memcpy(v, tmp, n * sizeof *v);
+    size_t start[257] = {0}, next[256];
+    for (size_t i = 0; i < n; i++)
+        start[((v[i].hash >> shift) & 255) + 1]++;
+    for (size_t b = 0; b < 256; b++) {
+        start[b + 1] += start[b];
+        next[b] = start[b];
     }
-    free(tmp);
-    free(count);
-    return 0;
+    /* Buckets before b are complete: what is left belongs to b or later. */
+    for (size_t b = 0; b < 256; b++)
+        while (next[b] < start[b + 1]) {
+            variant x = v[next[b]];
+            for (size_t d; (d = (x.hash >> shift) & 255) != b;) {
+                variant y = v[next[d]];
+                v[next[d]++] = x;
+                x = y;
+            }
+            v[next[b]++] = x;
+        }
+    for (size_t b = 0; b < 256; b++)
+        sort_variants(v + start[b], start[b + 1] - start[b], shift - 8);
 }
 
 /* Calls fn for s and every variant of s with up to depth characters deleted. */
@@ -431,9 +445,31 @@ static int index_variant(void *ctx, const char *v, size_t len)
     return 0;
 }
 
+/* How many times each_deletion calls its function for a word of len bytes. */
+static size_t deletion_count(size_t len, int depth)
+{
+    size_t n = 1;
+    if (depth >= 1 && len > 1)
+        n += len;
+    if (depth >= 2 && len > 2)
+        n += len * (len - 1) / 2;
+    return n;
+}
+
 int core_lexer_freeze(core_lexer *lex, base_error *err)
 {
-    size_t n_vocab = lex->n_vocab;
+    size_t n_vocab = lex->n_vocab, need = lex->n_variants;
+    /* The index is made at its final size: doubling it would leave a
+     * quarter of it unused on average, and copy it at every step. */
+    for (size_t i = 0; i < n_vocab; i++)
+        need += deletion_count(strlen(lex->vocab[i]), max_typos(strlen(lex->vocab[i])));
+    if (need > lex->cap_variants) {
+        variant *grown = realloc(lex->variants, need * sizeof *grown);
+        if (!grown)
+            return base_error_set(err, "out of memory");
+        lex->variants = grown;
+        lex->cap_variants = need;
+    }
     for (size_t i = 0; i < n_vocab; i++) {
         const char *w = lex->vocab[i];
         size_t len = strlen(w);
@@ -448,8 +484,7 @@ int core_lexer_freeze(core_lexer *lex, base_error *err)
         }
     }
     lex->n_vocab = n_vocab;
-    if (sort_variants(lex->variants, lex->n_variants) != 0)
-        return base_error_set(err, "out of memory");
+    sort_variants(lex->variants, lex->n_variants, 24);
     size_t out = 0; /* the same deletion reached twice, e.g. "aa" -> "a" */
     for (size_t i = 0; i < lex->n_variants; i++) {
         const variant *prev = out ? &lex->variants[out - 1] : NULL;
@@ -457,6 +492,13 @@ int core_lexer_freeze(core_lexer *lex, base_error *err)
             lex->variants[out++] = lex->variants[i];
     }
     lex->n_variants = out;
+    if (out > 0 && out < lex->cap_variants) { /* the same deletion reached twice took room */
+        variant *fit = realloc(lex->variants, out * sizeof *fit);
+        if (fit) {
+            lex->variants = fit;
+            lex->cap_variants = out;
+        }
+    }
     if (lex->n_dictionaries > 0 && load_spelling(lex) != BASE_OK)
         return base_error_set(err, "out of memory");
     return lex->use_wordnet ? link_wordnet(lex, err) : BASE_OK;

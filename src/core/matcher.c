@@ -82,6 +82,8 @@ struct core_matcher {
     phrase *phrases;
     size_t n_phrases;
     postings by_first_term; /* term -> phrases */
+    postings signals_by_first_term; /* term -> signals */
+    postings cues_by_first_term;    /* term -> cues */
     postings passages;      /* term -> topics whose texts use it, weight = idf */
     signal_phrase *signals;
     size_t n_signals;
@@ -98,8 +100,10 @@ struct core_matcher {
     size_t n_touched;
     hit hits[MAX_HITS];
     size_t n_hits;
+    uint64_t *signals_found; /* signal << 32 | word: where signals occur in the question */
     core_words words;
     int word_term[CORE_MAX_WORDS];
+    unsigned word_flags[CORE_MAX_WORDS];
 };
 
 /* ---- building ------------------------------------------------------------ */
@@ -369,27 +373,45 @@ static int build_passages(core_matcher *m, base_error *err)
     return ok ? BASE_OK : base_error_set(err, "out of memory");
 }
 
-static int build_phrase_index(core_matcher *m, base_error *err)
+/* Phrases by their first term, so a question looks only at the phrases that
+ * can start at one of its words: first[i] is phrase i's first term. */
+static int index_by_first_term(postings *p, size_t n_terms, const int *first, size_t n)
 {
-    size_t nt = m->n_terms;
-    postings *p = &m->by_first_term;
-    p->start = calloc(nt + 2, sizeof *p->start);
-    p->items = malloc((m->n_phrases + 1) * sizeof *p->items);
-    int *fill = calloc(nt + 1, sizeof *fill);
+    p->start = calloc(n_terms + 2, sizeof *p->start);
+    p->items = malloc((n + 1) * sizeof *p->items);
+    int *fill = calloc(n_terms + 1, sizeof *fill);
     if (!p->start || !p->items || !fill) {
         free(fill);
-        return base_error_set(err, "out of memory");
+        return -1;
     }
-    for (size_t i = 0; i < m->n_phrases; i++)
-        p->start[m->phrases[i].terms[0] + 1]++;
-    for (size_t t = 0; t < nt; t++)
+    for (size_t i = 0; i < n; i++)
+        p->start[first[i] + 1]++;
+    for (size_t t = 0; t < n_terms; t++)
         p->start[t + 1] += p->start[t];
-    for (size_t i = 0; i < m->n_phrases; i++) {
-        int t = m->phrases[i].terms[0];
-        p->items[p->start[t] + fill[t]++] = (int)i;
-    }
+    for (size_t i = 0; i < n; i++)
+        p->items[p->start[first[i]] + fill[first[i]]++] = (int)i;
     free(fill);
-    return BASE_OK;
+    return 0;
+}
+
+static int build_phrase_indexes(core_matcher *m, base_error *err)
+{
+    size_t most = m->n_phrases > m->n_signals ? m->n_phrases : m->n_signals;
+    if (m->n_cues > most)
+        most = m->n_cues;
+    int *first = malloc((most + 1) * sizeof *first);
+    int rc = first ? 0 : -1;
+    for (size_t i = 0; !rc && i < m->n_phrases; i++)
+        first[i] = m->phrases[i].terms[0];
+    rc = rc ? rc : index_by_first_term(&m->by_first_term, m->n_terms, first, m->n_phrases);
+    for (size_t i = 0; !rc && i < m->n_signals; i++)
+        first[i] = m->signals[i].terms[0];
+    rc = rc ? rc : index_by_first_term(&m->signals_by_first_term, m->n_terms, first, m->n_signals);
+    for (size_t i = 0; !rc && i < m->n_cues; i++)
+        first[i] = m->cues[i].terms[0];
+    rc = rc ? rc : index_by_first_term(&m->cues_by_first_term, m->n_terms, first, m->n_cues);
+    free(first);
+    return rc ? base_error_set(err, "out of memory") : BASE_OK;
 }
 
 static int alloc_scratch(core_matcher *m, base_error *err)
@@ -400,7 +422,14 @@ static int alloc_scratch(core_matcher *m, base_error *err)
     m->score = calloc(nt, sizeof *m->score);
     m->positions = calloc(nt, sizeof *m->positions);
     m->touched = calloc(nt, sizeof *m->touched);
-    if (!m->keyword_stamp || !m->topic_stamp || !m->score || !m->positions || !m->touched)
+    /* At most every signal that starts with a word's term, at every word. */
+    size_t most = 0;
+    for (size_t t = 0; t < m->n_terms; t++) {
+        size_t n = (size_t)(m->signals_by_first_term.start[t + 1] - m->signals_by_first_term.start[t]);
+        most = n > most ? n : most;
+    }
+    m->signals_found = malloc((CORE_MAX_WORDS * most + 1) * sizeof *m->signals_found);
+    if (!m->keyword_stamp || !m->topic_stamp || !m->score || !m->positions || !m->touched || !m->signals_found)
         return base_error_set(err, "out of memory");
     return BASE_OK;
 }
@@ -419,7 +448,7 @@ core_matcher *core_matcher_new(const core_kb *kb, base_error *err)
              core_lexer_freeze(m->lex, err) == BASE_OK;
     if (ok) {
         m->n_terms = core_lexer_term_count(m->lex);
-        ok = build_phrase_index(m, err) == BASE_OK && build_passages(m, err) == BASE_OK &&
+        ok = build_phrase_indexes(m, err) == BASE_OK && build_passages(m, err) == BASE_OK &&
              alloc_scratch(m, err) == BASE_OK;
     }
     if (!ok) {
@@ -438,6 +467,10 @@ void core_matcher_free(core_matcher *m)
     free(m->phrases);
     free(m->by_first_term.start);
     free(m->by_first_term.items);
+    free(m->signals_by_first_term.start);
+    free(m->signals_by_first_term.items);
+    free(m->cues_by_first_term.start);
+    free(m->cues_by_first_term.items);
     free(m->passages.start);
     free(m->passages.items);
     free(m->passages.weights);
@@ -448,6 +481,7 @@ void core_matcher_free(core_matcher *m)
     free(m->score);
     free(m->positions);
     free(m->touched);
+    free(m->signals_found);
     free(m);
 }
 
@@ -464,6 +498,17 @@ static int phrase_at(const core_matcher *m, const int *terms, int n_terms, size_
         return 0;
     for (int j = 0; j < n_terms; j++)
         if (m->word_term[at + j] != terms[j])
+            return 0;
+    return 1;
+}
+
+/* Word i is the first of the question with its term (a known one). */
+static int first_of_term(const core_matcher *m, size_t i)
+{
+    if (m->word_term[i] < 0)
+        return 0;
+    for (size_t j = 0; j < i; j++)
+        if (m->word_term[j] == m->word_term[i])
             return 0;
     return 1;
 }
@@ -569,12 +614,7 @@ static int passage_best(core_matcher *m, double *score, uint64_t *hits)
     m->n_touched = 0;
     for (size_t i = 0; i < m->words.n; i++) {
         int t = m->word_term[i];
-        if (t < 0 || (core_lexer_term_flags(m->lex, t) & CORE_TERM_DOMAIN))
-            continue;
-        int dup = 0;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = m->word_term[j] == t;
-        if (dup)
+        if (!first_of_term(m, i) || (core_lexer_term_flags(m->lex, t) & CORE_TERM_DOMAIN))
             continue;
         for (int at = m->passages.start[t]; at < m->passages.start[t + 1]; at++) {
             int topic = m->passages.items[at];
@@ -670,11 +710,9 @@ static size_t free_words(const core_matcher *m, const core_match *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < m->words.n; i++) {
-        unsigned wf;
         if (i < 64 && (out->signal_positions & ((uint64_t)1 << i)))
             continue;
-        core_lexer_lookup(m->lex, m->words.word[i], m->words.len[i], &wf);
-        if (!(wf & CORE_WORD_STOP))
+        if (!(m->word_flags[i] & CORE_WORD_STOP))
             n++;
     }
     return n;
@@ -686,11 +724,9 @@ static int only_social(const core_matcher *m, const core_match *out)
     if (out->social < 0 || m->words.n > 64)
         return 0;
     for (size_t i = 0; i < m->words.n; i++) {
-        unsigned wf;
         if (out->social_positions & ((uint64_t)1 << i))
             continue;
-        core_lexer_lookup(m->lex, m->words.word[i], m->words.len[i], &wf);
-        if (!(wf & CORE_WORD_STOP))
+        if (!(m->word_flags[i] & CORE_WORD_STOP))
             return 0;
     }
     return 1;
@@ -732,21 +768,39 @@ static int bit_count(uint64_t v)
  * you help me?" is); on a tie the kind listed first ("ok bye" is a goodbye). */
 #define SOCIAL_KINDS_MAX 32
 
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 static void find_signals(core_matcher *m, core_match *out)
 {
     uint64_t social_bits[SOCIAL_KINDS_MAX] = {0};
     out->social = -1;
-    for (size_t f = 0; f < m->n_signals; f++) {
+    /* Only the signals that start with a word's term are tried there. What
+     * they found is recorded in the lexicon's order of signals, then of
+     * words: the first follow-up or ordinal found wins. */
+    const postings *p = &m->signals_by_first_term;
+    size_t n_found = 0;
+    for (size_t i = 0; i < m->words.n; i++) {
+        int t = m->word_term[i];
+        for (int at = t < 0 ? 0 : p->start[t]; t >= 0 && at < p->start[t + 1]; at++) {
+            const signal_phrase *sp = &m->signals[p->items[at]];
+            if (phrase_at(m, sp->terms, sp->n_terms, i))
+                m->signals_found[n_found++] = (uint64_t)p->items[at] << 32 | i;
+        }
+    }
+    qsort(m->signals_found, n_found, sizeof *m->signals_found, compare_u64);
+    for (size_t k = 0; k < n_found; k++) {
+        size_t f = (size_t)(m->signals_found[k] >> 32), i = (size_t)(m->signals_found[k] & 0xffffffffu);
         const signal_phrase *sp = &m->signals[f];
-        int once = sp->kind == SIGNAL_OFFTOPIC; /* each off-topic phrase counts once */
-        for (size_t i = 0; i < m->words.n; i++)
-            if (phrase_at(m, sp->terms, sp->n_terms, i)) {
-                record_signal(sp, i, out);
-                if (sp->kind == SIGNAL_SOCIAL && sp->value < SOCIAL_KINDS_MAX)
-                    social_bits[sp->value] |= span_bits(i, sp->n_terms);
-                if (once)
-                    break;
-            }
+        /* each off-topic phrase counts once */
+        if (sp->kind == SIGNAL_OFFTOPIC && k > 0 && m->signals_found[k - 1] >> 32 == f)
+            continue;
+        record_signal(sp, i, out);
+        if (sp->kind == SIGNAL_SOCIAL && sp->value < SOCIAL_KINDS_MAX)
+            social_bits[sp->value] |= span_bits(i, sp->n_terms);
     }
     int best = 0;
     for (int k = 0; k < SOCIAL_KINDS_MAX; k++) {
@@ -781,6 +835,7 @@ static void read_words(core_matcher *m, const char *text, size_t len, core_match
         unsigned wf;
         int t = core_lexer_lookup(m->lex, m->words.word[i], m->words.len[i], &wf);
         m->word_term[i] = t;
+        m->word_flags[i] = wf;
         unsigned tf = core_lexer_term_flags(m->lex, t);
         if (tf & CORE_TERM_DOMAIN)
             out->has_domain = 1;
@@ -902,26 +957,33 @@ void core_matcher_pick_facet(const core_matcher *m, const core_topic *topic, cor
     uint64_t own_bits[64] = {0};
     if (ti >= m->kb->n_topics)
         return;
-    /* Longer cues count more: "how long" is a clearer ask than "long". */
-    for (size_t c = 0; c < m->n_cues; c++) {
-        const cue_phrase *cp = &m->cues[c];
-        int mine = cp->kind < 0 && cp->topic == (int)ti && cp->facet < 64;
-        if (!mine && (cp->kind < 0 || cp->kind >= 64))
+    /* Longer cues count more: "how long" is a clearer ask than "long". Each
+     * cue counts once, where it first occurs; only the cues that start with
+     * a term of the question are tried. */
+    const postings *p = &m->cues_by_first_term;
+    for (size_t first = 0; first < m->words.n; first++) {
+        if (!first_of_term(m, first))
             continue;
-        for (size_t i = 0; i < m->words.n; i++) {
-            if (!phrase_at(m, cp->terms, cp->n_terms, i))
+        for (int at = p->start[m->word_term[first]]; at < p->start[m->word_term[first] + 1]; at++) {
+            const cue_phrase *cp = &m->cues[p->items[at]];
+            int mine = cp->kind < 0 && cp->topic == (int)ti && cp->facet < 64;
+            if (!mine && (cp->kind < 0 || cp->kind >= 64))
                 continue;
-            uint64_t bits = span_bits(i, cp->n_terms);
-            if (mine) {
-                own_strength[cp->facet] += cp->n_terms;
-                own_bits[cp->facet] |= bits;
-            } else {
-                kind_strength[cp->kind] += cp->n_terms;
-                kind_bits[cp->kind] |= bits;
-                if (cp->n_terms > kind_longest[cp->kind])
-                    kind_longest[cp->kind] = cp->n_terms;
+            for (size_t i = first; i < m->words.n; i++) {
+                if (!phrase_at(m, cp->terms, cp->n_terms, i))
+                    continue;
+                uint64_t bits = span_bits(i, cp->n_terms);
+                if (mine) {
+                    own_strength[cp->facet] += cp->n_terms;
+                    own_bits[cp->facet] |= bits;
+                } else {
+                    kind_strength[cp->kind] += cp->n_terms;
+                    kind_bits[cp->kind] |= bits;
+                    if (cp->n_terms > kind_longest[cp->kind])
+                        kind_longest[cp->kind] = cp->n_terms;
+                }
+                break;
             }
-            break;
         }
     }
     for (size_t f = 0; f < topic->n_facets && f < 64; f++) {
