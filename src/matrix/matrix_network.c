@@ -54,6 +54,7 @@ struct matrix_network {
     matrix_strset listen_rooms;   /* room ids of cfg.listen, aliases once resolved */
     matrix_strset unknown_rooms;  /* room ids of cfg.answer_unknown_commands, likewise */
     matrix_strmap member_names;   /* "room\037user" -> display name: lazy-loaded members come once */
+    chat_op_hooks op_hooks;       /* !status and !reload, from the application */
 
     int phase;
     uint64_t phase_req;           /* the phase's request in flight, 0 none: answers to others are stale */
@@ -889,6 +890,11 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
         return NULL;
     }
     return n;
+}
+
+void matrix_network_set_operator_hooks(matrix_network *n, const chat_op_hooks *hooks)
+{
+    n->op_hooks = *hooks;
 }
 
 void matrix_network_on_failure(matrix_network *n, void (*failed_cb)(void *ctx), void *ctx)

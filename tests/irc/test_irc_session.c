@@ -42,6 +42,8 @@ typedef struct fake {
     int auto_pong; /* run_until answers our lag-check PINGs, as a live server would */
     int sts_port;  /* from the sts_upgrade hook, 0 when not called */
     long long sts_duration; /* from the sts_persist hook, -1 when not called */
+    char whox_nick[64], whox_account[64]; /* the last whox hook call ("-": no account) */
+    int whox_calls, whox_ends;
     double now;
     irc_session *s;
 } fake;
@@ -113,6 +115,15 @@ static void on_sts_persist(void *ctx, long long duration)
     ((fake *)ctx)->sts_duration = duration;
 }
 
+static void on_whox(void *ctx, const char *nick, const char *account, int end)
+{
+    fake *f = ctx;
+    f->whox_calls++;
+    f->whox_ends += end;
+    snprintf(f->whox_nick, sizeof f->whox_nick, "%s", nick);
+    snprintf(f->whox_account, sizeof f->whox_account, "%s", account ? account : "-");
+}
+
 static void clear_sent(fake *f)
 {
     for (size_t i = 0; i < f->n_sent; i++)
@@ -165,7 +176,7 @@ static fake *fake_new(const irc_session_config *c)
     f->auto_pong = 1;
     f->sts_duration = -1;
     irc_session_hooks h = {f, on_send, on_privmsg, on_log, on_reconnect, on_registered, on_sts_upgrade,
-                           on_sts_persist};
+                           on_sts_persist, on_whox};
     f->s = irc_session_new(c, &h);
     assert_non_null(f->s);
     return f;
