@@ -416,7 +416,7 @@ static int in_list(const irc_network *n, char **items, size_t count, const char 
 
 /* The gate decides; this only turns IRC into facts and the decision back
  * into PRIVMSG and NOTICE lines. */
-static void answer(irc_network *n, const irc_privmsg *pm, int admin_help)
+static void answer(irc_network *n, const irc_privmsg *pm, int admin_help /* an admin's !help: add ours */)
 {
     const char *names[] = {irc_session_nick(n->session)};
     chat_message m = {
@@ -681,15 +681,15 @@ static void on_privmsg(void *ctx, const irc_privmsg *pm)
         decide(n, pm, pm->account);
 }
 
-/* Once per connection, when the server has said what it supports: admins
- * are named but nothing can prove an account here. */
+/* Once per connection, a few seconds in (ISUPPORT comes after 001): the
+ * casemap for the runtime names, and a warning when admins are named but
+ * nothing can prove an account here. */
 static void check_account_info(irc_network *n)
 {
     if (n->accounts_checked || !irc_session_is_registered(n->session) || now_s(n) - n->status_since < 3)
         return;
     n->accounts_checked = 1;
-    chat_runtime *rt = &n->runtime;
-    rt->casemap = irc_session_casemap(n->session);
+    n->runtime.casemap = irc_session_casemap(n->session); /* names compare as the server says from now on */
     if (n->cfg.n_admins && !irc_session_has_account_tag(n->session) && !irc_session_has_whox(n->session))
         base_log(BASE_LOG_WARN, n->who,
                  "admins is set, but this server tells no accounts (no account-tag, no WHOX): nobody can give "
