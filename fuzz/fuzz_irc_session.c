@@ -41,6 +41,13 @@ static void on_nothing(void *ctx) { (void)ctx; }
 static void on_reason(void *ctx, const char *why) { (void)ctx; (void)why; }
 static void on_port(void *ctx, int port) { (void)ctx; (void)port; }
 static void on_duration(void *ctx, long long d) { (void)ctx; (void)d; }
+static void on_whox(void *ctx, const char *nick, const char *account, int end)
+{
+    (void)ctx;
+    (void)strlen(nick);
+    (void)(account ? strlen(account) : 0);
+    (void)end;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -56,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .nickserv_password = pick & 16 ? "ns" : NULL, .channels = channels, .n_channels = 2,
         .ignore = ignore, .n_ignore = 1, .version = "careerbot fuzz",
     };
-    irc_session_hooks h = {NULL, on_send, on_privmsg, on_log, on_reason, on_nothing, on_port, on_duration};
+    irc_session_hooks h = {NULL, on_send, on_privmsg, on_log, on_reason, on_nothing, on_port, on_duration, on_whox};
     irc_session *s = irc_session_new(&c, &h);
     if (!s)
         return 0;

@@ -188,6 +188,7 @@ struct app_netset {
     uv_loop_t *loop;
     core_bot *bot;
     app_netset_hooks hooks;
+    chat_op_hooks op_hooks;
     net **nets;
     size_t n, cap;
     uv_timer_t reaper;  /* frees stopped networks on a fresh loop turn */
@@ -207,6 +208,11 @@ app_netset *app_netset_new(uv_loop_t *loop, core_bot *bot, const app_netset_hook
     uv_timer_init(loop, &set->reaper);
     set->reaper.data = set;
     return set;
+}
+
+void app_netset_set_operator_hooks(app_netset *set, const chat_op_hooks *hooks)
+{
+    set->op_hooks = *hooks;
 }
 
 static void on_reaper(uv_timer_t *t);
@@ -298,10 +304,14 @@ static net *make(app_netset *set, planned *p)
     p->fingerprint = NULL;
     if (p->kind == NET_IRC) {
         n->irc = irc_network_new(set->loop, &p->irc, set->bot);
+        if (n->irc)
+            irc_network_set_operator_hooks(n->irc, &set->op_hooks);
     } else {
         n->mx = matrix_network_new(set->loop, &p->mx, set->bot);
-        if (n->mx)
+        if (n->mx) {
             matrix_network_on_failure(n->mx, on_failed, n);
+            matrix_network_set_operator_hooks(n->mx, &set->op_hooks);
+        }
     }
     if ((!n->irc && !n->mx) || push(set, n) != 0) {
         base_log(BASE_LOG_ERROR, n->label, "cannot set up this network: out of memory");

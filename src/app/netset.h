@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "careerbot/bot.h"
+#include "chat/operator.h"
 #include "chat/status.h"
 #include "conf/conf.h"
 
@@ -27,6 +28,10 @@ typedef struct app_netset_hooks {
 /* The networks run on loop and answer through bot (borrowed). NULL when out
  * of memory. */
 app_netset *app_netset_new(uv_loop_t *loop, core_bot *bot, const app_netset_hooks *hooks);
+
+/* What every network does for an admin's !status and !reload (copied;
+ * given to the networks made from then on). */
+void app_netset_set_operator_hooks(app_netset *set, const chat_op_hooks *hooks);
 
 /* The settings of every enabled section of cfg, read and checked, ready to
  * apply. Every problem goes to problems; NULL when there was one (nothing

@@ -201,12 +201,18 @@ static void on_failed(void *ctx, const char *label)
 
 /* ---- reloading ------------------------------------------------------------------ */
 
-static void log_problems(const conf_problems *p)
+/* The problems go to the log and, for an operator's !reload, to reply. */
+static void log_problems(const conf_problems *p, base_strbuf *reply)
 {
-    for (size_t i = 0; i < p->n; i++)
+    for (size_t i = 0; i < p->n; i++) {
         base_log_kv(BASE_LOG_ERROR, "careerbot", (const char *[]){"event", "reload", NULL}, "%s", p->items[i].text);
+        if (reply && i < 10)
+            base_strbuf_addf(reply, "%s\n", p->items[i].text);
+    }
     if (p->dropped)
         base_log(BASE_LOG_ERROR, "careerbot", "... and %zu more problems", p->dropped);
+    if (reply && (p->n > 10 || p->dropped))
+        base_strbuf_addf(reply, "... and %zu more problems (see the log)\n", p->n - (p->n > 10 ? 10 : p->n) + p->dropped);
 }
 
 /* [bot] settings the bot was made with: they take effect at the next start. */
@@ -229,41 +235,51 @@ static void note_restart_only(const conf_config *old, const conf_config *now)
                     "[bot] %s changed: it takes effect when careerbot is restarted", changed[i]);
 }
 
-static void refuse(runner *r, const char *why)
+static void refuse(runner *r, const char *why, base_strbuf *reply)
 {
     r->reload_failures++;
+    if (reply)
+        base_strbuf_addf(reply, "Reload refused, the old configuration is kept: %s", why);
     base_log_kv(BASE_LOG_ERROR, "careerbot", (const char *[]){"event", "reload", NULL},
                 "keeping the old configuration: %s", why);
 }
 
-/* SIGHUP: the file again, then the knowledge base it names. Nothing changes
- * unless both are good; then the networks follow the new file. */
-static void reload(runner *r)
+/* SIGHUP or an operator's !reload (by names it in the log; reply gets what
+ * an operator hears): the file again, then the knowledge base it names.
+ * Nothing changes unless both are good; then the networks follow the new
+ * file. */
+static void reload(runner *r, const char *by, base_strbuf *reply)
 {
     app_notify_reloading();
     base_log_kv(BASE_LOG_INFO, "careerbot", (const char *[]){"event", "reload", NULL},
-                "SIGHUP: reading %s and the knowledge base again", r->source->path ? r->source->path : "the defaults");
+                "%s: reading %s and the knowledge base again", by, r->source->path ? r->source->path : "the defaults");
     conf_config *next = calloc(1, sizeof *next);
     conf_problems problems = {0};
     app_netset_plan *plan = NULL;
     core_kb *kb = NULL;
     base_error err;
     if (!next) {
-        refuse(r, "out of memory");
+        refuse(r, "out of memory", reply);
     } else if (app_config_read(r->source, next, &problems) != BASE_OK ||
                !(plan = app_netset_plan_read(next, &problems))) {
-        log_problems(&problems);
-        refuse(r, "the new one has problems (above)");
+        if (reply)
+            base_strbuf_add(reply, "Reload refused, the old configuration is kept. Problems:\n");
+        log_problems(&problems, reply);
+        refuse(r, "the new one has problems (above)", NULL);
     } else if (app_netset_plan_size(plan) == 0) {
-        refuse(r, "the new one runs no network (every section is missing or has enabled = no)");
+        refuse(r, "the new one runs no network (every section is missing or has enabled = no)", reply);
     } else if (core_kb_load(next->knowledge, &kb, &err) != BASE_OK) {
         base_log(BASE_LOG_ERROR, "careerbot", "keeping the old knowledge base: %s", err.text);
-        refuse(r, "its knowledge base does not load");
+        if (reply)
+            base_strbuf_addf(reply, "%s\n", err.text);
+        refuse(r, "its knowledge base does not load", reply);
     } else {
         size_t topics = kb->n_topics;
         if (core_bot_replace_kb(r->bot, kb, &err) != BASE_OK) {
             base_log(BASE_LOG_ERROR, "careerbot", "keeping the old knowledge base: %s", err.text);
-            refuse(r, "its knowledge base does not load");
+            if (reply)
+            base_strbuf_addf(reply, "%s\n", err.text);
+        refuse(r, "its knowledge base does not load", reply);
         } else {
             base_log(BASE_LOG_INFO, "careerbot", "knowledge base reloaded: %zu topics", topics);
             note_restart_only(r->cfg, next);
@@ -286,6 +302,9 @@ static void reload(runner *r)
                         (const char *[]){"event", "reload", "started", started, "stopped", stopped, "restarted",
                                          restarted, "unchanged", kept, NULL},
                         "configuration reloaded");
+            if (reply)
+                base_strbuf_addf(reply, "Reloaded: %zu kept, %zu started, %zu stopped, %zu restarted; knowledge base: "
+                                 "%zu topics.", c.kept, c.started, c.stopped, c.restarted, topics);
         }
     }
     app_netset_plan_free(plan);
@@ -304,11 +323,33 @@ static void on_signal(uv_signal_t *s, int signum)
     if (r->stopping)
         return;
     if (signum == SIGHUP)
-        reload(r);
+        reload(r, "SIGHUP", NULL);
     else if (signum == SIGUSR1)
         log_status(r);
     else
         stop(r, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/* ---- operator commands (through the networks) ---------------------------------- */
+
+static void op_status(void *ctx, base_strbuf *out)
+{
+    runner *r = ctx;
+    size_t n;
+    app_process_info p;
+    chat_status *sts = gather(r, &n, &p);
+    app_status_text(sts, n, &p, out);
+    free(sts);
+}
+
+static void op_reload(void *ctx, base_strbuf *out)
+{
+    runner *r = ctx;
+    if (r->stopping) {
+        base_strbuf_add(out, "careerbot is stopping.");
+        return;
+    }
+    reload(r, "an operator's !reload", out);
 }
 
 /* ---- the run ----------------------------------------------------------------------- */
@@ -350,6 +391,9 @@ int app_runner_run(const app_runner_options *o)
     }
     app_netset_hooks hooks = {&r, on_failed, on_all_stopped};
     r.nets = app_netset_new(r.loop, r.bot, &hooks);
+    chat_op_hooks op = {&r, op_status, op_reload};
+    if (r.nets)
+        app_netset_set_operator_hooks(r.nets, &op);
     if (!r.nets) {
         app_netset_plan_free(plan);
         base_log(BASE_LOG_ERROR, "careerbot", "out of memory");

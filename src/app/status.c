@@ -42,56 +42,100 @@ static void iso_time(double t, char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void log_network(const chat_status *st, const app_process_info *p)
-{
+/* One network's fields, as the log line and the !status reply show them. */
+typedef struct network_line {
     char network[96], since[32], lag[32], heard[32], rooms[48], queue[48], answered[24], declined[24],
         clarified[24], other[24], busy[24];
-    snprintf(network, sizeof network, "%s.%s", st->kind, st->name);
-    iso_time(app_status_wall(p, st->since), since, sizeof since);
+    const char *kv[32];
+} network_line;
+
+static void network_fields(const chat_status *st, const app_process_info *p, network_line *l)
+{
+    snprintf(l->network, sizeof l->network, "%s.%s", st->kind, st->name);
+    iso_time(app_status_wall(p, st->since), l->since, sizeof l->since);
     if (st->lag >= 0)
-        snprintf(lag, sizeof lag, "%.3f", st->lag);
+        snprintf(l->lag, sizeof l->lag, "%.3f", st->lag);
     else
-        snprintf(lag, sizeof lag, "-");
+        snprintf(l->lag, sizeof l->lag, "-");
     if (st->last_heard > 0)
-        snprintf(heard, sizeof heard, "%.0f", p->loop_now - st->last_heard);
+        snprintf(l->heard, sizeof l->heard, "%.0f", p->loop_now - st->last_heard);
     else
-        snprintf(heard, sizeof heard, "-");
+        snprintf(l->heard, sizeof l->heard, "-");
     if (st->rooms_wanted)
-        snprintf(rooms, sizeof rooms, "%zu/%zu", st->rooms, st->rooms_wanted);
+        snprintf(l->rooms, sizeof l->rooms, "%zu/%zu", st->rooms, st->rooms_wanted);
     else
-        snprintf(rooms, sizeof rooms, "%zu", st->rooms);
-    snprintf(queue, sizeof queue, "%zu/%zu", st->queued, st->queue_max);
-    snprintf(answered, sizeof answered, "%zu", st->counts.answered);
-    snprintf(declined, sizeof declined, "%zu", st->counts.declined);
-    snprintf(clarified, sizeof clarified, "%zu", st->counts.clarified);
-    snprintf(other, sizeof other, "%zu", st->counts.other);
-    snprintf(busy, sizeof busy, "%zu", st->counts.busy);
+        snprintf(l->rooms, sizeof l->rooms, "%zu", st->rooms);
+    snprintf(l->queue, sizeof l->queue, "%zu/%zu", st->queued, st->queue_max);
+    snprintf(l->answered, sizeof l->answered, "%zu", st->counts.answered);
+    snprintf(l->declined, sizeof l->declined, "%zu", st->counts.declined);
+    snprintf(l->clarified, sizeof l->clarified, "%zu", st->counts.clarified);
+    snprintf(l->other, sizeof l->other, "%zu", st->counts.other);
+    snprintf(l->busy, sizeof l->busy, "%zu", st->counts.busy);
     int irc = strcmp(st->kind, "irc") == 0;
-    base_log_kv(BASE_LOG_INFO, network,
-                (const char *[]){"event", "status", "connected", st->connected ? "yes" : "no", "state", st->state,
-                                 "since", since, "lag", lag, "heard_s_ago", heard, irc ? "channels" : "rooms", rooms,
-                                 "answered", answered, "declined", declined, "clarified", clarified, "other", other,
-                                 "busy", busy, "queue", queue, NULL},
-                "%s since %s", st->connected ? "connected" : st->state, since);
+    const char *kv[] = {"event", "status", "connected", st->connected ? "yes" : "no", "state", st->state,
+                        "since", l->since, "lag", l->lag, "heard_s_ago", l->heard, irc ? "channels" : "rooms",
+                        l->rooms, "answered", l->answered, "declined", l->declined, "clarified", l->clarified,
+                        "other", l->other, "busy", l->busy, "queue", l->queue, NULL};
+    memcpy(l->kv, kv, sizeof kv);
+}
+
+/* The process's fields; *text gets the line's text. */
+typedef struct process_line {
+    char rss[32], peak[32], uptime[32], networks[48], started[32], text[160];
+    const char *kv[16];
+} process_line;
+
+static void process_fields(const chat_status *sts, size_t n, const app_process_info *p, process_line *l)
+{
+    size_t up = 0;
+    for (size_t i = 0; i < n; i++)
+        up += sts[i].connected;
+    snprintf(l->rss, sizeof l->rss, "%.1fMiB", p->rss_bytes / 1048576.0);
+    snprintf(l->peak, sizeof l->peak, "%.1fMiB", p->peak_bytes / 1048576.0);
+    snprintf(l->uptime, sizeof l->uptime, "%.0f", p->wall_now - p->started);
+    snprintf(l->networks, sizeof l->networks, "%zu/%zu", up, n);
+    iso_time(p->started, l->started, sizeof l->started);
+    snprintf(l->text, sizeof l->text, "%zu of %zu network%s connected; up since %s", up, n, n == 1 ? "" : "s",
+             l->started);
+    const char *kv[] = {"event", "status", "connected", l->networks, "rss", l->rss, "peak_rss", l->peak,
+                        "uptime_s", l->uptime, NULL};
+    memcpy(l->kv, kv, sizeof kv);
 }
 
 void app_status_log(const chat_status *sts, size_t n, const app_process_info *p)
 {
-    size_t up = 0;
+    network_line l;
     for (size_t i = 0; i < n; i++) {
-        log_network(&sts[i], p);
-        up += sts[i].connected;
+        network_fields(&sts[i], p, &l);
+        base_log_kv(BASE_LOG_INFO, l.network, l.kv, "%s since %s", sts[i].connected ? "connected" : sts[i].state,
+                    l.since);
     }
-    char rss[32], peak[32], uptime[32], networks[48], started[32];
-    snprintf(rss, sizeof rss, "%.1fMiB", p->rss_bytes / 1048576.0);
-    snprintf(peak, sizeof peak, "%.1fMiB", p->peak_bytes / 1048576.0);
-    snprintf(uptime, sizeof uptime, "%.0f", p->wall_now - p->started);
-    snprintf(networks, sizeof networks, "%zu/%zu", up, n);
-    iso_time(p->started, started, sizeof started);
-    base_log_kv(BASE_LOG_INFO, "careerbot",
-                (const char *[]){"event", "status", "connected", networks, "rss", rss, "peak_rss", peak,
-                                 "uptime_s", uptime, NULL},
-                "%zu of %zu network%s connected; up since %s", up, n, n == 1 ? "" : "s", started);
+    process_line pl;
+    process_fields(sts, n, p, &pl);
+    base_log_kv(BASE_LOG_INFO, "careerbot", pl.kv, "%s", pl.text);
+}
+
+/* "name: text (key=value ...)", the event key left out. */
+static void text_line(base_strbuf *out, const char *name, const char *text, const char *const *kv)
+{
+    base_strbuf_addf(out, "%s: %s (", name, text);
+    for (size_t i = 2; kv[i]; i += 2)
+        base_strbuf_addf(out, "%s%s=%s", i > 2 ? " " : "", kv[i], kv[i + 1]);
+    base_strbuf_add(out, ")\n");
+}
+
+void app_status_text(const chat_status *sts, size_t n, const app_process_info *p, base_strbuf *out)
+{
+    network_line l;
+    char text[96];
+    for (size_t i = 0; i < n; i++) {
+        network_fields(&sts[i], p, &l);
+        snprintf(text, sizeof text, "%s since %s", sts[i].connected ? "connected" : sts[i].state, l.since);
+        text_line(out, l.network, text, l.kv);
+    }
+    process_line pl;
+    process_fields(sts, n, p, &pl);
+    text_line(out, "careerbot", pl.text, pl.kv);
 }
 
 /* ---- Prometheus ------------------------------------------------------------------ */

@@ -32,6 +32,10 @@ double app_status_wall(const app_process_info *p, double loop_time);
  * (memory, uptime). */
 void app_status_log(const chat_status *sts, size_t n, const app_process_info *p);
 
+/* The same lines as text, one per line ("irc.NAME: connected since ...
+ * (connected=yes state=online ...)"), for an operator's !status. */
+void app_status_text(const chat_status *sts, size_t n, const app_process_info *p, base_strbuf *out);
+
 /* Prometheus text exposition format (version 0.0.4). */
 void app_status_prometheus(const chat_status *sts, size_t n, const app_process_info *p, base_strbuf *out);
 

@@ -81,6 +81,20 @@ void chat_gate_free(chat_gate *g)
     free(g);
 }
 
+int chat_gate_set_ignore(chat_gate *g, const char *const *items, size_t n)
+{
+    char **list = NULL;
+    size_t got = 0;
+    if (!copy_list(&list, &got, items, n)) {
+        base_strv_free(list, got);
+        return BASE_ERR;
+    }
+    base_strv_free(g->ignore, g->n_ignore);
+    g->ignore = list;
+    g->n_ignore = got;
+    return BASE_OK;
+}
+
 void chat_gate_set_casemap(chat_gate *g, chat_casemap map)
 {
     g->casemap = map;

@@ -40,6 +40,9 @@ chat_gate *chat_gate_new(core_bot *bot, const chat_gate_config *config);
 void chat_gate_free(chat_gate *g);
 /* IRC learns the server's casemapping after connecting. */
 void chat_gate_set_casemap(chat_gate *g, chat_casemap map);
+/* Replaces the ignore list (an operator's !ignore and !unignore); items are
+ * copied. BASE_ERR when out of memory (the old list stays). */
+int chat_gate_set_ignore(chat_gate *g, const char *const *items, size_t n);
 
 /* One message, as facts. */
 typedef struct chat_message {

@@ -153,6 +153,8 @@ static const conf_key irc_keys[] = {
     {"listen_min_score", &conf_number, "1.5", 0, 100, NULL, F(listen_min_score), 0,
      "the score an unaddressed question needs to be answered"},
     {"ignore", &conf_list, NULL, 0, 0, conf_check_word, L(ignore), 0, "nicks never answered (other bots)"},
+    {"admins", &conf_words, NULL, 0, 0, conf_check_word, L(admins), 0,
+     "services accounts (not nicks) that may give operator commands in a direct message"},
     {"command_prefixes", &conf_string, "!/", 0, 0, conf_check_prefixes, F(command_prefixes), 0,
      "characters that start a command; hints show the first (IRC clients swallow a leading /)"},
     {"flood_control", &conf_bool, "yes", 0, 0, NULL, F(flood_control), 0, "keep to the limits below"},

@@ -37,6 +37,8 @@ typedef struct irc_network_config {
     double listen_min_score;
     char **ignore;            /* nicks never answered (other bots) */
     size_t n_ignore;
+    char **admins;            /* services accounts that may give operator commands */
+    size_t n_admins;
     char *command_prefixes;   /* default "!/": hints show "!" */
     int flood_control;
     double flood_burst, flood_rate;   /* lines, lines per second */

@@ -15,6 +15,8 @@
 #include "base/ratelimit.h"
 #include "base/strbuf.h"
 #include "chat/gate.h"
+#include "chat/operator.h"
+#include "chat/runtime_state.h"
 #include "chat/split.h"
 #include "base/str.h"
 #include "irc/irc_message.h"
@@ -30,6 +32,15 @@
 #define CONTINUATION_RESERVE 3.0
 #define MAX_KEY_FILE (64 * 1024)
 #define STS_FILE "irc-sts"
+#define WHOX_WAIT 5.0       /* seconds an operator command waits for the server to say who sent it */
+#define WHOX_PENDING 8      /* operator commands waiting so, at most */
+
+/* A direct message that looks like an operator command from someone whose
+ * account is not known yet: held until the WHOX answer (or WHOX_WAIT). */
+typedef struct held_command {
+    char *nick, *text;
+    double deadline;
+} held_command;
 
 typedef struct out_line {
     struct out_line *next;
@@ -72,6 +83,11 @@ struct irc_network {
     int sts_reconnect;      /* the connection closes for an STS upgrade: reconnect at once */
     char *sts_path;         /* the STS policy file, NULL without a state directory */
     chat_gate *gate;        /* who gets an answer, within which limits */
+    chat_runtime runtime;   /* operators' joins, parts and ignores */
+    char runtime_file[128]; /* its name in cfg.state_dir */
+    chat_op_hooks op_hooks; /* !status and !reload, from the application */
+    held_command held[WHOX_PENDING];
+    int accounts_checked;   /* this connection was checked for account information */
     double backoff;
     double connected_at;
     double status_since;    /* for the status report: when it last registered or lost the connection */
@@ -400,9 +416,8 @@ static int in_list(const irc_network *n, char **items, size_t count, const char 
 
 /* The gate decides; this only turns IRC into facts and the decision back
  * into PRIVMSG and NOTICE lines. */
-static void on_privmsg(void *ctx, const irc_privmsg *pm)
+static void answer(irc_network *n, const irc_privmsg *pm, int admin_help /* an admin's !help: add ours */)
 {
-    irc_network *n = ctx;
     const char *names[] = {irc_session_nick(n->session)};
     chat_message m = {
         .room = pm->direct ? pm->from : pm->target, /* each person in each channel is a conversation */
@@ -425,7 +440,15 @@ static void on_privmsg(void *ctx, const irc_privmsg *pm)
         base_log(BASE_LOG_ERROR, n->who, "out of memory answering %s", pm->from);
     if (pm->account)
         logc(n, BASE_LOG_DEBUG, "message from %s (account %s) to %s", pm->from, pm->account, pm->target);
-    if (d.action == CHAT_ANSWER && pm->direct) {
+    if (d.action == CHAT_ANSWER && admin_help) {
+        base_strbuf text = {0};
+        base_strbuf_add(&text, d.text);
+        base_strbuf_add(&text, "\n");
+        chat_op_help(n->cfg.command_prefixes[0], CHAT_OP_IRC, &text);
+        if (!text.failed)
+            send_reply(n, "PRIVMSG", pm->from, pm->from, "", text.data);
+        base_strbuf_free(&text);
+    } else if (d.action == CHAT_ANSWER && pm->direct) {
         send_reply(n, "PRIVMSG", pm->from, pm->from, "", d.text);
     } else if (d.action == CHAT_ANSWER) {
         char prefix[80];
@@ -439,6 +462,238 @@ static void on_privmsg(void *ctx, const irc_privmsg *pm)
             send_reply(n, "NOTICE", pm->from, pm->from, "", d.text);
     }
     chat_decision_clear(&d);
+}
+
+/* ---- operator commands ----------------------------------------------------- */
+
+static void op_reply(irc_network *n, const char *nick, const char *text)
+{
+    send_reply(n, "PRIVMSG", nick, nick, "", text);
+}
+
+static void save_runtime(irc_network *n, const char *nick)
+{
+    base_error err;
+    if (!n->cfg.state_dir) {
+        base_log(BASE_LOG_WARN, n->who, "no state_dir: this change lasts until careerbot stops");
+        return;
+    }
+    if (chat_runtime_save(&n->runtime, n->cfg.state_dir, n->runtime_file, &err) != BASE_OK) {
+        base_log(BASE_LOG_ERROR, n->who, "cannot keep the operators' changes: %s", err.text);
+        op_reply(n, nick, "Done, but it could not be saved for the next start (see the log).");
+    }
+}
+
+/* The ignore list in force goes to the gate and to the session (CTCP). */
+static int apply_ignores(irc_network *n)
+{
+    const char **list = malloc((n->cfg.n_ignore + n->runtime.n_ignored + 1) * sizeof *list);
+    if (!list)
+        return -1;
+    size_t count = chat_runtime_ignores(&n->runtime, (const char *const *)n->cfg.ignore, n->cfg.n_ignore, list);
+    int rc = chat_gate_set_ignore(n->gate, list, count) == BASE_OK &&
+                     irc_session_set_ignore(n->session, list, count) == 0
+                 ? 0
+                 : -1;
+    free(list);
+    return rc;
+}
+
+static int configured_channel(const irc_network *n, const char *name)
+{
+    for (size_t i = 0; i < n->cfg.n_channels; i++)
+        if (irc_session_name_equal(n->session, n->cfg.channels[i].name, name))
+            return 1;
+    return 0;
+}
+
+static void op_ignore(irc_network *n, const char *nick, const chat_op *op)
+{
+    int configured = in_list(n, n->cfg.ignore, n->cfg.n_ignore, op->target);
+    int rc = op->kind == CHAT_OP_IGNORE ? chat_runtime_ignore(&n->runtime, op->target, configured)
+                                        : chat_runtime_unignore(&n->runtime, op->target, configured);
+    if (rc != BASE_OK || apply_ignores(n) != 0) {
+        op_reply(n, nick, "Cannot: out of memory, or too many runtime changes.");
+        return;
+    }
+    save_runtime(n, nick);
+    char text[CHAT_OP_NAME_MAX + 64];
+    snprintf(text, sizeof text, op->kind == CHAT_OP_IGNORE ? "Ignoring %s." : "No longer ignoring %s.", op->target);
+    op_reply(n, nick, text);
+}
+
+static void op_join_part(irc_network *n, const char *nick, const chat_op *op)
+{
+    char text[CHAT_OP_NAME_MAX + 64];
+    int configured = configured_channel(n, op->target);
+    if (op->kind == CHAT_OP_JOIN) {
+        if (irc_session_join(n->session, op->target, op->key) != 0 ||
+            chat_runtime_join(&n->runtime, op->target, op->key, configured) != BASE_OK) {
+            op_reply(n, nick, "Cannot: too many channels, or out of memory.");
+            return;
+        }
+        snprintf(text, sizeof text, "Joining %s.", op->target);
+    } else {
+        if (irc_session_part(n->session, op->target, "asked to leave") != 0) {
+            snprintf(text, sizeof text, "I am not in %s.", op->target);
+            op_reply(n, nick, text);
+            return;
+        }
+        if (chat_runtime_part(&n->runtime, op->target, configured) != BASE_OK) {
+            op_reply(n, nick, "Left, but cannot remember it: too many runtime changes.");
+            return;
+        }
+        snprintf(text, sizeof text, "Left %s.", op->target);
+    }
+    save_runtime(n, nick);
+    op_reply(n, nick, text);
+}
+
+/* An admin's command, logged at notice level (never a channel key). */
+static void run_op(irc_network *n, const irc_privmsg *pm, const char *account, const chat_op *op)
+{
+    logc(n, BASE_LOG_NOTICE, "operator command from %s (account %s): %s%s%s%s", pm->from, account,
+         chat_op_name(op->kind), op->target[0] ? " " : "", op->target, op->error ? " (refused: bad arguments)" : "");
+    if (op->error) {
+        op_reply(n, pm->from, op->error);
+        return;
+    }
+    base_strbuf out = {0};
+    char text[CHAT_OP_NAME_MAX + 64];
+    switch (op->kind) {
+    case CHAT_OP_JOIN:
+    case CHAT_OP_PART:
+        op_join_part(n, pm->from, op);
+        break;
+    case CHAT_OP_IGNORE:
+    case CHAT_OP_UNIGNORE:
+        op_ignore(n, pm->from, op);
+        break;
+    case CHAT_OP_SAY:
+        if (!irc_session_in_channel(n->session, op->target)) {
+            snprintf(text, sizeof text, "I am not in %s.", op->target);
+            op_reply(n, pm->from, text);
+        } else if (send_reply(n, "PRIVMSG", op->target, pm->from, "", op->text) != 0) {
+            op_reply(n, pm->from, "Cannot: the output queue is full.");
+        }
+        break;
+    case CHAT_OP_STATUS:
+    case CHAT_OP_RELOAD:
+        if (op->kind == CHAT_OP_STATUS ? !n->op_hooks.status : !n->op_hooks.reload) {
+            op_reply(n, pm->from, "Not available here.");
+            break;
+        }
+        if (op->kind == CHAT_OP_STATUS)
+            n->op_hooks.status(n->op_hooks.ctx, &out);
+        else
+            n->op_hooks.reload(n->op_hooks.ctx, &out);
+        op_reply(n, pm->from, out.failed || !out.data ? "out of memory" : out.data);
+        break;
+    case CHAT_OP_HELP:
+        answer(n, pm, 1);
+        break;
+    default:
+        break;
+    }
+    base_strbuf_free(&out);
+}
+
+/* A direct message that may be an admin's command: carried out when the
+ * account is an admin's; otherwise it goes to the gate like any other. */
+static void decide(irc_network *n, const irc_privmsg *pm, const char *account)
+{
+    chat_op op;
+    if (pm->direct && !pm->from_bot &&
+        chat_op_parse(pm->text, strlen(pm->text), n->cfg.command_prefixes, CHAT_OP_IRC, &op) != CHAT_OP_NONE &&
+        chat_op_is_admin((const char *const *)n->cfg.admins, n->cfg.n_admins, account, 1,
+                         irc_session_casemap(n->session), 0)) {
+        run_op(n, pm, account, &op);
+        return;
+    }
+    answer(n, pm, 0);
+}
+
+static void release_held(held_command *h)
+{
+    free(h->nick);
+    free(h->text);
+    memset(h, 0, sizeof *h);
+}
+
+/* The account of a held command's sender is known (or known to be none). */
+static void run_held(irc_network *n, held_command *h, const char *account)
+{
+    irc_privmsg pm = {.from = h->nick, .from_mask = h->nick, .target = irc_session_nick(n->session), .direct = 1,
+                      .account = account, .text = h->text};
+    decide(n, &pm, account);
+    release_held(h);
+}
+
+static void on_whox(void *ctx, const char *nick, const char *account, int end)
+{
+    irc_network *n = ctx;
+    for (size_t i = 0; i < WHOX_PENDING; i++)
+        if (n->held[i].nick && irc_session_name_equal(n->session, n->held[i].nick, nick))
+            run_held(n, &n->held[i], end ? NULL : account);
+}
+
+static void expire_held(irc_network *n, double now, int all)
+{
+    for (size_t i = 0; i < WHOX_PENDING; i++)
+        if (n->held[i].nick && (all || now >= n->held[i].deadline)) {
+            if (!all)
+                logc(n, BASE_LOG_INFO, "no account information for %s in %.0f s: not an admin", n->held[i].nick,
+                     WHOX_WAIT);
+            run_held(n, &n->held[i], NULL);
+        }
+}
+
+/* Without account-tag the account may be unknown: ask the server (WHOX)
+ * and hold the command until it answers. Returns 1 when held. */
+static int hold_for_whox(irc_network *n, const irc_privmsg *pm)
+{
+    chat_op op;
+    if (!pm->direct || pm->account || pm->from_bot || !n->cfg.n_admins ||
+        irc_session_has_account_tag(n->session) || !irc_session_has_whox(n->session) ||
+        chat_op_parse(pm->text, strlen(pm->text), n->cfg.command_prefixes, CHAT_OP_IRC, &op) == CHAT_OP_NONE)
+        return 0;
+    for (size_t i = 0; i < WHOX_PENDING; i++) {
+        held_command *h = &n->held[i];
+        if (h->nick)
+            continue;
+        h->nick = base_strdup(pm->from);
+        h->text = base_strdup(pm->text);
+        h->deadline = now_s(n) + WHOX_WAIT;
+        if (!h->nick || !h->text || irc_session_who_account(n->session, pm->from) != 0) {
+            release_held(h);
+            return 0;
+        }
+        logc(n, BASE_LOG_DEBUG, "asking the server who %s is (WHOX) before reading their command", pm->from);
+        return 1;
+    }
+    return 0; /* too many waiting: this one is nobody's */
+}
+
+static void on_privmsg(void *ctx, const irc_privmsg *pm)
+{
+    irc_network *n = ctx;
+    if (!hold_for_whox(n, pm))
+        decide(n, pm, pm->account);
+}
+
+/* Once per connection, a few seconds in (ISUPPORT comes after 001): the
+ * casemap for the runtime names, and a warning when admins are named but
+ * nothing can prove an account here. */
+static void check_account_info(irc_network *n)
+{
+    if (n->accounts_checked || !irc_session_is_registered(n->session) || now_s(n) - n->status_since < 3)
+        return;
+    n->accounts_checked = 1;
+    n->runtime.casemap = irc_session_casemap(n->session); /* names compare as the server says from now on */
+    if (n->cfg.n_admins && !irc_session_has_account_tag(n->session) && !irc_session_has_whox(n->session))
+        base_log(BASE_LOG_WARN, n->who,
+                 "admins is set, but this server tells no accounts (no account-tag, no WHOX): nobody can give "
+                 "operator commands here");
 }
 
 /* ---- connection lifecycle --------------------------------------------------- */
@@ -481,6 +736,8 @@ static void on_closed(void *ctx, const char *reason)
     base_log(n->stopping ? BASE_LOG_INFO : BASE_LOG_WARN, n->who, "disconnected: %s", reason);
     n->status_since = now_s(n);
     irc_session_disconnected(n->session);
+    n->accounts_checked = 0;
+    expire_held(n, now_s(n), 1);
     if (n->queued)
         base_log(BASE_LOG_INFO, n->who, "dropping %zu unsent lines", n->queued);
     clear_queue(n);
@@ -588,6 +845,8 @@ static void on_tick(uv_timer_t *t)
 {
     irc_network *n = t->data;
     irc_session_tick(n->session, now_s(n));
+    expire_held(n, now_s(n), 0);
+    check_account_info(n);
 }
 
 /* The text of a small key file (a secret: free with base_secret_free), or
@@ -611,6 +870,41 @@ static char *read_key_file(irc_network *n, const char *path)
     }
     text[len] = '\0';
     return text;
+}
+
+/* The operators' changes from the state directory, and the channels in
+ * force (configured - parted + joined, NULL-terminated, pointing into the
+ * config and the runtime state; the caller frees the array). NULL when out
+ * of memory. */
+static irc_channel_conf *load_runtime(irc_network *n)
+{
+    chat_runtime_init(&n->runtime, CHAT_CASE_RFC1459, 0);
+    snprintf(n->runtime_file, sizeof n->runtime_file, "irc-%s.runtime.json", n->cfg.name);
+    if (n->cfg.state_dir) {
+        char path[4096];
+        base_error err;
+        snprintf(path, sizeof path, "%s/%s", n->cfg.state_dir, n->runtime_file);
+        if (chat_runtime_load(&n->runtime, path, &err) != BASE_OK)
+            base_log(BASE_LOG_WARN, n->who, "ignoring the operators' saved changes: %s", err.text);
+    }
+    chat_runtime *rt = &n->runtime;
+    irc_channel_conf *list = calloc(n->cfg.n_channels + rt->n_joined + 1, sizeof *list);
+    size_t k = 0;
+    for (size_t i = 0; list && i < n->cfg.n_channels; i++) {
+        int joined_anew = 0; /* a runtime join with a new key replaces the configured entry */
+        for (size_t j = 0; j < rt->n_joined; j++)
+            joined_anew |= chat_name_equal(rt->joined[j], n->cfg.channels[i].name, rt->casemap);
+        if (!joined_anew && !chat_runtime_is_parted(rt, n->cfg.channels[i].name))
+            list[k++] = n->cfg.channels[i];
+    }
+    for (size_t j = 0; list && j < rt->n_joined; j++)
+        list[k++] = (irc_channel_conf){rt->joined[j], rt->joined_keys[j]};
+    return list;
+}
+
+void irc_network_set_operator_hooks(irc_network *n, const chat_op_hooks *hooks)
+{
+    n->op_hooks = *hooks;
 }
 
 irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_bot *bot)
@@ -648,6 +942,10 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_b
         if ((n->sts_path = malloc(len)))
             snprintf(n->sts_path, len, "%s/%s", n->cfg.state_dir, STS_FILE);
     }
+    irc_channel_conf *channels = load_runtime(n);
+    size_t n_channels = 0;
+    while (channels && channels[n_channels].name)
+        n_channels++;
     irc_session_config sc = {
         .nick = n->cfg.nick,
         .alt_nicks = (const char *const *)n->cfg.alt_nicks,
@@ -664,8 +962,8 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_b
         .ignore_sts = n->cfg.ignore_sts,
         .sasl_required = n->cfg.sasl_required,
         .nickserv_password = n->cfg.nickserv_password,
-        .channels = n->cfg.channels,
-        .n_channels = n->cfg.n_channels,
+        .channels = channels,
+        .n_channels = n_channels,
         .ignore = (const char *const *)n->cfg.ignore,
         .n_ignore = n->cfg.n_ignore,
         .regain_interval = n->cfg.regain_interval,
@@ -674,9 +972,11 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_b
         .ping_timeout = n->cfg.ping_timeout,
     };
     irc_session_hooks sh = {n,        send_now,      on_privmsg,    log_hook, on_reconnect_request, on_registered,
-                            on_sts_upgrade, on_sts_persist};
+                            on_sts_upgrade, on_sts_persist, on_whox};
     net_line_conn_hooks ch = {n, on_connected, on_line, on_closed, log_hook};
     n->session = irc_session_new(&sc, &sh);
+    int channels_ok = channels != NULL;
+    free(channels);
     if (n->ecdsa_key_pem) { /* the session has its own copy */
         base_secret_free(n->ecdsa_key_pem);
         n->ecdsa_key_pem = NULL;
@@ -697,7 +997,7 @@ irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_b
         .casemap = CHAT_CASE_RFC1459,
     };
     n->gate = chat_gate_new(bot, &gc);
-    if (!n->session || !n->conn || !n->gate) {
+    if (!n->session || !n->conn || !n->gate || !channels_ok || apply_ignores(n) != 0) {
         irc_network_free(n);
         return NULL;
     }
@@ -778,7 +1078,7 @@ void irc_network_status(const irc_network *n, chat_status *out)
     out->lag = irc_session_lag(n->session);
     out->last_heard = n->last_heard;
     out->rooms = irc_session_joined(n->session);
-    out->rooms_wanted = n->cfg.n_channels;
+    out->rooms_wanted = irc_session_channels(n->session);
     out->queued = n->queued;
     out->queue_max = n->cfg.queue_max;
     chat_gate_get_counts(n->gate, &out->counts);
@@ -801,6 +1101,9 @@ void irc_network_free(irc_network *n)
     base_secret_free(n->ecdsa_key_pem);
     free(n->sts_path);
     chat_gate_free(n->gate);
+    for (size_t i = 0; i < WHOX_PENDING; i++)
+        release_held(&n->held[i]);
+    chat_runtime_free(&n->runtime);
     irc_network_config_free(&n->cfg);
     if (!n->timers_open) {
         free(n);

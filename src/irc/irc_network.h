@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "careerbot/bot.h"
+#include "chat/operator.h"
 #include "chat/status.h"
 #include "irc/irc_config.h"
 #include "irc/irc_session.h"
@@ -17,6 +18,8 @@ typedef struct irc_network irc_network;
 /* Creates the network (it borrows bot and copies nothing it does not own:
  * config is taken over and freed with the network). */
 irc_network *irc_network_new(uv_loop_t *loop, irc_network_config *config, core_bot *bot);
+/* What !status and !reload do (the application's); before start. */
+void irc_network_set_operator_hooks(irc_network *n, const chat_op_hooks *hooks);
 /* Connects, and keeps reconnecting until irc_network_stop. */
 void irc_network_start(irc_network *n);
 /* Sends QUIT, flushes, closes; done_cb runs when the connection is closed. */

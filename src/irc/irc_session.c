@@ -38,6 +38,7 @@
 #define KICK_LOG_EVERY 60.0
 #define MAX_ACCOUNTS 1024   /* nicks whose services account is remembered */
 #define MAX_AUTH_IN 8192    /* base64 bytes of one server SASL message */
+#define WHOX_TOKEN "714"    /* marks the bot's own WHOX queries (the 354 replies to them) */
 
 /* Capabilities we ask for when the server offers them. */
 enum {
@@ -125,6 +126,7 @@ struct irc_session {
     char current_nick[MAX_NICK];
     size_t nick_attempt;
     char bot_mode;        /* the BOT ISUPPORT mode letter, 0 when not offered */
+    int whox;             /* ISUPPORT WHOX: WHO can say a user's account */
     chat_casemap casemap; /* from ISUPPORT CASEMAPPING; rfc1459 until the server says */
     size_t own_prefix_len; /* len("nick!user@host") once seen, 0 while unknown */
     base_bucket ctcp_bucket; /* CTCP replies bypass the chat queue: they have a bucket of their own */
@@ -382,6 +384,7 @@ void irc_session_disconnected(irc_session *s)
     s->ping_sent = 0;
     s->nick_attempt = 0;
     s->bot_mode = 0;
+    s->whox = 0;
     s->casemap = CHAT_CASE_RFC1459;
     s->own_prefix_len = 0;
     for (size_t i = 0; i < s->n_channels; i++) {
@@ -787,6 +790,8 @@ static void on_isupport(irc_session *s, const irc_message *m)
         const char *t = m->params[i];
         if (strncmp(t, "CASEMAPPING=", 12) == 0)
             s->casemap = chat_casemap_from_name(t + 12);
+        if (strcmp(t, "WHOX") == 0 || strncmp(t, "WHOX=", 5) == 0)
+            s->whox = 1;
         if (strncmp(t, "BOT", 3) == 0 && (t[3] == '=' || t[3] == '\0')) {
             s->bot_mode = t[3] == '=' && t[4] ? t[4] : 'B';
             char mode[3] = {'+', s->bot_mode, '\0'};
@@ -1058,6 +1063,93 @@ static void on_ctcp(irc_session *s, const char *from, const irc_ctcp *ctcp, doub
     send2(s, "NOTICE", from, reply);
 }
 
+/* ---- what operators change at runtime ------------------------------------------ */
+
+int irc_session_join(irc_session *s, const char *name, const char *key)
+{
+    channel *c = find_channel(s, name);
+    if (!c) {
+        if (s->n_channels == MAX_CHANNELS)
+            return -1;
+        c = &s->channels[s->n_channels];
+        memset(c, 0, sizeof *c);
+        if (!(c->name = base_strdup(name)))
+            return -1;
+        c->backoff = REJOIN_FIRST;
+        s->n_channels++;
+    }
+    if (key && *key) {
+        char *copy = base_strdup(key);
+        if (!copy)
+            return -1;
+        free(c->key);
+        c->key = copy;
+    }
+    c->retry_at = 0;
+    if (s->phase == PH_ONLINE && !c->joined)
+        join(s, c);
+    return 0;
+}
+
+int irc_session_part(irc_session *s, const char *name, const char *reason)
+{
+    channel *c = find_channel(s, name);
+    if (!c)
+        return -1;
+    if (s->phase == PH_ONLINE && c->joined)
+        send2(s, "PART", c->name, reason ? reason : "");
+    free(c->name);
+    free(c->key);
+    *c = s->channels[--s->n_channels]; /* no longer kept: never rejoined */
+    return 0;
+}
+
+int irc_session_in_channel(const irc_session *s, const char *name)
+{
+    const channel *c = find_channel((irc_session *)s, name);
+    return c && c->joined;
+}
+
+size_t irc_session_channels(const irc_session *s)
+{
+    return s->n_channels;
+}
+
+int irc_session_set_ignore(irc_session *s, const char *const *nicks, size_t n)
+{
+    char **list = n ? calloc(n, sizeof *list) : NULL;
+    size_t got = 0;
+    for (; list && got < n; got++)
+        if (!(list[got] = base_strdup(nicks[got])))
+            break;
+    if (n && got < n) {
+        base_strv_free(list, got);
+        return -1;
+    }
+    base_strv_free(s->ignore, s->n_ignore);
+    s->ignore = list;
+    s->n_ignore = n;
+    return 0;
+}
+
+int irc_session_has_account_tag(const irc_session *s)
+{
+    return (s->caps_acked & CAP_ACCOUNT_TAG) != 0;
+}
+
+int irc_session_has_whox(const irc_session *s)
+{
+    return s->whox;
+}
+
+int irc_session_who_account(irc_session *s, const char *nick)
+{
+    if (!s->whox || s->phase != PH_ONLINE || !nick[0] || strpbrk(nick, " ,*?"))
+        return -1;
+    send2(s, "WHO", nick, "%tna," WHOX_TOKEN);
+    return 0;
+}
+
 static int ignored(const irc_session *s, const char *nick)
 {
     for (size_t i = 0; i < s->n_ignore; i++)
@@ -1167,6 +1259,14 @@ static void dispatch(irc_session *s, const irc_message *m, double now)
         on_privmsg(s, m, from, now);
     } else if (verb_is(m, "ERROR")) {
         logf_(s, BASE_LOG_WARN, "server says: %s", m->n_params ? m->params[0] : "ERROR");
+    } else if (!strcmp(v, "354")) {
+        /* WHOX, asked for as "%tna,TOKEN": me TOKEN nick account ("0": not logged in) */
+        if (m->n_params >= 4 && strcmp(m->params[1], WHOX_TOKEN) == 0 && s->hooks.whox)
+            s->hooks.whox(s->hooks.ctx, m->params[2], strcmp(m->params[3], "0") == 0 ? NULL : m->params[3], 0);
+    } else if (!strcmp(v, "315")) {
+        /* end of WHO: whoever was asked about and not in a 354 is nobody we know */
+        if (m->n_params >= 2 && s->hooks.whox)
+            s->hooks.whox(s->hooks.ctx, m->params[1], NULL, 1);
     } else if (!strcmp(v, "396")) {
         /* our displayed host changed: relearn it from the next JOIN */
         s->own_prefix_len = 0;

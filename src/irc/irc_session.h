@@ -80,6 +80,10 @@ typedef struct irc_session_hooks {
     /* STS on a TLS connection: keep the policy for duration seconds from now
      * (0: remove it). */
     void (*sts_persist)(void *ctx, long long duration);
+    /* The answer to irc_session_who_account: nick's account (NULL: not
+     * logged in); end = 1 when the server finished answering about nick (a
+     * nick that got no account line before it is nobody's). May be NULL. */
+    void (*whox)(void *ctx, const char *nick, const char *account, int end);
 } irc_session_hooks;
 
 typedef struct irc_session irc_session;
@@ -122,6 +126,25 @@ const char *irc_session_account(const irc_session *s, const char *nick);
 /* For the status report: the round trip of the last answered PING in
  * seconds (< 0 before any), and how many configured channels are joined. */
 double irc_session_lag(const irc_session *s);
+
+/* Operators' changes. join keeps the channel (rejoined after kicks, joined
+ * on INVITE) and joins it now when online; -1 when out of room or memory.
+ * part sends PART and forgets the channel; -1 when it was not kept. */
+int irc_session_join(irc_session *s, const char *name, const char *key);
+int irc_session_part(irc_session *s, const char *name, const char *reason);
+/* True when the bot is in the channel now (a kept channel, joined). */
+int irc_session_in_channel(const irc_session *s, const char *name);
+/* How many channels are kept (configured and joined by operators). */
+size_t irc_session_channels(const irc_session *s);
+/* Replaces the nicks that get nothing, not even CTCP; -1 when out of memory. */
+int irc_session_set_ignore(irc_session *s, const char *const *nicks, size_t n);
+/* What the server says about accounts: account-tag is on for this
+ * connection; the server offers WHOX (ISUPPORT). */
+int irc_session_has_account_tag(const irc_session *s);
+int irc_session_has_whox(const irc_session *s);
+/* Asks the server for nick's account (WHO nick %tna,TOKEN); the answer comes
+ * through hooks.whox. -1 when the server has no WHOX or is not online. */
+int irc_session_who_account(irc_session *s, const char *nick);
 size_t irc_session_joined(const irc_session *s);
 
 #endif

@@ -1,6 +1,9 @@
 /* STS policies in a small text file, written atomically (see irc_sts.h). */
 #include "irc/irc_sts.h"
 
+#include "base/file.h"
+#include "base/strbuf.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -77,64 +80,27 @@ int irc_sts_store_lookup(const char *path, const char *host, double now, int *po
     return n < 0 ? BASE_ERR : found;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        data += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Temporary file beside path, fsync, rename over path, fsync of the folder:
- * a crash leaves the old file or the new one, never half of one. */
+/* One line per policy, replaced atomically (base_file_replace): a crash
+ * leaves the old file or the new one, never half of one. */
 static int save(const char *path, const policy *p, size_t n, base_error *err)
 {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 8), *dir = malloc(plen + 2);
-    if (!tmp || !dir) {
-        free(tmp);
-        free(dir);
-        return base_error_set(err, "out of memory");
-    }
-    snprintf(tmp, plen + 8, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int rc = fd < 0 ? -1 : 0;
-    char line[MAX_HOST + 64];
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        int len = snprintf(line, sizeof line, "%s %d %.0f\n", p[i].host, p[i].port, p[i].expires);
-        rc = write_all(fd, line, (size_t)len);
-    }
-    if (rc == 0)
-        rc = fsync(fd);
-    if (fd >= 0 && close(fd) != 0)
-        rc = -1;
-    if (rc == 0)
-        rc = rename(tmp, path);
-    if (rc != 0) {
-        base_error_set(err, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-    } else {
-        snprintf(dir, plen + 2, "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *(slash == dir ? slash + 1 : slash) = '\0';
-        else
-            snprintf(dir, plen + 2, ".");
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
-    free(tmp);
-    free(dir);
-    return rc == 0 ? BASE_OK : BASE_ERR;
+    base_strbuf text = {0};
+    for (size_t i = 0; i < n; i++)
+        base_strbuf_addf(&text, "%s %d %.0f\n", p[i].host, p[i].port, p[i].expires);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *name = slash ? path + (slash - dir) + 1 : path;
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int rc = text.failed ? base_error_set(err, "out of memory")
+                         : base_file_replace(dir, name, text.data ? text.data : "", text.len, err);
+    base_strbuf_free(&text);
+    return rc;
 }
 
 int irc_sts_store_set(const char *path, const char *host, int port, double expires, double now, base_error *err)

@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "base/str.h"
+#include "base/strbuf.h"
 #include "matrix/matrix_config.h"
 #include "matrix/matrix_policy.h"
 
@@ -151,6 +152,12 @@ static void handle_invites(batch *b)
             set_pair(b, &b->out->leaves, inv->room_id, "this bot only joins rooms its operator allows");
             continue;
         }
+        if (a->runtime && chat_runtime_is_parted(a->runtime, inv->room_id)) {
+            add_log(b, BASE_LOG_INFO, "declining the invite to %s from %s: an operator took the bot out of it",
+                    inv->room_id, inv->inviter);
+            set_pair(b, &b->out->leaves, inv->room_id, "an operator took this bot out of this room");
+            continue;
+        }
         if (inv->is_direct) {
             add_room(b, &b->out->direct, inv->room_id);
             set_pair(b, &b->out->direct_writes, inv->room_id, inv->inviter);
@@ -257,6 +264,61 @@ static void add_server_notice(batch *b, const matrix_message *m)
     free(clean);
 }
 
+static void add_op(batch *b, const matrix_message *m, const chat_op *op)
+{
+    matrix_batch_actions *out = b->out;
+    matrix_batch_op *grown = realloc(out->ops, (out->n_ops + 1) * sizeof *grown);
+    if (grown)
+        out->ops = grown;
+    matrix_batch_op o = {base_strdup(m->room_id), base_strdup(m->event_id), base_strdup(m->sender), *op};
+    if (!grown || !o.room_id || !o.event_id || !o.sender) {
+        free(o.room_id);
+        free(o.event_id);
+        free(o.sender);
+        out->oom = 1;
+        return;
+    }
+    out->ops[out->n_ops++] = o;
+}
+
+/* An admin's command in a direct chat: 1 when it is for the network (in
+ * ops); *help set for !help, which the gate answers with the operator
+ * commands added. Anyone else's goes to the gate as it is. */
+static int operator_command(batch *b, const matrix_message *m, const char *text, size_t len, int direct, int *help)
+{
+    const matrix_batch_account *a = b->acct;
+    chat_op op;
+    *help = 0;
+    if (!direct || !a->n_admins ||
+        chat_op_parse(text, len, a->command_prefixes ? a->command_prefixes : "!", CHAT_OP_MATRIX, &op) ==
+            CHAT_OP_NONE ||
+        !chat_op_is_admin((const char *const *)a->admins, a->n_admins, m->sender, 1, CHAT_CASE_ASCII, 1))
+        return 0;
+    if (op.kind == CHAT_OP_HELP) {
+        *help = 1;
+        return 0;
+    }
+    add_op(b, m, &op);
+    return 1;
+}
+
+/* The ordinary help, then the operator commands. */
+static void add_operator_help(batch *b, chat_decision *d)
+{
+    base_strbuf t = {0};
+    base_strbuf_add(&t, d->text);
+    base_strbuf_add(&t, "\n");
+    const char *prefixes = b->acct->command_prefixes ? b->acct->command_prefixes : "!";
+    chat_op_help(prefixes[0], CHAT_OP_MATRIX, &t);
+    char *text = base_strbuf_take(&t);
+    if (!text) {
+        b->out->oom = 1;
+        return;
+    }
+    free(d->text);
+    d->text = text;
+}
+
 /* The gate decides; this only turns the event into facts and the decision
  * into an m.notice in the room. */
 static void answer(batch *b, const matrix_message *m)
@@ -277,6 +339,9 @@ static void answer(batch *b, const matrix_message *m)
     int direct = is_direct(b, m->room_id);
     size_t len;
     const char *text = matrix_strip_reply_fallback(m->body, strlen(m->body), &len);
+    int admin_help;
+    if (operator_command(b, m, text, len, direct, &admin_help))
+        return;
     char local[256], pill[256];
     int mentioned = matrix_mentions_user(m, a->user_id);
     /* The names people use at the start of a line, however the client wrote
@@ -307,6 +372,8 @@ static void answer(batch *b, const matrix_message *m)
         b->out->oom = 1;
         add_log(b, BASE_LOG_ERROR, "out of memory answering %s", m->sender);
     }
+    if (d.action == CHAT_ANSWER && admin_help)
+        add_operator_help(b, &d);
     if (d.action == CHAT_ANSWER) {
         /* In a group room the answer quotes the question and pings the
          * asker; a direct chat needs neither. */
@@ -369,6 +436,12 @@ void matrix_batch_actions_free(matrix_batch_actions *a)
         free(a->sends[i].content);
     }
     free(a->sends);
+    for (size_t i = 0; i < a->n_ops; i++) {
+        free(a->ops[i].room_id);
+        free(a->ops[i].event_id);
+        free(a->ops[i].sender);
+    }
+    free(a->ops);
     for (size_t i = 0; i < a->n_logs; i++)
         free(a->logs[i].text);
     free(a->logs);

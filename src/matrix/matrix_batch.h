@@ -15,6 +15,8 @@
 #include <stddef.h>
 
 #include "chat/gate.h"
+#include "chat/operator.h"
+#include "chat/runtime_state.h"
 #include "matrix/matrix_format.h"
 #include "matrix/matrix_state.h"
 #include "matrix/matrix_sync.h"
@@ -36,7 +38,18 @@ typedef struct matrix_batch_account {
     chat_gate *gate;                /* decides who is answered (its limits move on) */
     double now;                     /* monotonic seconds, for the gate */
     int live;                       /* 0: the account's first sync, whose messages are only recorded */
+    char *const *admins;            /* user ids whose direct-chat commands are operator commands */
+    size_t n_admins;
+    const char *command_prefixes;   /* NULL: "!" */
+    const chat_runtime *runtime;    /* operators' changes: invites to rooms they parted are declined */
 } matrix_batch_account;
+
+/* An admin's operator command, for the network to carry out (it needs the
+ * server and the application); !help is answered here. */
+typedef struct matrix_batch_op {
+    char *room_id, *event_id, *sender;
+    chat_op op;
+} matrix_batch_op;
 
 /* A reply or notice to queue in the outbox. */
 typedef struct matrix_batch_send {
@@ -65,6 +78,8 @@ typedef struct matrix_batch_actions {
     matrix_batch_send *sends;       /* in the order they are to go out; once an 'e' send is
                                        queued, its room counts as told (told_encrypted) */
     size_t n_sends;
+    matrix_batch_op *ops;           /* admins' commands, in order */
+    size_t n_ops;
     matrix_batch_log *logs;         /* in order */
     size_t n_logs;
     int oom;                        /* memory ran out: some actions or log lines are missing */

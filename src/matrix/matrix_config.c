@@ -115,6 +115,11 @@ static const char *check_inviter(const char *v)
     return "each item is a user (@name:example.org) or a server (example.org)";
 }
 
+static const char *check_admin(const char *v)
+{
+    return valid_matrix_id(v, '@') ? NULL : "each item is a full user id like @admin:example.org";
+}
+
 /* http://, https:// or socks proxies, as libcurl names them. */
 static const char *check_proxy(const char *v)
 {
@@ -239,6 +244,8 @@ static const conf_key matrix_keys[] = {
      "characters that start a command"},
     {"allowed_inviters", &conf_words, NULL, 0, 0, check_inviter, L(allowed_inviters), 0,
      "users or servers whose invites are accepted; default the bot's own server"},
+    {"admins", &conf_words, NULL, 0, 0, check_admin, L(admins), 0,
+     "user ids that may give operator commands in a direct chat"},
     {"listen", &conf_words, NULL, 0, 0, check_room, L(listen), 0,
      "rooms where confident unaddressed questions are answered"},
     {"listen_min_score", &conf_number, "1.5", 0, 100, NULL, F(listen_min_score), 0,

@@ -22,6 +22,8 @@ typedef struct matrix_network_config {
     char *command_prefixes;  /* default "!" (Element eats "/") */
     char **allowed_inviters; /* "@user:server" or "server"; default: the bot's own server */
     size_t n_allowed_inviters;
+    char **admins;           /* user ids that may give operator commands in a direct chat */
+    size_t n_admins;
     char **listen;           /* room ids or aliases where confident unaddressed questions are answered */
     size_t n_listen;
     double listen_min_score;

@@ -20,6 +20,8 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "chat/gate.h"
+#include "chat/operator.h"
+#include "chat/runtime_state.h"
 #include "matrix/matrix_api.h"
 #include "matrix/matrix_batch.h"
 #include "matrix/matrix_client.h"
@@ -31,6 +33,8 @@
 #define LIVE_TIMELINE 30       /* later ones: enough to cover a short absence */
 #define STOP_GRACE_MS 2000     /* replies in flight get this long to finish on stop */
 #define MEMBER_NAMES_MAX 5000  /* display names kept for replies; past this, they start over */
+#define RUNTIME_FILE "runtime.json" /* operators' changes, in the state directory */
+#define RELOADS_WAITING 4      /* admins' !reload commands waiting for their loop turn, at most */
 
 enum phase {
     PHASE_IDLE,   /* not started */
@@ -54,6 +58,11 @@ struct matrix_network {
     matrix_strset listen_rooms;   /* room ids of cfg.listen, aliases once resolved */
     matrix_strset unknown_rooms;  /* room ids of cfg.answer_unknown_commands, likewise */
     matrix_strmap member_names;   /* "room\037user" -> display name: lazy-loaded members come once */
+    chat_op_hooks op_hooks;       /* !status and !reload, from the application */
+    chat_runtime runtime;         /* operators' joins, parts and ignores */
+    uv_timer_t reload_timer;      /* !reload runs on a loop turn of its own: it may restart this account */
+    matrix_batch_op reloads[RELOADS_WAITING];
+    size_t n_reloads;
 
     int phase;
     uint64_t phase_req;           /* the phase's request in flight, 0 none: answers to others are stale */
@@ -491,6 +500,168 @@ static void remember_rooms(matrix_network *n, const matrix_sync *s, int live)
         base_log(BASE_LOG_ERROR, n->who, "out of memory keeping the rooms");
 }
 
+/* ---- operator commands ------------------------------------------------------------ */
+
+/* A reply to an admin's command, in the direct chat, with a transaction id
+ * of its own so a retried batch never sends it twice. */
+static void op_reply(matrix_network *n, const matrix_batch_op *o, char kind, const char *text)
+{
+    char txn[MATRIX_TXN_MAX];
+    matrix_txn_id(txn, kind, o->room_id, o->event_id);
+    char *content = matrix_notice_content(text);
+    if (!content || matrix_sender_queue(n->sender, o->room_id, txn, content) < 0)
+        base_log(BASE_LOG_ERROR, n->who, "out of memory answering an operator command");
+    free(content);
+}
+
+static void save_runtime(matrix_network *n, const matrix_batch_op *o)
+{
+    base_error err;
+    if (chat_runtime_save(&n->runtime, n->cfg.state_dir, RUNTIME_FILE, &err) != BASE_OK) {
+        base_log(BASE_LOG_ERROR, n->who, "cannot keep the operators' changes: %s", err.text);
+        op_reply(n, o, 'w', "Done, but it could not be saved for the next start (see the log).");
+    }
+}
+
+static int apply_ignores(matrix_network *n)
+{
+    return chat_gate_set_ignore(n->gate, (const char *const *)n->runtime.ignored, n->runtime.n_ignored);
+}
+
+static void op_change(matrix_network *n, const matrix_batch_op *o)
+{
+    const chat_op *op = &o->op;
+    const matrix_state *st = matrix_sender_state(n->sender);
+    char text[CHAT_OP_NAME_MAX + 80];
+    int rc = BASE_OK;
+    switch (op->kind) {
+    case CHAT_OP_JOIN:
+        rc = chat_runtime_join(&n->runtime, op->target, NULL, 0);
+        if (rc == BASE_OK)
+            matrix_sender_join(n->sender, op->target);
+        snprintf(text, sizeof text, "Joining %s.", op->target);
+        break;
+    case CHAT_OP_PART:
+        if (op->target[0] != '!') {
+            op_reply(n, o, 'o', "!part needs the room id (!id:server), as the room's settings show it.");
+            return;
+        }
+        if (!matrix_strset_has(&st->rooms, op->target)) {
+            snprintf(text, sizeof text, "I am not in %s.", op->target);
+            op_reply(n, o, 'o', text);
+            return;
+        }
+        /* Every room the bot is in counts as kept: parted, invites to it are declined. */
+        rc = chat_runtime_part(&n->runtime, op->target, 1);
+        if (rc == BASE_OK)
+            matrix_sender_leave(n->sender, op->target, "asked to leave by an operator");
+        snprintf(text, sizeof text, "Left %s.", op->target);
+        break;
+    default:
+        rc = op->kind == CHAT_OP_IGNORE ? chat_runtime_ignore(&n->runtime, op->target, 0)
+                                        : chat_runtime_unignore(&n->runtime, op->target, 0);
+        if (rc == BASE_OK)
+            rc = apply_ignores(n);
+        snprintf(text, sizeof text, op->kind == CHAT_OP_IGNORE ? "Ignoring %s." : "No longer ignoring %s.",
+                 op->target);
+        break;
+    }
+    if (rc != BASE_OK) {
+        op_reply(n, o, 'o', "Cannot: out of memory, or too many runtime changes.");
+        return;
+    }
+    save_runtime(n, o);
+    op_reply(n, o, 'o', text);
+}
+
+static void on_reload_timer(uv_timer_t *t)
+{
+    matrix_network *n = t->data;
+    /* Taken off the list first: the reload may stop this account, never free it here. */
+    matrix_batch_op waiting[RELOADS_WAITING];
+    size_t count = n->n_reloads;
+    memcpy(waiting, n->reloads, count * sizeof *waiting);
+    n->n_reloads = 0;
+    for (size_t i = 0; i < count; i++) {
+        base_strbuf out = {0};
+        n->op_hooks.reload(n->op_hooks.ctx, &out);
+        /* Queued and saved even when the reload stopped this account: the
+         * final flush keeps it, and it goes out after the restart. */
+        op_reply(n, &waiting[i], 'o', out.failed || !out.data ? "out of memory" : out.data);
+        base_strbuf_free(&out);
+        free(waiting[i].room_id);
+        free(waiting[i].event_id);
+        free(waiting[i].sender);
+    }
+    matrix_sender_save(n->sender);
+    matrix_sender_pump(n->sender);
+}
+
+/* An admin's command (from the batch), logged at notice level. Replies are
+ * queued now and go out with the batch's save. */
+static void run_op(matrix_network *n, matrix_batch_op *o)
+{
+    const chat_op *op = &o->op;
+    base_log(BASE_LOG_NOTICE, n->who, "operator command from %s: %s%s%s%s", o->sender, chat_op_name(op->kind),
+             op->target[0] ? " " : "", op->target, op->error ? " (refused: bad arguments)" : "");
+    if (op->error) {
+        op_reply(n, o, 'o', op->error);
+        return;
+    }
+    char text[CHAT_OP_NAME_MAX + 80];
+    base_strbuf out = {0};
+    switch (op->kind) {
+    case CHAT_OP_SAY:
+        if (!matrix_strset_has(&matrix_sender_state(n->sender)->rooms, op->target)) {
+            snprintf(text, sizeof text, "I am not in %s (give the room id, !id:server).", op->target);
+            op_reply(n, o, 'o', text);
+            break;
+        }
+        char txn[MATRIX_TXN_MAX];
+        matrix_txn_id(txn, 's', op->target, o->event_id);
+        char *content = matrix_notice_content(op->text);
+        if (!content || matrix_sender_queue(n->sender, op->target, txn, content) < 0)
+            op_reply(n, o, 'o', "Cannot: out of memory.");
+        free(content);
+        break;
+    case CHAT_OP_STATUS:
+        if (!n->op_hooks.status) {
+            op_reply(n, o, 'o', "Not available here.");
+            break;
+        }
+        n->op_hooks.status(n->op_hooks.ctx, &out);
+        op_reply(n, o, 'o', out.failed || !out.data ? "out of memory" : out.data);
+        break;
+    case CHAT_OP_RELOAD:
+        if (!n->op_hooks.reload || n->n_reloads == RELOADS_WAITING) {
+            op_reply(n, o, 'o', n->op_hooks.reload ? "A reload is already waiting." : "Not available here.");
+            break;
+        }
+        n->reloads[n->n_reloads++] = *o; /* moved */
+        o->room_id = o->event_id = o->sender = NULL;
+        uv_timer_start(&n->reload_timer, on_reload_timer, 0, 0);
+        break;
+    default:
+        op_change(n, o);
+        break;
+    }
+    base_strbuf_free(&out);
+}
+
+/* The operators' changes kept in the state directory; a damaged file is
+ * said and left alone. */
+static void load_runtime(matrix_network *n)
+{
+    chat_runtime_init(&n->runtime, CHAT_CASE_ASCII, 1);
+    if (!n->cfg.state_dir)
+        return;
+    char path[4096];
+    base_error err;
+    snprintf(path, sizeof path, "%s/%s", n->cfg.state_dir, RUNTIME_FILE);
+    if (chat_runtime_load(&n->runtime, path, &err) != BASE_OK)
+        base_log(BASE_LOG_WARN, n->who, "ignoring the operators' saved changes: %s", err.text);
+}
+
 /* Carries out what the batch decided, then saves the state with next_batch
  * moved on: the replies and the new position go to disk together, and the
  * sends start when that write is done. */
@@ -512,6 +683,10 @@ static void apply_batch(matrix_network *n, const matrix_sync *s, int live)
         .gate = n->gate,
         .now = now(n),
         .live = live,
+        .admins = n->cfg.admins,
+        .n_admins = n->cfg.n_admins,
+        .command_prefixes = n->cfg.command_prefixes,
+        .runtime = &n->runtime,
     };
     matrix_batch_actions a;
     if (matrix_batch_decide(&account, s, &a) != BASE_OK)
@@ -554,6 +729,8 @@ static void apply_batch(matrix_network *n, const matrix_sync *s, int live)
             matrix_strset_add(&st->direct_invites, to);
     }
     remember_rooms(n, s, live);
+    for (size_t i = 0; i < a.n_ops; i++)
+        run_op(n, &a.ops[i]);
     matrix_batch_actions_free(&a);
     char *next = base_strdup(s->next_batch);
     if (!next) {
@@ -863,12 +1040,14 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
     };
     n->bot = bot;
     n->gate = chat_gate_new(bot, &gc);
+    load_runtime(n);
     if (n->cfg.display_name)
         n->display_name = base_strdup(n->cfg.display_name);
     n->timeline_limit = LIVE_TIMELINE;
     uv_timer_init(loop, &n->phase_timer);
     uv_timer_init(loop, &n->grace_timer);
-    n->phase_timer.data = n->grace_timer.data = n;
+    uv_timer_init(loop, &n->reload_timer);
+    n->phase_timer.data = n->grace_timer.data = n->reload_timer.data = n;
     n->handles_ready = 1;
     base_error err = {0};
     n->client = matrix_client_new(loop, n->cfg.homeserver, n->cfg.ca_file, &err);
@@ -881,7 +1060,7 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
     matrix_sender_hooks hooks = {n, on_resolved, on_drained, on_flushed};
     if (n->client)
         n->sender = matrix_sender_new(loop, n->client, n->cfg.state_dir, n->who, &hooks);
-    if (!n->gate || !n->client || !n->sender ||
+    if (!n->gate || !n->client || !n->sender || apply_ignores(n) != BASE_OK ||
         matrix_sender_set_account(n->sender, n->cfg.user_id, n->cfg.typing) != BASE_OK ||
         (n->cfg.access_token && matrix_client_set_token(n->client, n->cfg.access_token, NULL) != BASE_OK) ||
         (n->cfg.display_name && !n->display_name)) {
@@ -889,6 +1068,11 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
         return NULL;
     }
     return n;
+}
+
+void matrix_network_set_operator_hooks(matrix_network *n, const chat_op_hooks *hooks)
+{
+    n->op_hooks = *hooks;
 }
 
 void matrix_network_on_failure(matrix_network *n, void (*failed_cb)(void *ctx), void *ctx)
@@ -971,6 +1155,12 @@ static void release(matrix_network *n)
     matrix_strset_free(&n->unknown_rooms);
     matrix_strmap_free(&n->member_names);
     chat_gate_free(n->gate);
+    chat_runtime_free(&n->runtime);
+    for (size_t i = 0; i < n->n_reloads; i++) {
+        free(n->reloads[i].room_id);
+        free(n->reloads[i].event_id);
+        free(n->reloads[i].sender);
+    }
     free(n);
 }
 
@@ -1037,9 +1227,10 @@ void matrix_network_free(matrix_network *n)
     matrix_sender_free(n->sender);
     n->sender = NULL;
     if (n->handles_ready) {
-        n->pending += 2;
+        n->pending += 3;
         uv_close((uv_handle_t *)&n->phase_timer, on_handle_closed);
         uv_close((uv_handle_t *)&n->grace_timer, on_handle_closed);
+        uv_close((uv_handle_t *)&n->reload_timer, on_handle_closed);
         return;
     }
     release(n);

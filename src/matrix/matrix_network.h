@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "careerbot/bot.h"
+#include "chat/operator.h"
 #include "chat/status.h"
 #include "matrix/matrix_config.h"
 
@@ -19,6 +20,8 @@ matrix_network *matrix_network_new(uv_loop_t *loop, matrix_network_config *confi
  * own (token rejected without a password, wrong user, unusable state
  * directory). The other networks are not affected. */
 void matrix_network_on_failure(matrix_network *n, void (*failed_cb)(void *ctx), void *ctx);
+/* What !status and !reload do (the application's); before start. */
+void matrix_network_set_operator_hooks(matrix_network *n, const chat_op_hooks *hooks);
 /* Checks the token (or logs in), then syncs and answers until stopped. */
 void matrix_network_start(matrix_network *n);
 /* Lets replies in flight finish (briefly), saves the state, and runs done_cb

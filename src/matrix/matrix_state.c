@@ -2,6 +2,7 @@
  * durable replace. */
 #include "matrix/matrix_state.h"
 
+#include "base/file.h"
 #include "base/str.h"
 
 #include <errno.h>
@@ -363,53 +364,9 @@ int matrix_state_load(const char *dir, matrix_state *s, base_error *err)
     return rc;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int matrix_state_write_file(const char *dir, const char *name, const char *data, size_t len, base_error *err)
 {
-    char path[4096], tmp[4200];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path ||
-        (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= sizeof tmp)
-        return base_error_set(err, "state path too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return base_error_set(err, "cannot create %s: %s", tmp, strerror(errno));
-    /* The data must be on disk before the rename makes it the state. */
-    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return base_error_set(err, "cannot write %s: %s", tmp, strerror(e));
-    }
-    if (close(fd) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return base_error_set(err, "cannot write %s: %s", tmp, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return base_error_set(err, "cannot replace %s: %s", path, strerror(e));
-    }
-    /* And the rename itself must survive a power cut: sync the directory. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return base_error_set(err, "cannot open %s to sync it: %s", dir, strerror(errno));
-    int rc = fsync(dfd) == 0 ? BASE_OK : base_error_set(err, "cannot sync %s: %s", dir, strerror(errno));
-    close(dfd);
-    return rc;
+    return base_file_replace(dir, name, data, len, err);
 }
 
 int matrix_state_save(const char *dir, const matrix_state *s, base_error *err)

@@ -28,8 +28,9 @@ static const conf_schema *const schemas[] = {&conf_bot_schema, &irc_network_sche
  * the same everywhere. */
 static int same_meaning(const char *key)
 {
-    /* Both name channels on IRC and rooms on Matrix. */
-    return strcmp(key, "listen") != 0 && strcmp(key, "answer_unknown_commands") != 0;
+    /* Both name channels on IRC and rooms on Matrix; admins are services
+     * accounts on IRC and user ids on Matrix. */
+    return strcmp(key, "listen") != 0 && strcmp(key, "answer_unknown_commands") != 0 && strcmp(key, "admins") != 0;
 }
 
 static void test_tables(void **state)

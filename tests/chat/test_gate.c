@@ -252,6 +252,27 @@ static void test_bots_and_ignored_senders(void **state)
     expect_answer(f, &m, CHAT_VIA_DIRECT, PAY);
 }
 
+/* An operator's !ignore and !unignore replace the list while the gate runs. */
+static void test_ignore_list_replaced(void **state)
+{
+    fixture *f = *state;
+    chat_message m = direct("what is the salary");
+    m.sender = "dave";
+    expect_answer(f, &m, CHAT_VIA_DIRECT, PAY);
+    const char *const added[] = {"Dave", "erin"};
+    assert_int_equal(chat_gate_set_ignore(f->gate, added, 2), BASE_OK);
+    expect_silent(f, &m, "ignore");
+    m.sender = "erin";
+    expect_silent(f, &m, "ignore");
+    const char *const fewer[] = {"erin"};
+    assert_int_equal(chat_gate_set_ignore(f->gate, fewer, 1), BASE_OK);
+    m.sender = "dave";
+    expect_answer(f, &m, CHAT_VIA_DIRECT, PAY);
+    assert_int_equal(chat_gate_set_ignore(f->gate, NULL, 0), BASE_OK);
+    m.sender = "erin";
+    expect_answer(f, &m, CHAT_VIA_DIRECT, PAY);
+}
+
 static void test_listen_rooms_answer_only_confident_questions(void **state)
 {
     fixture *f = *state;
@@ -575,6 +596,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_commands_in_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mentions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bots_and_ignored_senders, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ignore_list_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_rooms_answer_only_confident_questions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_person_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_chatter_is_never_told_to_wait, setup, teardown),

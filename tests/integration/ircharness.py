@@ -608,8 +608,9 @@ class Inspircd:
     SERVICES = "services.test.local"
     LINK_PASSWORD = "link-password-for-tests"
 
-    def __init__(self, workdir, certs, sts_duration=None):
+    def __init__(self, workdir, certs, sts_duration=None, without=()):
         Inspircd._count += 1
+        self.without = set(without)  # modules left out (a server without account-tag)
         self.dir = os.path.join(workdir, "inspircd-%d" % Inspircd._count)
         os.makedirs(self.dir, exist_ok=True)
         self.certs = certs
@@ -629,6 +630,7 @@ class Inspircd:
                    "botmode", "namesx", "chghost"]
         if self.sts_duration is not None:
             modules.append("ircv3_sts")
+        modules = [m for m in modules if m not in self.without]
         lines = [
             '<config format="xml">',
             '<server name="%s" description="careerbot test server" network="TestNet">' % self.NAME,

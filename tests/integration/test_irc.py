@@ -709,6 +709,25 @@ class ConnectionTests(IrcTestCase):
 # ---------------------------------------------------------------------------
 
 
+class NoAccountsTests(IrcTestCase):
+    """ngircd tells no services accounts (no account-tag, no WHOX): with
+    admins set, the bot says so once per connection, and nobody, whatever
+    their nick, gets an operator command."""
+
+    def test_no_account_information_means_no_admins(self):
+        srv = self.server(penalties=False)
+        b = self.bot(srv.port, irc={"admins": "boss"})
+        b.wait_log(r"joined #careers", 15)
+        b.wait_log(r"admins is set, but this server tells no accounts", 10)
+        boss = self.client(srv.port, "boss")
+        unknown = boss.ask(BOT, "!frobnicate", BOT).text.replace("!frobnicate", "CMD")
+        self.assertEqual(boss.ask(BOT, "!status", BOT).text.replace("!status", "CMD"), unknown)
+        self.assertEqual(boss.ask(BOT, "!join #bossy", BOT).text.replace("!join", "CMD"), unknown)
+        self.assertNotIn(BOT, boss.names("#bossy"))
+        self.assertNotIn("operator command from", b.log())
+        self.assertEqual(b.log().count("tells no accounts"), 1)
+
+
 class HostileServerTests(IrcTestCase):
     """Servers that misbehave, scripted on loopback with bounded loops: memory
     stays bounded and the bot sends no storms."""

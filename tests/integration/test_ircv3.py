@@ -65,6 +65,8 @@ class Ircv3TestCase(unittest.TestCase):
     """One InspIRCd (with an STS policy) and Atheme for the class, an account
     with a password, a CertFP and a public key."""
 
+    ircd_without = ()  # InspIRCd modules a class runs without
+
     @classmethod
     def setUpClass(cls):
         if not os.access(careerbot_bin(), os.X_OK):
@@ -79,7 +81,7 @@ class Ircv3TestCase(unittest.TestCase):
             print("\nkeeping", cls.workdir, file=sys.stderr)
         cls.certs = make_certs(os.path.join(cls.workdir, "certs"))
         cls.keys = make_client_keys(os.path.join(cls.workdir, "certs"))
-        cls.ircd = Inspircd(cls.workdir, cls.certs, sts_duration=3600)
+        cls.ircd = Inspircd(cls.workdir, cls.certs, sts_duration=3600, without=cls.ircd_without)
         cls.addClassCleanup(cls.ircd.stop)
         cls.ircd.start()
         cls.services = Atheme(cls.ircd)
@@ -418,6 +420,216 @@ class ScramTests(unittest.TestCase):
                         "%s\n%s\n%s" % (server.result, server.lines, b.log()))
         self.assertIn("aborted by the client", server.result)
         self.assertNotIn("registered as careerbot", b.log())
+
+
+# ---- operator commands ----------------------------------------------------------------
+
+ADMIN = "boss"
+ADMIN_PASSWORD = "boss-password"
+
+
+class OperatorTestCase(Ircv3TestCase):
+    """A bot whose admins = boss (a services account), on a state directory of
+    its own; boss talks from the nick bossman, identified to the account."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.register_account(ADMIN, ADMIN_PASSWORD)
+
+    def operator_bot(self, state=None, **kw):
+        state = state or tempfile.mkdtemp(prefix="state-", dir=self.workdir)
+        b = self.bot({"admins": ADMIN, "command_prefixes": "!"}, channels="#careers", debug=True,
+                     bot={"state_dir": state}, **kw)
+        b.wait_log(r"joined #careers", timeout=20)
+        b.state = state
+        return b
+
+    def identified(self, nick, account, password):
+        c = self.client(nick)
+        mark = c.mark()
+        c.privmsg("NickServ", "IDENTIFY %s %s" % (account, password))
+        c.wait_for(lambda m: m.nick == "NickServ" and "identified" in m.text.lower(), 10, since=mark,
+                   what="IDENTIFY")
+        return c
+
+    def admin(self):
+        return self.identified("bossman", ADMIN, ADMIN_PASSWORD)
+
+    def ordinary_reply(self, c, command):
+        """What the gate says to someone for an unknown command, with the
+        command's own name taken out, to compare replies."""
+        m = c.ask(BOT, command, BOT)
+        return m.text.replace(command.split()[0], "CMD")
+
+    def assert_refused_like_unknown(self, c, command):
+        unknown = self.ordinary_reply(c, "!frobnicate")
+        self.assertIn("don't know", unknown)
+        self.assertEqual(self.ordinary_reply(c, command), unknown)
+
+
+class OperatorTests(OperatorTestCase):
+
+    def test_admin_joins_says_and_parts(self):
+        b = self.operator_bot()
+        boss = self.admin()
+        watcher = self.client("opwatch")
+        watcher.join("#ops")
+        self.assertEqual(boss.ask(BOT, "!join #ops", BOT).text, "Joining #ops.")
+        self.assertTrue(wait_until(lambda: BOT in watcher.names("#ops"), 10), "the bot did not join #ops")
+        b.wait_log(r"NOTICE network=irc.test: operator command from bossman \(account boss\): join #ops", timeout=5)
+        mark = watcher.mark()
+        boss.privmsg(BOT, "!say #ops good morning, coders")
+        m = watcher.wait_for(watcher.replies_from(BOT, "PRIVMSG", "#ops"), 10, since=mark)
+        self.assertEqual(m.text, "good morning, coders")
+        # Only where the bot is: a channel it is not in gets a refusal, not a message.
+        self.assertEqual(boss.ask(BOT, "!say #elsewhere hi", BOT).text, "I am not in #elsewhere.")
+        self.assertEqual(boss.ask(BOT, "!part #ops", BOT).text, "Left #ops.")
+        self.assertTrue(wait_until(lambda: BOT not in watcher.names("#ops"), 10), "the bot did not leave #ops")
+        self.assertEqual(boss.ask(BOT, "!part #ops", BOT).text, "I am not in #ops.")
+        # Bad arguments get a clear answer.
+        self.assertIn("needs a channel", boss.ask(BOT, "!join ops", BOT).text)
+
+    def test_admin_help_lists_operator_commands(self):
+        self.operator_bot()
+        boss = self.admin()
+        mark = boss.mark()
+        boss.privmsg(BOT, "!help")
+        boss.wait_for(lambda m: m.nick == BOT and "Operator commands" in m.text, 15, since=mark,
+                      what="the operator commands in !help")
+        lines = [m.text for m in boss.since(mark) if m.nick == BOT]
+        self.assertIn("Commands:", " ".join(lines))  # the ordinary help first
+        alice = self.identified("alice", "alice", "alice-password")
+        mark = alice.mark()
+        alice.privmsg(BOT, "!help")
+        alice.wait_for(lambda m: m.nick == BOT and "Commands:" in m.text, 15, since=mark)
+        time.sleep(1.5)
+        self.assertFalse(any("Operator" in m.text for m in alice.since(mark)), "a non-admin saw the operator help")
+
+    def test_non_admin_and_nick_impostor_are_refused(self):
+        b = self.operator_bot()
+        alice = self.identified("alice", "alice", "alice-password")  # logged in, not an admin
+        self.assert_refused_like_unknown(alice, "!join #alicechan")
+        self.assert_refused_like_unknown(alice, "!status")
+        impostor = self.client(ADMIN)  # the admin's account name as a nick, not logged in
+        self.assert_refused_like_unknown(impostor, "!join #impostor")
+        self.assert_refused_like_unknown(impostor, "!reload")
+        watcher = self.client("impwatch")
+        self.assertNotIn(BOT, watcher.names("#alicechan"))
+        self.assertNotIn(BOT, watcher.names("#impostor"))
+        self.assertNotIn("operator command from", b.log())
+        # An admin in a channel is no admin either: commands there are the channel's.
+        boss = self.admin()
+        boss.join("#careers")
+        mark = boss.mark()
+        boss.privmsg("#careers", "!join #fromchannel")
+        time.sleep(1.5)
+        self.assertNotIn(BOT, watcher.names("#fromchannel"))
+        self.assertFalse([m for m in boss.since(mark) if m.nick == BOT and "Joining" in m.text])
+
+    def test_ignore_and_unignore(self):
+        self.operator_bot()
+        boss = self.admin()
+        dave = self.client("dave")
+        self.assertIn(PAY, dave.ask(BOT, "how much do medical coders make?", BOT, contains=PAY).text)
+        self.assertEqual(boss.ask(BOT, "!ignore dave", BOT).text, "Ignoring dave.")
+        mark = dave.mark()
+        dave.privmsg(BOT, "how much do medical coders make?")
+        probe = self.client("probe2")
+        probe.ask(BOT, "!about", BOT)  # the bot has read dave's line by now
+        time.sleep(1)
+        self.assertEqual([m for m in dave.since(mark) if m.nick == BOT], [], "an ignored nick was answered")
+        self.assertEqual(boss.ask(BOT, "!unignore dave", BOT).text, "No longer ignoring dave.")
+        self.assertIn(PAY, dave.ask(BOT, "how much do medical coders make?", BOT, contains=PAY).text)
+
+    def test_status(self):
+        self.operator_bot()
+        boss = self.admin()
+        mark = boss.mark()
+        boss.privmsg(BOT, "!status")
+        boss.wait_for(lambda m: m.nick == BOT and m.text.startswith("careerbot: 1 of 1 network connected"), 15,
+                      since=mark, what="the process line")
+        lines = [m.text for m in boss.since(mark) if m.nick == BOT]
+        net = [line for line in lines if line.startswith("irc.test: connected since")]
+        self.assertEqual(len(net), 1, lines)
+        self.assertIn("channels=1/1", net[0])
+
+    def test_reload_good_and_bad(self):
+        b = self.operator_bot()
+        boss = self.admin()
+        m = boss.ask(BOT, "!reload", BOT, timeout=20)
+        self.assertTrue(m.text.startswith("Reloaded: 1 kept, 0 started, 0 stopped, 0 restarted"), m.text)
+        with open(b.config) as f:
+            good = f.read()
+        with open(b.config, "a") as f:
+            f.write("bogus_key = 1\n")
+        mark = boss.mark()
+        boss.privmsg(BOT, "!reload")
+        boss.wait_for(lambda m: m.nick == BOT and "bogus_key" in m.text, 15, since=mark, what="the problem")
+        boss.wait_for(lambda m: m.nick == BOT and "old configuration is kept" in m.text, 15, since=mark)
+        self.assertTrue(any("Reload refused" in m.text for m in boss.since(mark) if m.nick == BOT))
+        with open(b.config, "w") as f:
+            f.write(good)
+        # The old configuration is still in force: the same connection answers.
+        self.assertIn(PAY, boss.ask(BOT, "how much do medical coders make?", BOT, contains=PAY).text)
+        self.assertEqual(b.log().count("registered as careerbot"), 1)
+
+    def test_restart_keeps_joins_parts_and_ignores(self):
+        b = self.operator_bot()
+        boss = self.admin()
+        watcher = self.client("keepwatch")
+        self.assertEqual(boss.ask(BOT, "!join #kept", BOT).text, "Joining #kept.")
+        self.assertEqual(boss.ask(BOT, "!part #careers", BOT).text, "Left #careers.")
+        self.assertEqual(boss.ask(BOT, "!ignore erin", BOT).text, "Ignoring erin.")
+        path = os.path.join(b.state, "irc-test.runtime.json")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        self.assertEqual([n for n in os.listdir(b.state) if n.endswith(".tmp")], [])
+        b.stop()
+        b2 = Bot(self.workdir, self.ircd.tls_port, tls=True, channels="#careers", debug=True,
+                 irc={"tls_ca_file": self.certs["ca"], "admins": ADMIN}, bot={"state_dir": b.state})
+        self.addCleanup(b2.stop)
+        b2.start()
+        b2.wait_log(r"joined #kept", timeout=20)
+        time.sleep(1)
+        self.assertNotIn("joined #careers", b2.log())
+        self.assertIn(BOT, watcher.names("#kept"))
+        self.assertNotIn(BOT, watcher.names("#careers"))
+        erin = self.client("erin")
+        mark = erin.mark()
+        erin.privmsg(BOT, "how much do medical coders make?")
+        self.client("probe3").ask(BOT, "!about", BOT)
+        time.sleep(1)
+        self.assertEqual([m for m in erin.since(mark) if m.nick == BOT], [], "erin is ignored after a restart")
+        # A damaged file is said and left alone: the configuration applies.
+        b2.stop()
+        with open(path, "w") as f:
+            f.write("{not json")
+        b3 = Bot(self.workdir, self.ircd.tls_port, tls=True, channels="#careers",
+                 irc={"tls_ca_file": self.certs["ca"], "admins": ADMIN}, bot={"state_dir": b.state})
+        self.addCleanup(b3.stop)
+        b3.start()
+        b3.wait_log(r"ignoring the operators' saved changes: .*damaged", timeout=10)
+        b3.wait_log(r"joined #careers", timeout=20)
+
+
+class WhoxOperatorTests(OperatorTestCase):
+    """InspIRCd without its account-tag module: the bot learns who sent a
+    command through WHOX (WHO nick %tna), holding the command meanwhile."""
+
+    ircd_without = ("ircv3_accounttag",)
+
+    def test_admin_known_through_whox(self):
+        b = self.operator_bot()
+        self.assertNotIn("tells no accounts", b.log())
+        boss = self.admin()
+        m = boss.ask(BOT, "!status", BOT, timeout=15)
+        self.assertTrue(m.text.startswith("irc.test: connected since"), m.text)
+        b.wait_log(r"operator command from bossman \(account boss\): status", timeout=5)
+        self.assertRegex(self.ircd.log() + b.log(), r"WHO bossman %tna,714|asking the server who bossman is")
+        impostor = self.client(ADMIN)
+        self.assert_refused_like_unknown(impostor, "!status")
+        # Questions are never held: only what looks like an operator command.
+        self.assertIn(PAY, impostor.ask(BOT, "how much do medical coders make?", BOT, contains=PAY).text)
 
 
 if __name__ == "__main__":

@@ -388,6 +388,104 @@ class AccountTests(SynapseCase):
         self.assertEqual(sorted(answered), sorted(asked))
 
 
+class OperatorTests(SynapseCase):
+    """admins = alice's user id: her direct-chat commands run the bot; bob's
+    get what any unknown command gets."""
+
+    def operator_bot(self, name="bot"):
+        return self.start_bot(self.section(extra="admins = %s\n" % self.alice.user_id), name=name)
+
+    def direct_chat(self, person, bot):
+        dm = person.create_room(invite=[self.me.user_id], direct=True)
+        wait_until(lambda: person.members(dm).get(self.me.user_id) == "join", WAIT, "the bot in the direct chat")
+        time.sleep(1.0)  # its next sync carries the room: after it, messages are live
+        return dm
+
+    def command(self, person, dm, text):
+        """Sends text and returns the body of the bot's next reply."""
+        before = len(self.replies(person, dm))
+        person.send(dm, text)
+        return self.wait_replies(person, dm, before + 1)[before]["content"]["body"]
+
+    def test_admin_joins_says_parts_and_parted_rooms_stay_parted(self):
+        bot = self.operator_bot()
+        dm = self.direct_chat(self.alice, bot)
+        alias_name = unique("ops")
+        room = self.bob.create_room(public=True, name="ops", alias=alias_name)
+        alias = "#%s:%s" % (alias_name, self.me.user_id.split(":", 1)[1])
+        self.assertEqual(self.command(self.alice, dm, "!join " + alias), "Joining %s." % alias)
+        wait_until(lambda: self.bob.members(room).get(self.me.user_id) == "join", WAIT, "the bot to join by alias")
+        bot.wait_log("operator command from %s: join %s" % (self.alice.user_id, alias))
+        time.sleep(1.0)  # the bot's next sync carries the room
+        before = len(self.replies(self.bob, room))
+        self.alice.send(dm, "!say %s good morning, coders" % room)
+        said = self.wait_replies(self.bob, room, before + 1)[before]["content"]
+        self.assertEqual((said["body"], said["msgtype"]), ("good morning, coders", "m.notice"))
+        self.assertIn("I am not in", self.command(self.alice, dm, "!say !nowhere:example.org hi"))
+        self.assertEqual(self.command(self.alice, dm, "!part %s" % room), "Left %s." % room)
+        wait_until(lambda: self.bob.members(room).get(self.me.user_id) == "leave", WAIT, "the bot to leave")
+        # Parted: an invite is declined until an admin joins it again.
+        self.bob.invite(room, self.me.user_id)
+        bot.wait_log("declining the invite to %s" % room)
+        wait_until(lambda: self.bob.members(room).get(self.me.user_id) == "leave", WAIT, "the invite declined")
+        self.assertEqual(self.command(self.alice, dm, "!join %s" % room), "Joining %s." % room)
+        wait_until(lambda: self.bob.members(room).get(self.me.user_id) == "join", WAIT, "the bot to join again")
+
+    def test_ignore_status_and_help(self):
+        bot = self.operator_bot()
+        dm = self.direct_chat(self.alice, bot)
+        bob_dm = self.direct_chat(self.bob, bot)
+        self.assertIn(PAY, self.command(self.bob, bob_dm, PAY_Q))
+        self.assertEqual(self.command(self.alice, dm, "!ignore " + self.bob.user_id),
+                         "Ignoring %s." % self.bob.user_id)
+        self.bob.send(bob_dm, PAY_Q)
+        self.assert_quiet(self.bob, bob_dm, 1)
+        self.assertEqual(self.command(self.alice, dm, "!unignore " + self.bob.user_id),
+                         "No longer ignoring %s." % self.bob.user_id)
+        self.assertIn(PAY, self.command(self.bob, bob_dm, PAY_Q))
+        status = self.command(self.alice, dm, "!status")
+        self.assertIn("matrix.syn: connected since", status)
+        self.assertIn("careerbot: 1 of 1 network connected", status)
+        helped = self.command(self.alice, dm, "!help")
+        self.assertIn("Commands:", helped)
+        self.assertIn("Operator commands", helped)
+        self.assertNotIn("Operator commands", self.command(self.bob, bob_dm, "!help"))
+        self.assertIn("Reloaded: 1 kept", self.command(self.alice, dm, "!reload"))
+
+    def test_non_admin_gets_the_ordinary_reply(self):
+        bot = self.operator_bot()
+        bob_dm = self.direct_chat(self.bob, bot)
+        unknown = self.command(self.bob, bob_dm, "!frobnicate").replace("!frobnicate", "CMD")
+        self.assertIn("don't know", unknown)
+        for text in ("!join #x:localhost", "!status", "!ignore " + self.alice.user_id, "!reload"):
+            self.assertEqual(self.command(self.bob, bob_dm, text).replace(text.split()[0], "CMD"), unknown)
+        # An admin in a group room is no admin there.
+        room = self.group_room(bot)
+        self.alice.send(room, "!status")
+        time.sleep(2)
+        self.assertFalse(any("connected since" in r["content"].get("body", "")
+                             for r in self.replies(self.alice, room)))
+        self.assertNotIn("operator command from", bot.log())
+
+    def test_restart_keeps_parts_and_ignores(self):
+        bot = self.operator_bot()
+        dm = self.direct_chat(self.alice, bot)
+        room = self.group_room(bot)
+        bob_dm = self.direct_chat(self.bob, bot)
+        self.command(self.alice, dm, "!ignore " + self.bob.user_id)
+        self.assertEqual(self.command(self.alice, dm, "!part %s" % room), "Left %s." % room)
+        wait_until(lambda: self.alice.members(room).get(self.me.user_id) == "leave", WAIT, "the bot to leave")
+        path = os.path.join(self.folder, "state", "matrix-syn", "runtime.json")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        self.assertEqual(bot.stop(), 0)
+        self.bots.remove(bot)
+        bot = self.operator_bot(name="bot2")
+        self.alice.invite(room, self.me.user_id)
+        bot.wait_log("declining the invite to %s" % room)
+        self.bob.send(bob_dm, PAY_Q)
+        self.assert_quiet(self.bob, bob_dm, 0)
+
+
 class RateLimitTests(SynapseCase):
     """Synapse's default rate limits (0.2 messages a second after a burst of 10)."""
 

@@ -104,6 +104,7 @@ static void test_sasl_keys(void **state)
     (void)state;
     expect_error("[irc.x]\nhost = h\nsasl_mechanisms = PLAIN, SCRAM-SHA-1\n", "sasl_mechanisms", "SCRAM-SHA-256");
     expect_error("[irc.x]\nhost = h\nsasl_ecdsa_key = k.pem\n", "sasl_ecdsa_key", "needs sasl_user");
+    expect_error("[irc.x]\nhost = h\nadmins = al:ice\n", "admins", "colons");
     expect_error("[irc.x]\nhost = h\nsasl_user = u\n", "sasl_user", "go together");
     expect_ok("[irc.x]\nhost = h\nsasl_user = u\nsasl_ecdsa_key = k.pem\n");
     irc_network_config c;

@@ -42,6 +42,8 @@ typedef struct fake {
     int auto_pong; /* run_until answers our lag-check PINGs, as a live server would */
     int sts_port;  /* from the sts_upgrade hook, 0 when not called */
     long long sts_duration; /* from the sts_persist hook, -1 when not called */
+    char whox_nick[64], whox_account[64]; /* the last whox hook call ("-": no account) */
+    int whox_calls, whox_ends;
     double now;
     irc_session *s;
 } fake;
@@ -113,6 +115,15 @@ static void on_sts_persist(void *ctx, long long duration)
     ((fake *)ctx)->sts_duration = duration;
 }
 
+static void on_whox(void *ctx, const char *nick, const char *account, int end)
+{
+    fake *f = ctx;
+    f->whox_calls++;
+    f->whox_ends += end;
+    snprintf(f->whox_nick, sizeof f->whox_nick, "%s", nick);
+    snprintf(f->whox_account, sizeof f->whox_account, "%s", account ? account : "-");
+}
+
 static void clear_sent(fake *f)
 {
     for (size_t i = 0; i < f->n_sent; i++)
@@ -165,7 +176,7 @@ static fake *fake_new(const irc_session_config *c)
     f->auto_pong = 1;
     f->sts_duration = -1;
     irc_session_hooks h = {f, on_send, on_privmsg, on_log, on_reconnect, on_registered, on_sts_upgrade,
-                           on_sts_persist};
+                           on_sts_persist, on_whox};
     f->s = irc_session_new(c, &h);
     assert_non_null(f->s);
     return f;
@@ -1602,6 +1613,120 @@ static void test_accounts(void **state)
     fake_free(f);
 }
 
+/* WHOX: asked only when the server offers it, the 354 with our token read
+ * as the account ("0": none), other tokens and the end of WHO told apart. */
+static void test_whox(void **state)
+{
+    (void)state;
+    irc_session_config c = default_config();
+    fake *f = fake_new(&c);
+    go_online(f);
+    assert_false(irc_session_has_account_tag(f->s));
+    assert_false(irc_session_has_whox(f->s));
+    assert_int_equal(irc_session_who_account(f->s, "boss"), -1); /* no WHOX: not asked */
+    assert_int_equal(f->n_sent, 0);
+    feed(f, ":irc.test 005 careerbot WHOX CASEMAPPING=ascii :are supported by this server");
+    assert_true(irc_session_has_whox(f->s));
+    assert_int_equal(irc_session_who_account(f->s, "boss"), 0);
+    assert_sent(f, 0, "WHO", "boss", "%tna,714");
+    assert_int_equal(irc_session_who_account(f->s, "a*"), -1); /* a mask would ask about many */
+    feed(f, ":irc.test 354 careerbot 714 boss bossacct");
+    assert_int_equal(f->whox_calls, 1);
+    assert_string_equal(f->whox_nick, "boss");
+    assert_string_equal(f->whox_account, "bossacct");
+    assert_int_equal(f->whox_ends, 0);
+    feed(f, ":irc.test 315 careerbot boss :End of /WHO list.");
+    assert_int_equal(f->whox_ends, 1);
+    /* not logged in */
+    feed(f, ":irc.test 354 careerbot 714 eve 0");
+    assert_string_equal(f->whox_account, "-");
+    /* someone else's WHOX token, and short replies: not ours */
+    feed(f, ":irc.test 354 careerbot 999 mallory mallory");
+    feed(f, ":irc.test 354 careerbot 714 mallory");
+    feed(f, ":irc.test 315 careerbot");
+    assert_int_equal(f->whox_calls, 3);
+    /* Gone with the connection. */
+    irc_session_disconnected(f->s);
+    assert_false(irc_session_has_whox(f->s));
+    fake_free(f);
+
+    /* account-tag acked: said so. */
+    f = fake_new(&c);
+    irc_session_connected(f->s, f->now);
+    feed(f, ":irc.test CAP * LS :account-tag");
+    feed(f, ":irc.test CAP * ACK :account-tag");
+    feed(f, ":irc.test 001 careerbot :Welcome");
+    assert_true(irc_session_has_account_tag(f->s));
+    fake_free(f);
+}
+
+/* Operators' joins and parts: a joined channel is kept (rejoined after a
+ * kick, joined on INVITE), a parted one forgotten (an INVITE no longer
+ * joins it), the ignore list replaced. */
+static void test_runtime_join_part_ignore(void **state)
+{
+    (void)state;
+    irc_session_config c = default_config();
+    fake *f = fake_new(&c);
+    /* Offline: kept, joined once registered. */
+    assert_int_equal(irc_session_join(f->s, "#early", NULL), 0);
+    assert_int_equal(f->n_sent, 0);
+    irc_session_connected(f->s, f->now);
+    feed(f, ":irc.test CAP * LS :");
+    clear_sent(f);
+    feed(f, ":irc.test 001 careerbot :Welcome");
+    assert_sent(f, 2, "JOIN", "#early");
+    feed(f, ":careerbot!cb@host JOIN #careers");
+    feed(f, ":careerbot!cb@host JOIN #early");
+    clear_sent(f);
+    assert_int_equal(irc_session_channels(f->s), 3);
+    assert_int_equal(irc_session_join(f->s, "#ops", "k"), 0);
+    assert_sent(f, 0, "JOIN", "#ops", "k");
+    assert_false(irc_session_in_channel(f->s, "#ops"));
+    feed(f, ":careerbot!cb@host JOIN #ops");
+    assert_true(irc_session_in_channel(f->s, "#OPS"));
+    assert_int_equal(irc_session_joined(f->s), 3);
+    clear_sent(f);
+    /* Already in it: no second JOIN. */
+    assert_int_equal(irc_session_join(f->s, "#ops", NULL), 0);
+    assert_int_equal(f->n_sent, 0);
+    /* A kick rejoins it like a configured channel. */
+    feed(f, ":op!o@h KICK #ops careerbot :out");
+    run_until(f, f->now + 15);
+    assert_true(find_sent(f, 0, "JOIN #ops") >= 0);
+    feed(f, ":careerbot!cb@host JOIN #ops");
+    clear_sent(f);
+    /* Parted: PART sent, no longer kept. */
+    assert_int_equal(irc_session_part(f->s, "#careers", "asked to leave"), 0);
+    assert_sent(f, 0, "PART", "#careers", "asked to leave");
+    assert_false(irc_session_is_our_channel(f->s, "#careers"));
+    assert_int_equal(irc_session_part(f->s, "#careers", NULL), -1);
+    assert_int_equal(irc_session_part(f->s, "#never", NULL), -1);
+    feed(f, ":careerbot!cb@host PART #careers :asked to leave");
+    clear_sent(f);
+    feed(f, ":op!o@host INVITE careerbot :#careers");
+    assert_int_equal(count_sent(f, "JOIN"), 0);
+    /* Bounded: 64 channels at most. */
+    char name[32];
+    int refused = 0;
+    for (int i = 0; i < 80; i++) {
+        snprintf(name, sizeof name, "#c%d", i);
+        refused += irc_session_join(f->s, name, NULL) != 0;
+    }
+    assert_true(refused > 0);
+    assert_true(irc_session_channels(f->s) <= 64);
+    /* The ignore list replaced: CTCP from them gets nothing. */
+    const char *const ignore[] = {"pest"};
+    assert_int_equal(irc_session_set_ignore(f->s, ignore, 1), 0);
+    clear_sent(f);
+    feed(f, ":pest!p@h PRIVMSG careerbot :\001VERSION\001");
+    assert_int_equal(f->n_sent, 0);
+    assert_int_equal(irc_session_set_ignore(f->s, NULL, 0), 0);
+    feed(f, ":pest!p@h PRIVMSG careerbot :\001VERSION\001");
+    assert_int_equal(count_sent(f, "NOTICE"), 1);
+    fake_free(f);
+}
+
 /* ---- no command storms ---------------------------------------------------- */
 
 static void test_invite_storm_after_kick(void **state)
@@ -1725,6 +1850,8 @@ int main(void)
         cmocka_unit_test(test_sasl_malformed_server_messages),
         cmocka_unit_test(test_sts),
         cmocka_unit_test(test_accounts),
+        cmocka_unit_test(test_whox),
+        cmocka_unit_test(test_runtime_join_part_ignore),
         cmocka_unit_test(test_invite_storm_after_kick),
         cmocka_unit_test(test_kick_warnings_are_rate_limited),
         cmocka_unit_test(test_nick_storm),

@@ -268,6 +268,71 @@ static void test_invites_from_allowed_inviters_are_joined(void **state)
     assert_int_equal(a->n_sends, 0);
 }
 
+/* ---- operator commands ----------------------------------------------------------- */
+
+static char *const admins[] = {ALICE};
+
+/* An admin's command in a direct chat is for the network (ops), not the
+ * gate; anyone else's, or one in a group room, gets the ordinary answer;
+ * !help lists the operator commands for an admin only. */
+static void test_operator_commands(void **state)
+{
+    fixture *f = *state;
+    f->account.admins = admins;
+    f->account.n_admins = 1;
+    f->account.command_prefixes = "!";
+    assert_int_equal(matrix_strset_add(&f->state.direct_invites, "!dm:example.org"), 1);
+    assert_int_equal(matrix_strset_add(&f->state.direct_invites, "!bobdm:example.org"), 1);
+    const matrix_batch_actions *a =
+        decide(f, SYNC(ROOM("!dm:example.org", MSG("$j", ALICE, "!join #ops:example.org") ","
+                                                 MSG("$s", ALICE, "!say !ops:example.org hello all") ","
+                                                 MSG("$bad", ALICE, "!ignore bob"))));
+    assert_int_equal(a->n_ops, 3);
+    assert_int_equal(a->n_sends, 0);
+    assert_int_equal(a->ops[0].op.kind, CHAT_OP_JOIN);
+    assert_string_equal(a->ops[0].op.target, "#ops:example.org");
+    assert_string_equal(a->ops[0].sender, ALICE);
+    assert_string_equal(a->ops[0].room_id, "!dm:example.org");
+    assert_string_equal(a->ops[0].event_id, "$j");
+    assert_string_equal(a->ops[1].op.text, "hello all");
+    assert_non_null(a->ops[2].op.error); /* the network says what is wrong */
+    /* Not an admin, and an admin in a group room: the gate's answer. */
+    a = decide(f, SYNC(ROOM("!bobdm:example.org", MSG("$b", BOB, "!join #ops:example.org")) ","
+                       ROOM("!group:example.org", MSG("$g", ALICE, "!status"))));
+    assert_int_equal(a->n_ops, 0);
+    const matrix_batch_send *r = send_to(a, "!bobdm:example.org", 'r');
+    assert_non_null(r);
+    assert_non_null(strstr(r->content, "I don't know the command !join"));
+    /* !help: the ordinary help, and the operator commands for the admin alone. */
+    a = decide(f, SYNC(ROOM("!dm:example.org", MSG("$h", ALICE, "!help")) ","
+                       ROOM("!bobdm:example.org", MSG("$h2", BOB, "!help"))));
+    assert_int_equal(a->n_ops, 0);
+    r = send_to(a, "!dm:example.org", 'r');
+    assert_non_null(r);
+    assert_non_null(strstr(r->content, "Operator commands"));
+    r = send_to(a, "!bobdm:example.org", 'r');
+    assert_non_null(r);
+    assert_null(strstr(r->content, "Operator commands"));
+}
+
+/* A room an operator parted: its invites are declined, whoever sends them. */
+static void test_parted_rooms_decline_invites(void **state)
+{
+    fixture *f = *state;
+    chat_runtime rt;
+    chat_runtime_init(&rt, CHAT_CASE_ASCII, 1);
+    assert_int_equal(chat_runtime_part(&rt, "!gone:example.org", 1), BASE_OK);
+    f->account.runtime = &rt;
+    const matrix_batch_actions *a = decide(f, SYNC_INVITES(INVITE("!gone:example.org", ALICE, "false", "") ","
+                                                           INVITE("!new:example.org", ALICE, "false", "")));
+    assert_false(matrix_strset_has(&a->joins, "!gone:example.org"));
+    assert_true(matrix_strset_has(&a->joins, "!new:example.org"));
+    assert_non_null(matrix_strmap_get(&a->leaves, "!gone:example.org"));
+    assert_int_equal(logged(a, BASE_LOG_INFO, "declining the invite to !gone:example.org"), 1);
+    matrix_batch_actions_free(&f->actions);
+    chat_runtime_free(&rt);
+}
+
 /* ---- mentions as current clients write them ---------------------------------------- */
 
 #define MSG_CONTENT(id, sender, content)                                                                  \
@@ -606,6 +671,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mention_in_a_group_room_quotes_and_pings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_room_answers_confident_questions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invites_from_allowed_inviters_are_joined, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_operator_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parted_rooms_decline_invites, setup, teardown),
         cmocka_unit_test_setup_teardown(test_m_mentions_decides_when_present, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mention_as_element_writes_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_room_name_from_the_state, setup, teardown),

@@ -104,8 +104,11 @@ static void test_every_key(void **state)
               "password = secret\ndevice_id = CAREERBOT\nstate_dir = state\ncommand_prefixes = !?\n"
               "allowed_inviters = @alice:example.org, other.org\nlisten = !abc:example.org #coders:example.org\n"
               "listen_min_score = 3.5\nuser_burst = 2\nuser_rate = 0.5\nroom_burst = 4\nroom_rate = 1\n"
-              "queue_max = 50\nca_file = ca.pem\nsync_timeout = 10\ndisplay_name = Career Bot\n",
+              "queue_max = 50\nca_file = ca.pem\nsync_timeout = 10\ndisplay_name = Career Bot\n"
+              "admins = @alice:example.org @ops:other.org\n",
               &c);
+    assert_int_equal(c.n_admins, 2);
+    assert_string_equal(c.admins[1], "@ops:other.org");
     assert_null(c.access_token);
     assert_string_equal(c.password, "secret");
     assert_string_equal(c.device_id, "CAREERBOT");
@@ -221,6 +224,8 @@ static void test_bad_values(void **state)
     expect_error(BOT HS "access_token = t\nsync_timeout = 30s\n", 7, "sync_timeout", "number");
     expect_error(BOT HS "access_token = t\nlisten = coders\n", 7, "listen", "room id");
     expect_error(BOT HS "access_token = t\nallowed_inviters = @nobody\n", 7, "allowed_inviters", "user");
+    expect_error(BOT HS "access_token = t\nadmins = alice\n", 7, "admins", "full user id");
+    expect_error(BOT HS "access_token = t\nadmins = @alice:example.org, example.org\n", 7, "admins", "user id");
     expect_error(BOT HS "access_token = t\ncommand_prefixes = abc\n", 7, "command_prefixes", "punctuation");
     expect_error(BOT HS "access_token = t\ncolour = blue\n", 7, "colour", "unknown key");
     expect_error(BOT HS "access_token = t\nqueue_max = 2.5\n", 7, "queue_max", "whole number");
