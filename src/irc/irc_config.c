@@ -53,6 +53,14 @@ static const char *channels_parse(const conf_key *k, const conf_config *cfg, con
     const char *why = conf_list.parse(&as_list, cfg, value, &list, buf, cap);
     if (why)
         return why;
+    if (list.n > IRC_SESSION_MAX_CHANNELS) {
+        /* The session keeps no more: past this, channels would be dropped unsaid. */
+        for (size_t i = 0; i < list.n; i++)
+            base_secret_free(list.items[i]);
+        free(list.items);
+        snprintf(buf, cap, "at most %d channels (not %zu)", IRC_SESSION_MAX_CHANNELS, list.n);
+        return buf;
+    }
     irc_channel_conf *channels = calloc(list.n ? list.n : 1, sizeof *channels);
     if (!channels)
         why = "out of memory";
@@ -145,7 +153,7 @@ static const conf_key irc_keys[] = {
     {"nickserv_password", &conf_string, NULL, 0, 0, NULL, F(nickserv_password), CONF_SECRET,
      "IDENTIFY to NickServ with it when SASL did not log in"},
     {"channels", &irc_channel_list, NULL, 0, 0, NULL, L(channels), 0,
-     "channels to join, each \"#name\" or \"#name key\""},
+     "channels to join (at most 64), each \"#name\" or \"#name key\""},
     {"listen", &conf_list, NULL, 0, 0, check_channel, L(listen), 0,
      "channels where confident unaddressed questions are answered"},
     {"answer_unknown_commands", &conf_list, NULL, 0, 0, check_channel, L(answer_unknown_commands), 0,

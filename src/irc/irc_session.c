@@ -14,7 +14,7 @@
 #include "base/ratelimit.h"
 #include "irc/irc_sts.h"
 
-#define MAX_CHANNELS 64
+#define MAX_CHANNELS IRC_SESSION_MAX_CHANNELS
 #define MAX_NICK 64
 #define SASL_CHUNK 400
 #define REJOIN_FIRST 10.0     /* seconds after a kick */

@@ -16,6 +16,9 @@
 #include "chat/address.h"
 #include "irc/irc_sasl.h"
 
+/* Channels one network keeps, configured and joined at run time together. */
+#define IRC_SESSION_MAX_CHANNELS 64
+
 typedef struct irc_channel_conf {
     const char *name;
     const char *key;  /* NULL when none */

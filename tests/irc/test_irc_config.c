@@ -1,6 +1,6 @@
 /* [irc.NAME] rules added for real networks: no password over plaintext unless
  * allowed, client certificates need TLS, SASL mechanisms and keys checked,
- * state_dir from [bot]. The file goes through the real reader. */
+ * state_dir from [bot], the channel count bounded. The file goes through the real reader. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,6 +118,25 @@ static void test_sasl_keys(void **state)
     irc_network_config_free(&c);
 }
 
+/* The session keeps 64 channels: a list naming more is refused whole, rather
+ * than its tail going unjoined without a word. */
+static void test_channel_count_bound(void **state)
+{
+    (void)state;
+    char text[4096] = "[irc.x]\nhost = h\nchannels = ";
+    for (int i = 0; i < IRC_SESSION_MAX_CHANNELS; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s#c%d", i ? ", " : "", i);
+    strcat(text, "\n");
+    irc_network_config c;
+    base_error err;
+    assert_int_equal(read_irc(text, &c, &err), BASE_OK);
+    assert_int_equal(c.n_channels, IRC_SESSION_MAX_CHANNELS);
+    irc_network_config_free(&c);
+    text[strlen(text) - 1] = '\0';
+    strcat(text, ", #one-more\n");
+    expect_error(text, "channels", "at most 64 channels (not 65)");
+}
+
 static void test_state_dir_from_bot(void **state)
 {
     (void)state;
@@ -142,6 +161,7 @@ int main(void)
         cmocka_unit_test(test_client_certificate_keys),
         cmocka_unit_test(test_sasl_keys),
         cmocka_unit_test(test_state_dir_from_bot),
+        cmocka_unit_test(test_channel_count_bound),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
