@@ -8,7 +8,7 @@ Starts ngircd (flood control off) and the integration tests' fake homeserver
 on loopback, and BOT with [irc.bench] and [matrix.bench] in one config. The
 questions of tests/quality/questions.tsv are asked in turn: on IRC in direct
 messages, a thousand at a time, each batch answered before the next; on
-Matrix in a room, a hundred at a time. A thread reads VmRSS from /proc every
+Matrix in a room, twenty at a time. A thread reads VmRSS from /proc every
 10 seconds. At the end it prints the samples and whether memory stayed flat
 (the last sample within 10% or 2 MB of the first one taken after warm-up).
 Not part of scripts/test: it runs for several minutes."""
