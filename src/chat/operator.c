@@ -91,14 +91,14 @@ static const char *usage(chat_op_kind kind, chat_op_syntax syntax)
         return mx ? "!join needs a room: !join #alias:server or !join !roomid:server"
                   : "!join needs a channel: !join #channel [key]";
     case CHAT_OP_PART:
-        return mx ? "!part needs a room the bot is in: !part #alias:server or !part !roomid:server"
+        return mx ? "!part needs the id of a room the bot is in: !part !roomid:server"
                   : "!part needs a channel: !part #channel";
     case CHAT_OP_IGNORE:
         return mx ? "!ignore needs a user id: !ignore @name:server" : "!ignore needs a nick: !ignore NICK";
     case CHAT_OP_UNIGNORE:
         return mx ? "!unignore needs a user id: !unignore @name:server" : "!unignore needs a nick: !unignore NICK";
     case CHAT_OP_SAY:
-        return mx ? "!say needs a room and a text: !say #alias:server TEXT"
+        return mx ? "!say needs a room id and a text: !say !roomid:server TEXT"
                   : "!say needs a channel and a text: !say #channel TEXT";
     case CHAT_OP_STATUS:
         return "!status takes nothing after it";
@@ -204,11 +204,14 @@ int chat_op_is_admin(const char *const *admins, size_t n, const char *account, i
 
 void chat_op_help(char p, chat_op_syntax syntax, base_strbuf *out)
 {
+    /* Matrix joins by id or alias (the homeserver resolves it), but the
+     * bot knows the rooms it is in by id, so leaving and speaking take one. */
     int mx = syntax == CHAT_OP_MATRIX;
-    const char *room = mx ? "ROOM" : "#channel";
+    const char *join = mx ? "!roomid:server or #alias:server" : "#channel [key]";
+    const char *room = mx ? "!roomid:server" : "#channel";
+    const char *who = mx ? "@user:server" : "NICK";
     base_strbuf_addf(out,
-                     "Operator commands (here, in a direct message): %cjoin %s%s, %cpart %s, %cignore %s, "
+                     "Operator commands (here, in a direct message): %cjoin %s, %cpart %s, %cignore %s, "
                      "%cunignore %s, %csay %s TEXT, %cstatus, %creload.",
-                     p, room, mx ? "" : " [key]", p, room, p, mx ? "@user:server" : "NICK", p,
-                     mx ? "@user:server" : "NICK", p, room, p, p);
+                     p, join, p, room, p, who, p, who, p, room, p, p);
 }
